@@ -1,0 +1,1 @@
+"""Evaluation tasks run by `navigator eval`; each writes a timestamped run folder."""

@@ -1,0 +1,44 @@
+"""The evidence-matching rule of the evaluation sets (shared/evals/README.md), shared by every eval task."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+")
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case with all whitespace runs collapsed to one space."""
+    return " ".join(text.lower().split())
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens, ignoring punctuation and table separators."""
+    return _WORD.findall(text.lower())
+
+
+def contains_evidence(passage: str, evidence: str, threshold: float = 0.8) -> bool:
+    """Whether ``passage`` holds ``evidence``: as a normalised substring, or with at least ``threshold`` of
+    the evidence's words appearing in order in the passage (chunk boundaries may cut a quotation)."""
+    if normalize_text(evidence) in normalize_text(passage):
+        return True
+    needle = words(evidence)
+    if not needle:
+        return False
+    hay = words(passage)
+    needed = threshold * len(needle)
+    present = set(hay)
+    if sum(1 for w in needle if w in present) < needed:
+        return False
+    return _lcs_length(needle, hay) >= needed
+
+
+def _lcs_length(a: list[str], b: list[str]) -> int:
+    """Length of the longest common subsequence of two token lists (rolling one-row DP)."""
+    previous = [0] * (len(b) + 1)
+    for token in a:
+        current = [0]
+        for j, other in enumerate(b, 1):
+            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1]

@@ -1,0 +1,1 @@
+"""The FastAPI service: health, search (and later chat), with JSON errors."""

@@ -1,0 +1,77 @@
+"""The index the API serves, loaded once at start-up; requests wait on nothing but the query embedding."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from fastapi import Request
+
+from navigator.config import Settings
+from navigator.errors import IndexMismatchError, IndexNotReadyError, NavigatorError
+from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.retrieval.index_store import load_index
+from navigator.retrieval.provision import resolve_model
+from navigator.retrieval.searcher import SearchOptions, Searcher
+
+logger = logging.getLogger(__name__)
+
+
+class SearcherHolder:
+    """Holds the loaded ``Searcher``, or the reason there is none (served as a 503)."""
+
+    def __init__(self, searcher: Searcher | None = None) -> None:
+        self._searcher = searcher
+        self._error: NavigatorError | None = None
+        self._lock = threading.Lock()
+
+    def load(self, settings: Settings) -> None:
+        """Load the index and model named by ``settings``; on failure keep the error to report it."""
+        with self._lock:
+            try:
+                self._searcher = build_searcher(settings)
+                self._error = None
+            except (IndexNotReadyError, IndexMismatchError, NavigatorError) as exc:
+                logger.error("no index loaded: %s", exc)
+                self._error = exc
+
+    def get(self) -> Searcher:
+        """The searcher.
+
+        Raises:
+            IndexNotReadyError: nothing is loaded (the message says why and how to fix it).
+        """
+        if self._searcher is not None:
+            return self._searcher
+        if isinstance(self._error, IndexNotReadyError | IndexMismatchError):
+            raise self._error
+        raise IndexNotReadyError(
+            f"No index is loaded{f' ({self._error})' if self._error else ''}. Run `navigator index build`."
+        )
+
+
+def build_searcher(settings: Settings) -> Searcher:
+    """Load the configured index (manifest checked) and warm the embedding model."""
+    index = load_index(
+        settings.index_dir,
+        model_id=settings.embedding_model,
+        max_words=settings.chunking.max_words,
+        overlap_sentences=settings.chunking.overlap_sentences,
+    )
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model,
+        resolve_model(settings.embedding_model, settings.model_cache_dir),
+        settings.embedding_batch_size,
+    )
+    r = settings.retrieval
+    options = SearchOptions(r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight, r.sentence_weight,
+                            settings.max_query_chars)
+    searcher = Searcher(index, embedder, options)
+    searcher.queries.vector("warm-up")  # load weights now, not on the first user's request
+    return searcher
+
+
+def get_searcher(request: Request) -> Searcher:
+    """FastAPI dependency: the app's searcher."""
+    holder: SearcherHolder = request.app.state.searchers
+    return holder.get()

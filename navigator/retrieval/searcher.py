@@ -1,0 +1,65 @@
+"""The loaded index and its hybrid retriever, behind one ``search`` call used by the API, CLI and evals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from navigator.errors import QueryRejectedError, QueryTooLongError
+from navigator.retrieval.base import Query, ScoredChunk
+from navigator.retrieval.bm25 import BM25Retriever
+from navigator.retrieval.dense import FaissRetriever, SentenceRetriever
+from navigator.retrieval.embedders import QueryVectorCache
+from navigator.retrieval.hybrid import HybridRetriever
+from navigator.retrieval.index_store import LoadedIndex
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Fusion weights and limits (from ``RetrievalSettings``)."""
+
+    candidates: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 0.5
+    sentence_weight: float = 1.0
+    max_query_chars: int = 1000
+
+
+class Searcher:
+    """Answers ``search(text, k)`` over one loaded index."""
+
+    def __init__(self, index: LoadedIndex, embeddings: Embeddings, options: SearchOptions | None = None) -> None:
+        self.index = index
+        self.options = options or SearchOptions()
+        self.queries = QueryVectorCache(embeddings)
+        parts = {
+            "dense": FaissRetriever(index.chunk_index, index.chunks, self.queries),
+            "sentence": SentenceRetriever(index.sentence_index, index.sentence_chunk, index.chunks, self.queries),
+            "bm25": BM25Retriever(index.chunks),
+        }
+        self.retriever = HybridRetriever(parts, self.weights, self.options.candidates, self.options.rrf_k)
+
+    @property
+    def weights(self) -> Mapping[str, float]:
+        """Fusion weight per retriever."""
+        o = self.options
+        return {"dense": o.dense_weight, "sentence": o.sentence_weight, "bm25": o.bm25_weight}
+
+    def search(self, text: str, k: int = 10, lang: str | None = None) -> list[ScoredChunk]:
+        """The ``k`` best chunks for ``text``.
+
+        Raises:
+            QueryRejectedError: the text is empty.
+            QueryTooLongError: the text is longer than the configured limit.
+        """
+        text = " ".join(text.split())
+        if not text:
+            raise QueryRejectedError("The query is empty. Type a question.")
+        if len(text) > self.options.max_query_chars:
+            raise QueryTooLongError(
+                f"The query has {len(text)} characters; the limit is {self.options.max_query_chars}. Shorten it."
+            )
+        return self.retriever.retrieve(Query(text, lang), k)

@@ -1,0 +1,83 @@
+import json
+from dataclasses import replace
+
+import pytest
+
+from navigator.errors import IndexMismatchError, IndexNotReadyError
+from navigator.retrieval.index_store import build_index, load_index, read_manifest
+from navigator.retrieval.searcher import Searcher
+from navigator.testing import FakeEmbedder, make_document, tiny_corpus
+
+PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
+
+
+def _build(tmp_path, documents=None, embedder=None):
+    embedder = embedder or FakeEmbedder()
+    manifest = build_index(documents or tiny_corpus(), embedder, tmp_path / "index", **PARAMS)
+    return manifest, embedder
+
+
+def test_build_writes_a_complete_index_with_manifest(tmp_path):
+    manifest, embedder = _build(tmp_path)
+    assert manifest.documents == 3 and manifest.chunks >= 3 and manifest.sentences >= manifest.chunks
+    assert manifest.model == "fake-embedder" and manifest.chunking == {"max_words": 60, "overlap_sentences": 1}
+    assert manifest.embedded == embedder.calls
+    index = load_index(tmp_path / "index", **PARAMS)
+    assert len(index.chunks) == manifest.chunks
+    assert index.sentence_vectors.shape == (manifest.sentences, 64)
+    on_disk = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert on_disk["corpus_hash"] == manifest.corpus_hash
+
+
+def test_searcher_finds_the_matching_document(tmp_path):
+    _build(tmp_path)
+    searcher = Searcher(load_index(tmp_path / "index", **PARAMS), FakeEmbedder())
+    results = searcher.search("part-time timetable behaviour lunchtime", k=3)
+    assert results[0].chunk.doc_id == "exclusions"
+
+
+def test_rebuild_after_one_document_changed_reembeds_only_that_document(tmp_path):
+    _build(tmp_path)
+    documents = tiny_corpus()
+    changed = make_document("transport", "Home to school transport",
+                            [(["Travel assistance"], "Travel passes are reviewed every year for each child.")])
+    documents[1] = changed
+    manifest, embedder = _build(tmp_path, documents)
+    # one chunk + its sentence(s) of the changed document, nothing else
+    assert 0 < embedder.calls == manifest.embedded <= 3
+    assert load_index(tmp_path / "index", **PARAMS).chunks[-1].doc_id in {"exclusions", "transport"}
+
+
+def test_unchanged_rebuild_embeds_nothing(tmp_path):
+    _build(tmp_path)
+    manifest, embedder = _build(tmp_path)
+    assert embedder.calls == 0 and manifest.embedded == 0
+
+
+def test_failed_build_leaves_the_previous_index_serving(tmp_path):
+    first, _ = _build(tmp_path)
+
+    class Broken(FakeEmbedder):
+        def embed_documents(self, texts):
+            raise RuntimeError("model crashed")
+
+    documents = [replace(d, content_hash="changed") for d in tiny_corpus()]
+    documents[0] = make_document("new", "New", [(["X"], "Completely new text that is not cached.")])
+    with pytest.raises(RuntimeError):
+        _build(tmp_path, documents, Broken())
+    assert read_manifest(tmp_path / "index") == first
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index")]
+
+
+def test_missing_index_is_not_ready_with_next_step(tmp_path):
+    with pytest.raises(IndexNotReadyError, match="navigator index build"):
+        load_index(tmp_path / "nothing", **PARAMS)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("model_id", "other-model"), ("max_words", 99), ("overlap_sentences", 0)]
+)
+def test_index_built_for_other_settings_is_refused(tmp_path, field, value):
+    _build(tmp_path)
+    with pytest.raises(IndexMismatchError, match="navigator index build"):
+        load_index(tmp_path / "index", **(PARAMS | {field: value}))
