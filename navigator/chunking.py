@@ -20,6 +20,7 @@ def split_document(document: Document, max_words: int = 160, overlap_sentences: 
         document: the corpus document.
         max_words: target chunk length; a single longer sentence is cut into word windows.
         overlap_sentences: sentences repeated at the start of the next chunk of the same section.
+
     """
     chunks: list[Chunk] = []
     for heading_path, sentences in _section_units(document.sections, max_words):
@@ -50,6 +51,7 @@ def _section_units(sections: Iterable[Section], max_words: int) -> list[tuple[tu
     units: list[tuple[tuple[str, ...], list[str]]] = []
     carry: list[str] = []
     carry_top: str | None = None
+    carry_path: tuple[str, ...] = ()
     for section in sections:
         sentences = _window_long(split_sentences(section.text), max_words)
         if not sentences:

@@ -235,7 +235,6 @@ def eval_group() -> None:
 def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_under: float | None) -> None:
     """Score hit@1/3/5/10 and MRR@10 by language, audience and document."""
     from evals.retrieval.evaluate import format_table, run_retrieval_eval
-
     from navigator.api.deps import build_searcher
 
     settings = get_settings()
@@ -246,3 +245,7 @@ def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_un
     click.echo(f"Run written to {run_dir}", err=True)
     if fail_under is not None and summary["overall"]["hit@5"] < fail_under:
         raise click.ClickException(f"hit@5 {summary['overall']['hit@5']:.3f} is below {fail_under}")
+
+
+if __name__ == "__main__":
+    main()

@@ -85,6 +85,7 @@ def load_documents(path: Path) -> list[Document]:
 
     Raises:
         CorpusError: the file is missing or a line is not a valid document.
+
     """
     if not path.exists():
         raise CorpusError(f"No corpus at {path}. Run `navigator corpus build`.")
@@ -112,6 +113,7 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; the corpus is meant to be readable
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

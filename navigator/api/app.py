@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     Args:
         settings: configuration; read from the environment when omitted.
         searcher: an already loaded searcher (tests); otherwise the configured index loads at start-up.
+
     """
     settings = settings or get_settings()
     holder = SearcherHolder(searcher)

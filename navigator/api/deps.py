@@ -12,7 +12,7 @@ from navigator.errors import IndexMismatchError, IndexNotReadyError, NavigatorEr
 from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.index_store import load_index
 from navigator.retrieval.provision import resolve_model
-from navigator.retrieval.searcher import SearchOptions, Searcher
+from navigator.retrieval.searcher import Searcher, SearchOptions
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class SearcherHolder:
 
         Raises:
             IndexNotReadyError: nothing is loaded (the message says why and how to fix it).
+
         """
         if self._searcher is not None:
             return self._searcher

@@ -125,9 +125,11 @@ def embed_cached(
         cache: vectors from an earlier build; updated in place with the new ones.
         batch_size: texts per model call.
         progress: called with the number of distinct texts done, per batch and once for all cache hits.
+
     """
     unique = dict(zip(keys, texts, strict=True))
-    todo = sorted((k, t) for k, t in unique.items() if k not in cache)
+    # Length-sorted batches pad little: on CPU, padding tokens cost as much as real ones.
+    todo = sorted(((k, t) for k, t in unique.items() if k not in cache), key=lambda kt: (len(kt[1]), kt[0]))
     if progress and len(unique) > len(todo):
         progress(len(unique) - len(todo))
     for start in range(0, len(todo), batch_size):

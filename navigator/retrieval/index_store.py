@@ -95,6 +95,7 @@ def build_index(
         overlap_sentences: sentence overlap between chunks.
         batch_size: texts per model call.
         progress: given a label and a total, returns a callback that advances by a count.
+
     """
     started = time.perf_counter()
     chunks = split_documents(documents, max_words, overlap_sentences)
@@ -156,6 +157,7 @@ def read_manifest(index_dir: Path) -> IndexManifest:
 
     Raises:
         IndexNotReadyError: there is no complete index there.
+
     """
     path = index_dir / MANIFEST
     if not path.exists():
@@ -173,6 +175,7 @@ def check_manifest(manifest: IndexManifest, *, model_id: str, max_words: int, ov
 
     Raises:
         IndexMismatchError: naming what differs and how to rebuild.
+
     """
     wanted: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -197,6 +200,7 @@ def load_index(index_dir: Path, *, model_id: str, max_words: int, overlap_senten
     Raises:
         IndexNotReadyError: no complete index.
         IndexMismatchError: built for other settings.
+
     """
     manifest = read_manifest(index_dir)
     check_manifest(manifest, model_id=model_id, max_words=max_words, overlap_sentences=overlap_sentences)

@@ -54,6 +54,7 @@ class Searcher:
         Raises:
             QueryRejectedError: the text is empty.
             QueryTooLongError: the text is longer than the configured limit.
+
         """
         text = " ".join(text.split())
         if not text:

@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from navigator.api.app import create_app
 from navigator.config import Settings
 from navigator.retrieval.index_store import build_index, load_index
-from navigator.retrieval.searcher import SearchOptions, Searcher
+from navigator.retrieval.searcher import Searcher, SearchOptions
 from navigator.testing import FakeEmbedder, tiny_corpus
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}

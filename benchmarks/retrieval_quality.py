@@ -1,0 +1,115 @@
+"""Retrieval quality on an evaluation set: the navigator against the tutorial baseline, in one run.
+
+Baseline: LangChain's RecursiveCharacterTextSplitter(1000, 200) over the raw source texts, the same e5
+model in a LangChain FAISS store, ``similarity_search``; and BM25 alone over those chunks. Then the
+navigator's index with each retriever alone and fused. Writes benchmarks/results/retrieval_quality.json.
+
+    python benchmarks/retrieval_quality.py [--dataset ../shared/evals/dev.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evals.retrieval.evaluate import load_dataset, score_items, summarize  # noqa: E402
+from navigator.api.deps import build_searcher  # noqa: E402
+from navigator.config import get_settings  # noqa: E402
+from navigator.corpus_build import load_manifest  # noqa: E402
+from navigator.retrieval.base import Chunk, Query, ScoredChunk  # noqa: E402
+from navigator.retrieval.bm25 import BM25Retriever  # noqa: E402
+from navigator.retrieval.embedders import embed_cached, text_key  # noqa: E402
+from navigator.retrieval.hybrid import HybridRetriever  # noqa: E402
+
+
+def tutorial_chunks(sources_dir: Path) -> list[Chunk]:
+    """The raw source texts split as the LangChain tutorial does."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    chunks = []
+    for entry in load_manifest(sources_dir):
+        doc_id = entry["file"].removesuffix(".txt")
+        text = (sources_dir / entry["file"]).read_text(encoding="utf-8")
+        for i, piece in enumerate(splitter.split_text(text)):
+            chunks.append(Chunk(f"{doc_id}#{i}", doc_id, entry["title"], None, (), piece, (piece,)))
+    return chunks
+
+
+class TutorialFaiss:
+    """LangChain's FAISS vector store with ``similarity_search``, as a tutorial would ship it."""
+
+    def __init__(self, chunks: list[Chunk], embeddings, cache: dict[str, np.ndarray], model_id: str) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from langchain_community.vectorstores import FAISS
+
+        texts = [c.text for c in chunks]
+        vectors = embed_cached(embeddings, texts, [text_key(model_id, "tutorial:" + t) for t in texts], cache)
+        self._by_id = {c.id: c for c in chunks}
+        self.store = FAISS.from_embeddings(
+            list(zip(texts, vectors.tolist(), strict=True)), embeddings, metadatas=[{"id": c.id} for c in chunks]
+        )
+
+    def retrieve(self, query: Query, top_k: int) -> list[ScoredChunk]:
+        docs = self.store.similarity_search(query.text, k=top_k)
+        return [ScoredChunk(self._by_id[d.metadata["id"]], 0.0, "dense") for d in docs]
+
+
+def as_search(retriever):
+    return lambda text, k, lang: retriever.retrieve(Query(text, lang), k)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared/evals/dev.jsonl")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/retrieval_quality.json")
+    args = parser.parse_args()
+    settings = get_settings()
+    items = load_dataset(args.dataset)
+    searcher = build_searcher(settings)
+    embeddings = searcher.queries.embeddings
+
+    cache_path = ROOT / "var/cache/tutorial-vectors.npz"
+    cache: dict[str, np.ndarray] = dict(np.load(cache_path)) if cache_path.exists() else {}
+    chunks = tutorial_chunks(settings.sources_dir)
+    started = time.perf_counter()
+    tutorial = TutorialFaiss(chunks, embeddings, cache, settings.embedding_model)
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache_path, **cache)
+    print(f"tutorial store: {len(chunks)} chunks in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+    systems = {
+        "tutorial: recursive 1000/200 + e5 FAISS": as_search(tutorial),
+        "tutorial chunks + BM25": as_search(BM25Retriever(chunks)),
+    }
+    parts = searcher.retriever.parts
+    for name in parts:
+        systems[f"navigator: {name} only"] = as_search(HybridRetriever({name: parts[name]}, candidates=50))
+    systems["navigator: dense + bm25 (RRF)"] = as_search(
+        HybridRetriever({k: parts[k] for k in ("dense", "bm25")}, searcher.weights, 50, searcher.options.rrf_k))
+    systems["navigator (configured fusion)"] = searcher.search
+
+    report = {"dataset": str(args.dataset), "model": settings.embedding_model, "index": searcher.index.manifest.__dict__,
+              "systems": {}}
+    for name, search in systems.items():
+        summary = summarize(score_items(items, search, progress=False))
+        report["systems"][name] = summary
+        en, other = summary["english"], summary["other_languages"]
+        print(f"{name:<45} hit@5 en {en['hit@5']:.3f}  other {other['hit@5']:.3f}  "
+              f"all {summary['overall']['hit@5']:.3f}  mrr@10 {summary['overall']['mrr@10']:.3f}")
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"written {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

