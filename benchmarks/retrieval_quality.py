@@ -38,10 +38,10 @@ def tutorial_chunks(sources_dir: Path) -> list[Chunk]:
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     chunks = []
     for entry in load_manifest(sources_dir):
-        doc_id = entry["file"].removesuffix(".txt")
-        text = (sources_dir / entry["file"]).read_text(encoding="utf-8")
+        doc_id = entry.doc_id
+        text = (sources_dir / entry.file).read_text(encoding="utf-8")
         for i, piece in enumerate(splitter.split_text(text)):
-            chunks.append(Chunk(f"{doc_id}#{i}", doc_id, entry["title"], None, (), piece, (piece,)))
+            chunks.append(Chunk(f"{doc_id}#{i}", doc_id, entry.title, None, (), piece, (piece,)))
     return chunks
 
 
@@ -61,6 +61,7 @@ class TutorialFaiss:
         )
 
     def retrieve(self, query: Query, top_k: int) -> list[ScoredChunk]:
+        """LangChain's ``similarity_search``."""
         docs = self.store.similarity_search(query.text, k=top_k)
         return [ScoredChunk(self._by_id[d.metadata["id"]], 0.0, "dense") for d in docs]
 
@@ -99,8 +100,8 @@ def main() -> None:
         HybridRetriever({k: parts[k] for k in ("dense", "bm25")}, searcher.weights, 50, searcher.options.rrf_k))
     systems["navigator (configured fusion)"] = searcher.search
 
-    report = {"dataset": str(args.dataset), "model": settings.embedding_model, "index": searcher.index.manifest.__dict__,
-              "systems": {}}
+    report = {"dataset": str(args.dataset), "model": settings.embedding_model,
+              "index": searcher.index.manifest.__dict__, "systems": {}}
     for name, search in systems.items():
         summary = summarize(score_items(items, search, progress=False))
         report["systems"][name] = summary

@@ -1,5 +1,8 @@
-"""Speed on this machine: warm /api/search latency against the bare query embedding (same run), index build
-and one-document rebuild times, and the server's peak memory. Writes benchmarks/results/speed.json.
+"""Speed on this machine: search latency, index build times and the server's peak memory.
+
+Warm /api/search latency is set against the bare query embedding measured in the same run; then a full
+index build, rebuilds after one document changed, and the server's peak memory.
+Writes benchmarks/results/speed.json.
 
     python benchmarks/speed.py [--rounds 3] [--build-runs 1]
 """

@@ -18,8 +18,10 @@ def words(text: str) -> list[str]:
 
 
 def contains_evidence(passage: str, evidence: str, threshold: float = 0.8) -> bool:
-    """Whether ``passage`` holds ``evidence``: as a normalised substring, or with at least ``threshold`` of
-    the evidence's words appearing in order in the passage (chunk boundaries may cut a quotation).
+    """Whether ``passage`` holds ``evidence``.
+
+    It does as a normalised substring, or when at least ``threshold`` of the evidence's words appear in order
+    in the passage (chunk boundaries may cut a quotation).
     """
     if normalize_text(evidence) in normalize_text(passage):
         return True

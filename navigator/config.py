@@ -21,9 +21,9 @@ class RetrievalSettings(BaseModel):
 
     top_k: int = Field(8, ge=1, le=100, description="Chunks returned by default")
     candidates: int = Field(50, ge=5, le=1000, description="Candidates each retriever passes to fusion")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant")
+    rrf_k: int = Field(5, ge=1, description="Reciprocal-rank-fusion constant (small: first places count most)")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
-    bm25_weight: float = Field(0.5, ge=0, description="Weight of the BM25 ranking in fusion")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
     sentence_weight: float = Field(1.0, ge=0, description="Weight of the best-sentence ranking in fusion")
     expand_glossary: bool = Field(True, description="Add English SEND terms found via the glossary")
 

@@ -1,1 +1,1 @@
-"""Retrieval quality: does the right passage of the right document come back in the top k?"""
+"""Retrieval quality: does the right passage of the right document come back in the top k."""

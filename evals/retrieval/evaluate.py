@@ -86,7 +86,9 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run_retrieval_eval(searcher: Any, datasets: Sequence[Path], out_dir: Path, settings: Any) -> tuple[dict[str, Any], Path]:
+def run_retrieval_eval(
+    searcher: Any, datasets: Sequence[Path], out_dir: Path, settings: Any
+) -> tuple[dict[str, Any], Path]:
     """Evaluate a ``Searcher`` and write config, rows and summary to a timestamped folder under ``out_dir``."""
     items = [item for path in datasets for item in load_dataset(path)]
     rows = score_items(items, searcher.search)

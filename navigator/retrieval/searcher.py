@@ -21,9 +21,9 @@ class SearchOptions:
     """Fusion weights and limits (from ``RetrievalSettings``)."""
 
     candidates: int = 50
-    rrf_k: int = 60
+    rrf_k: int = 5
     dense_weight: float = 1.0
-    bm25_weight: float = 0.5
+    bm25_weight: float = 1.0
     sentence_weight: float = 1.0
     max_query_chars: int = 1000
 

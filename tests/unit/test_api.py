@@ -50,7 +50,9 @@ def test_too_long_query_is_413(client):
     assert error["code"] == "query_too_long" and "limit is 200" in error["message"]
 
 
-@pytest.mark.parametrize("body", [{}, {"query": 3}, {"query": "x", "k": 0}, {"query": "x", "k": 500}, {"query": "x", "extra": 1}])
+@pytest.mark.parametrize(
+    "body", [{}, {"query": 3}, {"query": "x", "k": 0}, {"query": "x", "k": 500}, {"query": "x", "extra": 1}]
+)
 def test_malformed_request_is_422_without_stack_trace(client, body):
     response = client.post("/api/search", json=body)
     assert response.status_code == 422
