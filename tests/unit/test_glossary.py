@@ -1,0 +1,327 @@
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+import navigator
+from navigator.errors import ConfigError
+from navigator.glossary import LANGUAGES, Glossary, load_glossary, normalize
+
+GLOSSARY_PATH = Path(navigator.__file__).parent / "data" / "glossary.json"
+
+REQUIRED_IDS = {
+    "ehc-plan",
+    "ehc-needs-assessment",
+    "sen-support",
+    "senco",
+    "graduated-approach",
+    "ordinarily-available-guidance",
+    "local-offer",
+    "sendiass",
+    "annual-review",
+    "mediation",
+    "send-tribunal",
+    "short-breaks",
+    "personal-budget",
+    "alternative-provision",
+    "resource-base",
+    "special-school",
+    "mainstream-school",
+    "educational-psychologist",
+    "speech-and-language-therapy",
+    "occupational-therapy",
+    "preparation-for-adulthood",
+    "part-time-timetable",
+    "suspension",
+    "exclusion",
+    "parent-carer-forum",
+    "home-to-school-transport",
+    "send",
+    "autism",
+    "adhd",
+    "learning-disability",
+    "semh",
+    "camhs",
+    "early-years",
+    "waiting-list",
+    "school-place",
+    "attendance",
+    "transition",
+    "independent-travel-training",
+    "social-care",
+    "health-visitor",
+    "gp",
+    "disability-living-allowance",
+    "co-production",
+    "local-authority",
+    "education-setting",
+    "college",
+    "supported-internship",
+    "employment",
+    "complaint",
+}
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return json.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def glossary() -> Glossary:
+    return load_glossary()
+
+
+def ids(terms) -> list[str]:
+    return [term.id for term in terms]
+
+
+# --- the data file ---------------------------------------------------------------------------------------------
+
+
+def test_file_has_version_and_enough_terms(raw):
+    assert raw["version"] == 1
+    assert len(raw["terms"]) >= 45
+
+
+def test_every_term_has_every_language_with_text(raw):
+    problems = []
+    for term in raw["terms"]:
+        missing = [lang for lang in LANGUAGES if lang not in term]
+        extra = sorted(set(term) - {"id", *LANGUAGES})
+        if missing or extra:
+            problems.append(f"{term.get('id')}: missing {missing}, unexpected {extra}")
+            continue
+        for lang in LANGUAGES:
+            entry = term[lang]
+            if not isinstance(entry.get("term"), str) or not entry["term"].strip():
+                problems.append(f"{term['id']}/{lang}: empty term")
+            if not isinstance(entry.get("explanation"), str) or not entry["explanation"].strip():
+                problems.append(f"{term['id']}/{lang}: empty explanation")
+            aliases = entry.get("aliases")
+            if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+                problems.append(f"{term['id']}/{lang}: aliases must be a list of non-empty strings")
+    assert not problems, "\n".join(problems)
+
+
+def test_ids_are_unique_slugs(raw):
+    term_ids = [term["id"] for term in raw["terms"]]
+    assert len(term_ids) == len(set(term_ids))
+    assert all(term_id == term_id.lower() and " " not in term_id for term_id in term_ids)
+
+
+def test_required_send_terms_are_present(raw):
+    assert {term["id"] for term in raw["terms"]} >= REQUIRED_IDS
+
+
+def test_no_spelling_points_at_two_terms(glossary):
+    owners = defaultdict(set)
+    for term in glossary:
+        for lang in LANGUAGES:
+            for form in term.entries[lang].forms:
+                owners[normalize(form).lower()].add(term.id)
+    shared = {form: sorted(owner) for form, owner in owners.items() if len(owner) > 1}
+    assert not shared
+
+
+def test_english_explanations_are_one_or_two_sentences(glossary):
+    for term in glossary:
+        text = term.english.explanation
+        assert text.count(". ") <= 2 and len(text) < 400, term.id
+
+
+# --- loading -----------------------------------------------------------------------------------------------------
+
+
+def test_default_glossary_is_cached(glossary):
+    assert load_glossary() is glossary
+    assert len(glossary) == len(glossary.terms) >= 45
+    assert glossary.get("ehc-plan").english.term == "EHC plan"
+    assert glossary.get("no-such-term") is None
+
+
+def test_entry_falls_back_to_english(glossary):
+    term = glossary.get("senco")
+    assert term.entry("pl") is term.entries["pl"]
+    assert term.entry("fr") is term.english
+
+
+def test_load_from_path_and_reject_missing_language(tmp_path, raw):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"version": 1, "terms": raw["terms"][:2]}), encoding="utf-8")
+    assert len(load_glossary(good)) == 2
+
+    broken = json.loads(json.dumps(raw["terms"][0]))
+    del broken["ps"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "terms": [broken]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="ps"):
+        load_glossary(bad)
+
+
+def test_rejects_empty_explanation(tmp_path, raw):
+    broken = json.loads(json.dumps(raw["terms"][0]))
+    broken["so"]["explanation"] = "  "
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"version": 1, "terms": [broken]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="explanation"):
+        load_glossary(path)
+
+
+# --- normalisation -----------------------------------------------------------------------------------------------
+
+
+def test_normalize_folds_accents_punctuation_and_arabic_script_variants():
+    assert normalize("Szkoła  specjalną, co-production!") == "Szkola specjalna co production"
+    assert normalize("școală ş ț") == "scoala s t"
+    assert normalize("التَّعْلِيـــم") == normalize("التعلیم")  # harakat, tatweel, Arabic yeh vs Persian yeh
+    assert normalize("كونسل") == normalize("کونسل")  # Arabic kaf vs keheh
+    assert normalize("قوتابخانە") == normalize("قوتابخانه") == normalize("قوتابخانہ")  # Kurdish ە, Urdu ہ
+    assert normalize("খণ্ডকালীন ১৬") == normalize("খণ্ডকালীন 16")  # Bengali digits
+
+
+# --- find() -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("ur", "میرے بیٹے کا ای ایچ سی پی ہے لیکن سکول مدد نہیں کر رہا۔", {"ehc-plan", "education-setting"}),
+        ("ur", "کیا تعلیم، صحت اور نگہداشت کا منصوبہ کے لیے اپیل ہو سکتی ہے؟", {"ehc-plan", "send-tribunal"}),
+        ("pl", "Czy rada miasta może odmówić wydania planu EHC dla mojego syna?", {"local-authority", "ehc-plan"}),
+        ("pl", "Mój syn ma autyzm i chodzi do szkoły specjalnej.", {"autism", "special-school"}),
+        (
+            "so",
+            "Wiilkayga wuxuu leeyahay qorshaha EHC, sidee baan u helaa gaadiidka dugsiga?",
+            {"ehc-plan", "home-to-school-transport"},
+        ),
+        ("zh", "我的孩子有自闭症，学校说要等EHC需求评估。", {"autism", "education-setting", "ehc-needs-assessment"}),
+        ("ar", "ابني لديه خطة التعليم والصحة والرعاية ونحتاج إلى الوساطة.", {"ehc-plan", "mediation"}),
+        (
+            "bn",
+            "আমার মেয়ের স্পিচ থেরাপি দরকার, কিন্তু ওয়েটিং লিস্ট অনেক লম্বা।",
+            {"speech-and-language-therapy", "waiting-list"},
+        ),
+        ("pa", "ਮੇਰੇ ਪੁੱਤਰ ਨੂੰ ਸਕੂਲ ਤੋਂ ਕੱਢ ਦਿੱਤਾ ਗਿਆ ਹੈ, ਉਸ ਨੂੰ ADHD ਹੈ।", {"exclusion", "adhd"}),
+        ("ps", "زما لور اوټیزم لري او د خبرو او ژبې درملنې ته اړتیا لري.", {"autism", "speech-and-language-therapy"}),
+        ("ckb", "کوڕەکەم ئۆتیزمی هەیە، چۆن داوای پلانی EHC بکەم؟", {"autism", "ehc-plan"}),
+        (
+            "ro",
+            "Copilul meu are nevoie de o scoala speciala si de transport scolar.",
+            {"special-school", "home-to-school-transport"},
+        ),
+        (
+            "en",
+            "My son is on a reduced timetable and the SENCo says he may be excluded.",
+            {"part-time-timetable", "senco", "exclusion"},
+        ),
+    ],
+)
+def test_find_in_each_language(glossary, lang, text, expected):
+    assert set(ids(glossary.find(text, lang))) == expected
+    assert set(ids(glossary.find(text))) >= expected
+
+
+def test_arabic_spelling_meets_urdu_spelling(glossary):
+    # The Urdu entry is written with Persian yeh (ی) and keheh (ک); a keyboard may type Arabic ي and ك.
+    arabic_letters = "هل يحصل طفلي على مساعدة لخصوصي تعليمي ضروريات في الكونسل؟"
+    assert {"send", "local-authority"} <= set(ids(glossary.find(arabic_letters, "ur")))
+    with_diacritics = "خِطَّةُ التَّعْلِيمِ وَالصِّحَّةِ وَالرِّعَايَةِ"
+    assert ids(glossary.find(with_diacritics, "ar")) == ["ehc-plan"]
+
+
+def test_find_reports_terms_in_order_of_first_mention(glossary):
+    text = "After the annual review the council offered mediation before the SEND Tribunal."
+    assert ids(glossary.find(text, "en")) == ["annual-review", "local-authority", "mediation", "send-tribunal"]
+
+
+def test_lang_restricts_to_that_language_plus_english(glossary):
+    urdu = "کونسل نے انکار کر دیا"
+    assert ids(glossary.find(urdu)) == ["local-authority"]
+    assert ids(glossary.find(urdu, "ur")) == ["local-authority"]
+    assert glossary.find(urdu, "pl") == []
+    assert ids(glossary.find("the council said no", "pl")) == ["local-authority"]  # English always counts
+    assert ids(glossary.find(urdu, "xx")) == ["local-authority"]  # unknown code: every language
+
+
+def test_longest_match_wins(glossary):
+    assert ids(glossary.find("Is a special school right for her?", "en")) == ["special-school"]
+    assert ids(glossary.find("اسپیشل اسکول", "ur")) == ["special-school"]
+    assert ids(glossary.find("特殊学校", "zh")) == ["special-school"]
+    assert ids(glossary.find("We asked for an EHC needs assessment", "en")) == ["ehc-needs-assessment"]
+    assert ids(glossary.find("special educational needs coordinator", "en")) == ["senco"]
+    # A longer match only hides matches inside it, not ones that run past its end.
+    assert ids(glossary.find("a special school place", "en")) == ["special-school", "school-place"]
+
+
+def test_short_acronyms_match_only_in_capitals(glossary):
+    assert ids(glossary.find("Does he get SEN support or is he just SEN?", "en")) == ["sen-support", "send"]
+    assert glossary.find("Mój sen był krótki.", "pl") == []  # Polish "sen" = sleep
+    assert glossary.find("Merg la piață, cât costă?", "ro") == []  # "la" = at, "cât" folds to "cat"
+    assert ids(glossary.find("she sees an OT and a GP", "en")) == ["occupational-therapy", "gp"]
+    assert ids(glossary.find("our ehcp is late", "en")) == ["ehc-plan"]  # longer acronyms ignore case
+
+
+def test_no_false_positive_inside_longer_latin_words(glossary):
+    text = "I am sending a note about sensory toys; another step: catch the bus, not the laptop or salty snacks."
+    assert glossary.find(text) == []
+
+
+def test_no_false_positive_for_short_arabic_script_forms(glossary):
+    assert glossary.find("جی پیسے کتنے ہیں؟ اخراجات بہت زیادہ ہیں۔", "ur") == []
+    assert ids(glossary.find("کیا جی پی ریفر کر سکتا ہے؟", "ur")) == ["gp"]
+
+
+def test_term_written_with_parentheses_matches_each_part(glossary):
+    assert ids(glossary.find("ਪਾਰਟ-ਟਾਈਮ ਟਾਈਮਟੇਬਲ", "pa")) == ["part-time-timetable"]
+    assert ids(glossary.find("SEMH", "en")) == ["semh"]
+
+
+def test_empty_text(glossary):
+    assert glossary.find("") == []
+    assert glossary.find(" ,.;؟ ") == []
+    assert glossary.english_expansion("") == ""
+
+
+# --- english_expansion() ----------------------------------------------------------------------------------------
+
+
+def test_english_expansion_adds_document_wording(glossary):
+    expansion = glossary.english_expansion("Waxaan rabaa qorshaha EHC iyo gaadiidka dugsiga", "so")
+    assert expansion.startswith("EHC plan EHCP")
+    assert "education, health and care plan" in expansion
+    assert "home to school transport" in expansion
+    assert "school transport" in expansion
+
+
+def test_english_expansion_has_no_repeats(glossary):
+    expansion = glossary.english_expansion("EHCP, ای ایچ سی پی, qorshaha EHC, plan EHC, EHC计划")
+    forms = [form.lower() for term in glossary.find("EHCP") for form in term.english.forms]
+    assert expansion.lower().count("education, health and care plan ") == 1
+    assert len(forms) == len(set(forms))
+    assert expansion == glossary.english_expansion("EHCP")
+
+
+def test_english_expansion_joins_terms_in_order(glossary):
+    expansion = glossary.english_expansion("خصوصی تعلیمی ضروریات اور آٹزم", "ur")
+    assert expansion.index("special educational needs and disabilities") < expansion.index("autism")
+
+
+# --- speed ------------------------------------------------------------------------------------------------------
+
+
+def test_matching_is_fast(glossary):
+    text = (
+        "My son has autism and an EHCP. ای ایچ سی پی اور اسکول ٹرانسپورٹ. 我的孩子有自闭症。"
+        "Szkoła specjalna i plan EHC. "
+    ) * 9
+    text = text[:1000]
+    glossary.find(text)  # compile
+    runs = 50
+    started = time.perf_counter()
+    for _ in range(runs):
+        glossary.find(text)
+    per_call = (time.perf_counter() - started) / runs
+    assert per_call < 0.005  # ~0.3 ms on a laptop; generous for shared CI machines
