@@ -9,7 +9,9 @@ from fastapi import Request
 
 from navigator.config import Settings
 from navigator.errors import IndexMismatchError, IndexNotReadyError, NavigatorError
+from navigator.glossary import load_glossary
 from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_store import load_index
 from navigator.retrieval.provision import resolve_model
 from navigator.retrieval.searcher import Searcher, SearchOptions
@@ -67,7 +69,11 @@ def build_searcher(settings: Settings) -> Searcher:
     r = settings.retrieval
     options = SearchOptions(r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight, r.sentence_weight,
                             settings.max_query_chars)
-    searcher = Searcher(index, embedder, options)
+    expander = None
+    if r.expand_glossary:
+        expander = GlossaryExpander(load_glossary())
+        expander.warm_up()
+    searcher = Searcher(index, embedder, options, expander)
     searcher.queries.vector("warm-up")  # load weights now, not on the first user's request
     return searcher
 

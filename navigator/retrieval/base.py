@@ -35,6 +35,12 @@ class Query:
 
     text: str
     lang: str | None = None
+    expansion: str = ""  # English glossary terms for lexical retrievers; dense retrievers ignore it
+
+    @property
+    def lexical_text(self) -> str:
+        """The text a lexical retriever matches: the question plus its expansion."""
+        return f"{self.text} {self.expansion}" if self.expansion else self.text
 
 
 @dataclass(frozen=True)

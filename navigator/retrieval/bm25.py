@@ -49,7 +49,7 @@ class BM25Retriever:
 
     def retrieve(self, query: Query, top_k: int) -> list[ScoredChunk]:
         """Chunks with any matching term, best first."""
-        scores = self.scores(query.text)
+        scores = self.scores(query.lexical_text)
         matched = np.flatnonzero(scores > 0)
         order = matched[np.argsort(-scores[matched], kind="stable")][:top_k]
         return [ScoredChunk(self._chunks[i], float(scores[i]), "bm25") for i in order]

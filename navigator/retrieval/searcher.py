@@ -12,6 +12,7 @@ from navigator.retrieval.base import Query, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
 from navigator.retrieval.dense import FaissRetriever, SentenceRetriever
 from navigator.retrieval.embedders import QueryVectorCache
+from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.hybrid import HybridRetriever
 from navigator.retrieval.index_store import LoadedIndex
 
@@ -31,9 +32,16 @@ class SearchOptions:
 class Searcher:
     """Answers ``search(text, k)`` over one loaded index."""
 
-    def __init__(self, index: LoadedIndex, embeddings: Embeddings, options: SearchOptions | None = None) -> None:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embeddings: Embeddings,
+        options: SearchOptions | None = None,
+        expander: GlossaryExpander | None = None,
+    ) -> None:
         self.index = index
         self.options = options or SearchOptions()
+        self.expander = expander
         self.queries = QueryVectorCache(embeddings)
         parts = {
             "dense": FaissRetriever(index.chunk_index, index.chunks, self.queries),
@@ -63,4 +71,5 @@ class Searcher:
             raise QueryTooLongError(
                 f"The query has {len(text)} characters; the limit is {self.options.max_query_chars}. Shorten it."
             )
-        return self.retriever.retrieve(Query(text, lang), k)
+        expansion = self.expander.expand(text, lang) if self.expander else ""
+        return self.retriever.retrieve(Query(text, lang, expansion), k)

@@ -1,0 +1,41 @@
+from navigator.chunking import split_documents
+from navigator.glossary import load_glossary
+from navigator.retrieval.base import Query
+from navigator.retrieval.bm25 import BM25Retriever
+from navigator.retrieval.expansion import GlossaryExpander
+from navigator.testing import tiny_corpus
+
+
+def _expander():
+    return GlossaryExpander(load_glossary())
+
+
+def test_other_language_terms_bring_their_english_wording():
+    expansion = _expander().expand("ای ایچ سی پی پلان کے لیے کتنا انتظار؟", "ur")
+    assert "ehcp" in expansion.split() or "ehc" in expansion.split()
+
+
+def test_english_questions_are_not_expanded():
+    assert _expander().expand("How long does an EHCP take?", "en") == ""
+
+
+def test_terms_already_named_in_english_are_not_added_again():
+    expander = _expander()
+    assert expander.expand("EHCP", None) == ""
+    assert expander.expand("EHCP", "ur") == ""
+
+
+def test_expansion_tokens_are_distinct():
+    tokens = _expander().expand("Waxaan rabaa qorshaha EHC iyo gaadiidka dugsiga", "so").split()
+    assert tokens and len(tokens) == len(set(tokens))
+
+
+def test_bm25_matches_through_the_expansion():
+    chunks = split_documents(tiny_corpus(), max_words=200)
+    bm25 = BM25Retriever(chunks)
+    question = "ਘਰ ਤੋਂ ਸਕੂਲ ਤੱਕ ਆਵਾਜਾਈ"  # Punjabi: home to school transport
+    assert bm25.retrieve(Query(question, "pa"), 3) == []
+    expansion = _expander().expand(question, "pa")
+    assert "transport" in expansion.split()
+    results = bm25.retrieve(Query(question, "pa", expansion), 3)
+    assert results[0].chunk.doc_id == "transport"
