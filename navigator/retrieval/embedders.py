@@ -89,7 +89,7 @@ class QueryVectorCache:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector = normalize(np.asarray([self.embeddings.embed_query(text)], dtype=np.float32))[0]
+        vector: np.ndarray = normalize(np.asarray([self.embeddings.embed_query(text)], dtype=np.float32))[0]
         with self._lock:
             self._cache[text] = vector
             if len(self._cache) > self._size:
@@ -100,7 +100,8 @@ class QueryVectorCache:
 def normalize(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length, so inner product is cosine similarity."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    scaled: np.ndarray = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return scaled
 
 
 def text_key(model_id: str, text: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import QueryRejectedError, QueryTooLongError
-from navigator.retrieval.base import Query, ScoredChunk
+from navigator.retrieval.base import Query, Retriever, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
 from navigator.retrieval.dense import FaissRetriever, SentenceRetriever
 from navigator.retrieval.embedders import QueryVectorCache
@@ -43,7 +43,7 @@ class Searcher:
         self.options = options or SearchOptions()
         self.expander = expander
         self.queries = QueryVectorCache(embeddings)
-        parts = {
+        parts: dict[str, Retriever] = {
             "dense": FaissRetriever(index.chunk_index, index.chunks, self.queries),
             "sentence": SentenceRetriever(index.sentence_index, index.sentence_chunk, index.chunks, self.queries),
             "bm25": BM25Retriever(index.chunks),
