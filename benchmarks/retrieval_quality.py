@@ -14,6 +14,7 @@ import json
 import sys
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +22,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.retrieval.evaluate import load_dataset, score_items, summarize  # noqa: E402
+from evals.retrieval.evaluate import (  # noqa: E402
+    SearchFn,
+    load_dataset,
+    score_items,
+    summarize,
+)
 from navigator.api.deps import build_searcher  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.corpus_build import load_manifest  # noqa: E402
 from navigator.retrieval.base import Chunk, Query, ScoredChunk  # noqa: E402
 from navigator.retrieval.bm25 import BM25Retriever  # noqa: E402
 from navigator.retrieval.embedders import embed_cached, text_key  # noqa: E402
-from navigator.retrieval.hybrid import HybridRetriever  # noqa: E402
+from navigator.retrieval.searcher import Searcher  # noqa: E402
 
 
 def tutorial_chunks(sources_dir: Path) -> list[Chunk]:
@@ -93,12 +99,20 @@ def main() -> None:
         "tutorial: recursive 1000/200 + e5 FAISS": as_search(tutorial),
         "tutorial chunks + BM25": as_search(BM25Retriever(chunks)),
     }
-    parts = searcher.retriever.parts
-    for name in parts:
-        systems[f"navigator: {name} only"] = as_search(HybridRetriever({name: parts[name]}, candidates=50))
-    systems["navigator: dense + bm25 (RRF)"] = as_search(
-        HybridRetriever({k: parts[k] for k in ("dense", "bm25")}, searcher.weights, 50, searcher.options.rrf_k))
-    systems["navigator (configured fusion)"] = searcher.search
+
+    def variant(expand: bool = True, **weights: float) -> SearchFn:
+        options = replace(searcher.options, **weights)
+        return Searcher(searcher.index, embeddings, options, searcher.expander if expand else None).search
+
+    off = {"dense_weight": 0.0, "sentence_weight": 0.0, "bm25_weight": 0.0}
+    systems["navigator: dense chunks only"] = variant(**off | {"dense_weight": 1.0})
+    systems["navigator: sentences only (small-to-big)"] = variant(**off | {"sentence_weight": 1.0})
+    systems["navigator: BM25 only, no glossary"] = variant(False, **off | {"bm25_weight": 1.0})
+    systems["navigator: BM25 only + glossary"] = variant(**off | {"bm25_weight": 1.0})
+    systems["navigator: dense + BM25, RRF k=60"] = variant(False, sentence_weight=0.0, rrf_k=60)
+    systems["navigator: all three, RRF k=60"] = variant(False, rrf_k=60)
+    systems["navigator: all three, RRF k=5"] = variant(False)
+    systems["navigator (configured: + glossary)"] = searcher.search
 
     report = {"dataset": str(args.dataset), "model": settings.embedding_model,
               "index": searcher.index.manifest.__dict__, "systems": {}}

@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evals.retrieval.evaluate import load_dataset  # noqa: E402
+from navigator.api.deps import embedder_from_settings  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.documents import Section, hash_sections, load_documents  # noqa: E402
 from navigator.retrieval.embedders import SentenceTransformerEmbedder  # noqa: E402
 from navigator.retrieval.index_store import build_index  # noqa: E402
-from navigator.retrieval.provision import resolve_model  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -102,8 +102,7 @@ def measure_builds(build_runs: int) -> dict:
     """Full build from nothing, then rebuilds after one document changed (a sentence appended)."""
     settings = get_settings()
     documents = load_documents(settings.documents_path)
-    embedder = SentenceTransformerEmbedder(
-        settings.embedding_model, resolve_model(settings.embedding_model, settings.model_cache_dir))
+    embedder = embedder_from_settings(settings)
     params = {"model_id": settings.embedding_model, "max_words": settings.chunking.max_words,
               "overlap_sentences": settings.chunking.overlap_sentences,
               "batch_size": settings.embedding_batch_size}
@@ -142,8 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     questions = [i["question"] for i in load_dataset(args.dataset)]
-    embedder = SentenceTransformerEmbedder(
-        settings.embedding_model, resolve_model(settings.embedding_model, settings.model_cache_dir))
+    embedder = embedder_from_settings(settings)
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "search": measure_search(questions, args.rounds, embedder),

@@ -128,20 +128,14 @@ def index_build(as_json: bool) -> None:
 
 def build_index_from_settings(settings: Settings, progress: Callable[[str, int], Callable[[int], None]] | None) -> Any:
     """Load the corpus and model named by ``settings`` and build the index."""
+    from navigator.api.deps import embedder_from_settings
     from navigator.documents import load_documents
-    from navigator.retrieval.embedders import SentenceTransformerEmbedder
     from navigator.retrieval.index_store import build_index
-    from navigator.retrieval.provision import resolve_model
 
     documents = load_documents(settings.documents_path)
-    embedder = SentenceTransformerEmbedder(
-        settings.embedding_model,
-        resolve_model(settings.embedding_model, settings.model_cache_dir),
-        settings.embedding_batch_size,
-    )
     return build_index(
         documents,
-        embedder,
+        embedder_from_settings(settings),
         settings.index_dir,
         model_id=settings.embedding_model,
         max_words=settings.chunking.max_words,

@@ -53,6 +53,20 @@ class SearcherHolder:
         )
 
 
+def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
+    """The configured embedding model (loaded on first use).
+
+    Raises:
+        ModelError: the default model is not provisioned (the message says to run `navigator models install`).
+
+    """
+    return SentenceTransformerEmbedder(
+        settings.embedding_model,
+        resolve_model(settings.embedding_model, settings.model_cache_dir),
+        settings.embedding_batch_size,
+    )
+
+
 def build_searcher(settings: Settings) -> Searcher:
     """Load the configured index (manifest checked) and warm the embedding model."""
     index = load_index(
@@ -61,11 +75,7 @@ def build_searcher(settings: Settings) -> Searcher:
         max_words=settings.chunking.max_words,
         overlap_sentences=settings.chunking.overlap_sentences,
     )
-    embedder = SentenceTransformerEmbedder(
-        settings.embedding_model,
-        resolve_model(settings.embedding_model, settings.model_cache_dir),
-        settings.embedding_batch_size,
-    )
+    embedder = embedder_from_settings(settings)
     r = settings.retrieval
     options = SearchOptions(r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight, r.sentence_weight,
                             settings.max_query_chars)
