@@ -150,15 +150,17 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
 
 @cli.command()
 @click.argument("query")
-@click.option("-k", "--k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to show.")
+@click.option("-k", "--k", "k", default=None, type=click.IntRange(1, 50),
+              help="Passages to show (default: NAVIGATOR_RETRIEVAL__TOP_K, 8).")
 @click.option("--lang", default=None, help="Language of the query, when known.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
-def search(query: str, k: int, lang: str | None, as_json: bool) -> None:
+def search(query: str, k: int | None, lang: str | None, as_json: bool) -> None:
     """Show the passages that best match QUERY."""
     from navigator.api.deps import build_searcher
 
+    settings = get_settings()
     with handled():
-        results = build_searcher(get_settings()).search(query, k, lang)
+        results = build_searcher(settings).search(query, k or settings.retrieval.top_k, lang)
     if as_json:
         rows = [
             {"doc_id": r.chunk.doc_id, "title": r.chunk.doc_title, "url": r.chunk.url, "section": r.chunk.section,
