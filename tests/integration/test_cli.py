@@ -69,3 +69,34 @@ def test_corpus_build_with_missing_manifest_fails_cleanly(workspace, tmp_path):
     (workspace / "sources" / "manifest.json").unlink()
     result = CliRunner().invoke(cli, ["corpus", "build"])
     assert result.exit_code == 1 and "manifest" in result.output.lower()
+
+
+def test_eval_retrieval_scores_a_dataset_and_writes_a_run(workspace):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["corpus", "build"]).exit_code == 0
+    assert runner.invoke(cli, ["index", "build"]).exit_code == 0
+    dataset = workspace / "set.jsonl"
+    items = [
+        {"id": "q1", "question": "How long do families wait for speech therapy now?", "lang": "en",
+         "audience": "parent", "answerable": True, "source": "report_with_debris.txt",
+         "evidence": "Waiting times for speech and language therapy have fallen from 40 weeks to 22 weeks."},
+        {"id": "q1-pl", "question": "Jak długo czeka się na terapię mowy?", "lang": "pl", "audience": "parent",
+         "answerable": True, "source": "report_with_debris.txt",
+         "evidence": "Waiting times for speech and language therapy have fallen from 40 weeks to 22 weeks."},
+        {"id": "q2", "question": "What is the phone number?", "lang": "en", "audience": "parent",
+         "answerable": False, "source": None, "evidence": None},
+    ]
+    dataset.write_text("\n".join(json.dumps(i) for i in items), encoding="utf-8")
+    out = workspace / "runs"
+    result = runner.invoke(cli, ["eval", "retrieval", "--dataset", str(dataset), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["overall"]["n"] == 2  # unanswerable items are not scored for retrieval
+    assert summary["by_lang"]["en"]["hit@10"] == 1.0  # a two-document corpus: the passage must be found
+    (run,) = out.iterdir()
+    assert {p.name for p in run.iterdir()} == {"config.json", "rows.jsonl", "summary.json"}
+    assert len((run / "rows.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+
+    gated = runner.invoke(cli, ["eval", "retrieval", "--dataset", str(dataset), "--out", str(out),
+                                "--fail-under", "1.01"])
+    assert gated.exit_code == 1 and "below" in gated.output
