@@ -5,17 +5,16 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from itertools import pairwise
 
-TERMINAL = ".!?:;"
-_CLOSERS = "\"'”’)]»"
+from navigator.extraction_tables import drop_contents_pages, find_contents_runs, is_table_row, normalise_table_rows
+from navigator.text_blocks import CLOSERS, TERMINAL, capitalised_share, is_body_block, is_list_item
+
 _SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁰⁹"
 # Words that never end a sentence or a heading: a line ending in one continues on the next line.
 _CONTINUERS = frozenset(
     "a an the of to and or for with by in on at from that which whose who is are was were be our their its "
     "as than into onto per via".split()
 )
-STOPWORDS = frozenset("a an and the of in on for to with by at from or as vs via per into".split())
 
 _BLOCK_TAG = re.compile(
     r"<(/?)(p|li|ul|ol|br|div|tr|td|th|h[1-6]|table|tbody|thead|dl|dt|dd|blockquote)\b[^<>]*>", re.IGNORECASE
@@ -24,14 +23,8 @@ _ANY_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _BOLD = re.compile(r"\*\*(?=[^\s*])((?:[^\n]|\n(?!\s*\n))+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])((?:[^*\n]|\n(?!\s*\n))*?[^\s*])\*(?![\w*])")
 _BULLET = re.compile(r"^(\s*)(?:[-*]\s+)?[•·▪◦‣●○]\s*|^(\s*)-\s+o\s+(?=\w)")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•]\s|\(?\d{1,2}[.)]\s|\(?[a-z]{1,3}\)\s)")
 _PAGE_LINE = re.compile(r"^(?:page\s+\d+(?:\s*(?:of|/)\s*\d+)?|[-–—]\s*\d+\s*[-–—]|[@#]\w+)$", re.IGNORECASE)
 _PAGE_RANGE = re.compile(r"^(\d{1,3})\s*[-–]\s*(\d{1,3})$")
-_SEPARATOR_CELL = re.compile(r"^:?[-–=]+:?$")
-_CONTENTS_HEADING = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)
-_CONTENTS_ENTRY = re.compile(
-    r"^(?P<title>\S(?:(?!\s\|\s).){0,200}?)\s*(?:\s\|\s|\.{2,}|…+|\s{2,})\s*(?P<page>\d{1,3})$"
-)
 
 
 def normalise_characters(text: str) -> str:
@@ -72,7 +65,7 @@ def _strip_html_cell(cell: str) -> str:
         pieces.append(tail)
     out = pieces[0] if pieces else ""
     for joiner, piece in zip(joiners, pieces[1:], strict=True):
-        out += " " + piece if out.rstrip(_CLOSERS)[-1:] in TERMINAL else joiner + piece
+        out += " " + piece if out.rstrip(CLOSERS)[-1:] in TERMINAL else joiner + piece
     lead, trail = cell[: len(cell) - len(cell.lstrip())], cell[len(cell.rstrip()) :]
     return lead + html.unescape(re.sub(r"\s+", " ", out)) + trail
 
@@ -140,63 +133,6 @@ def drop_page_furniture(text: str) -> str:
     return "\n".join(out)
 
 
-def is_table_row(line: str) -> bool:
-    """Whether a cleaned line is a table row (cells joined by ' | ')."""
-    return " | " in line
-
-
-def normalise_table_rows(text: str) -> str:
-    """Turn tab-separated and markdown pipe rows into 'cell | cell' lines; drop separators and empty cells."""
-    out = []
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if "\t" in line.strip(" "):
-            cells = line.split("\t")
-        elif stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
-            cells = stripped[1:-1].split("|")
-        else:
-            out.append(line)
-            continue
-        cells = [re.sub(r"\s+", " ", cell).strip() for cell in cells]
-        cells = [cell for cell in cells if cell]
-        if cells and not all(_SEPARATOR_CELL.match(cell) for cell in cells):
-            out.append(" | ".join(cells))
-    return "\n".join(out)
-
-
-def _contents_runs(lines: list[str]) -> list[tuple[int, int, list[str]]]:
-    """Find contents-page runs: (start, end exclusive, entry titles)."""
-    runs = []
-    index = 0
-    while index < len(lines):
-        end = index
-        titles: list[str] = []
-        pages: list[int] = []
-        while end < len(lines) and lines[end].strip():
-            stripped = lines[end].strip()
-            entry = _CONTENTS_ENTRY.match(stripped)
-            if entry:
-                titles.append(entry.group("title").strip(" |"))
-                pages.append(int(entry.group("page")))
-            elif len(stripped) > 120 or stripped[-1] in ".!?" or is_table_row(stripped):
-                break
-            else:
-                titles.append(stripped)
-            end += 1
-        if end == index:
-            index += 1
-            continue
-        previous = next((lines[k].strip() for k in range(index - 1, -1, -1) if lines[k].strip()), "")
-        size = end - index
-        ordered = all(a <= b for a, b in pairwise(pages))
-        # Without a "Contents" heading, ask for more evidence than a short table of rising numbers gives.
-        headed = bool(_CONTENTS_HEADING.match(previous)) or (len(pages) >= 6 and pages[0] <= 10)
-        if ordered and len(pages) >= 3 and len(pages) >= 0.6 * size and headed:
-            runs.append((index, end, titles))
-        index = end
-    return runs
-
-
 def _clean_structure(text: str) -> str:
     for step in (
         normalise_characters,
@@ -212,19 +148,7 @@ def _clean_structure(text: str) -> str:
 def extract_contents_titles(text: str) -> list[str]:
     """Titles listed on the contents page(s) of raw extracted text, in order; they name the real headings."""
     lines = _clean_structure(text).split("\n")
-    return [title for _, _, titles in _contents_runs(lines) for title in titles]
-
-
-def drop_contents_pages(text: str) -> str:
-    """Drop contents pages: runs of 'Title | page' lines with rising page numbers, and their heading."""
-    lines = text.split("\n")
-    drop: set[int] = set()
-    for start, end, _ in _contents_runs(lines):
-        drop.update(range(start, end))
-        heading = next((k for k in range(start - 1, -1, -1) if lines[k].strip()), None)
-        if heading is not None and _CONTENTS_HEADING.match(lines[heading].strip()):
-            drop.add(heading)
-    return "\n".join(line for index, line in enumerate(lines) if index not in drop)
+    return [title for _, _, titles in find_contents_runs(lines) for title in titles]
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
@@ -238,36 +162,6 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
             spans.append((start, index))
             start = None
     return spans
-
-
-def capitalised_share(text: str, skip_first: bool = False) -> float:
-    """Share of significant words (not 'of', 'and', ...) that start with a capital letter.
-
-    Args:
-        text: the words to look at.
-        skip_first: ignore the first word, which a sentence capitalises anyway (when another word follows).
-
-    """
-    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
-    if skip_first and len(words) > 1:
-        words = words[1:]
-    words = [w for w in words if w.lower() not in STOPWORDS]
-    return sum(w[0].isupper() for w in words) / len(words) if words else 0.0
-
-
-def is_list_item(line: str) -> bool:
-    """Whether a line starts like a bulleted or numbered list item."""
-    return bool(_LIST_ITEM.match(line))
-
-
-def is_body_block(lines: list[str]) -> bool:
-    """Whether a block reads as body content: prose, a list or a table rather than a caption or label."""
-    if any(is_table_row(line) or is_list_item(line) for line in lines):
-        return True
-    text = " ".join(line.strip() for line in lines)
-    if not re.search(r"[a-z]", text):
-        return False
-    return text.rstrip(_CLOSERS)[-1:] in TERMINAL or (len(text) >= 80 and capitalised_share(text) < 0.6)
 
 
 def _furniture_candidate(lines: list[str], max_length: int) -> str | None:
@@ -315,7 +209,7 @@ def drop_repeated_lines(text: str, min_repeats: int = 3, max_length: int = 60) -
 
 
 def _ends_open(line: str) -> bool:
-    stripped = line.rstrip().rstrip(_CLOSERS)
+    stripped = line.rstrip().rstrip(CLOSERS)
     return bool(stripped) and stripped[-1] not in TERMINAL
 
 

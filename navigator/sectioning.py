@@ -6,8 +6,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from navigator.cleaning import STOPWORDS, capitalised_share, is_body_block, is_list_item, is_table_row
 from navigator.documents import Section
+from navigator.extraction_tables import is_table_row
+from navigator.text_blocks import STOPWORDS, capitalised_share, is_body_block, is_list_item
 
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.*)$")

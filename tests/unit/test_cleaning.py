@@ -2,16 +2,15 @@ from pathlib import Path
 
 from navigator.cleaning import (
     clean_extracted_text,
-    drop_contents_pages,
     drop_page_furniture,
     drop_repeated_lines,
     drop_stray_characters,
     extract_contents_titles,
     join_broken_sentences,
-    normalise_table_rows,
     strip_emphasis,
     strip_html,
 )
+from navigator.extraction_tables import drop_contents_pages, normalise_table_rows
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "extraction"
 
