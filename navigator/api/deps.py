@@ -33,7 +33,7 @@ class SearcherHolder:
             try:
                 self._searcher = build_searcher(settings)
                 self._error = None
-            except (IndexNotReadyError, IndexMismatchError, NavigatorError) as exc:
+            except NavigatorError as exc:  # no index, another model's index, model not provisioned
                 logger.error("no index loaded: %s", exc)
                 self._error = exc
 
