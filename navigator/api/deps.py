@@ -7,6 +7,7 @@ import threading
 
 from fastapi import Request
 
+from navigator.answer.language import LanguageDetector
 from navigator.config import Settings
 from navigator.errors import IndexMismatchError, IndexNotReadyError, NavigatorError
 from navigator.glossary import load_glossary
@@ -83,7 +84,8 @@ def build_searcher(settings: Settings) -> Searcher:
     if r.expand_glossary:
         expander = GlossaryExpander(load_glossary())
         expander.warm_up()
-    searcher = Searcher(index, embedder, options, expander)
+    detector = LanguageDetector()
+    searcher = Searcher(index, embedder, options, expander, lambda text: detector.detect(text).lang)
     searcher.queries.vector("warm-up")  # load weights now, not on the first user's request
     return searcher
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -38,10 +38,12 @@ class Searcher:
         embeddings: Embeddings,
         options: SearchOptions | None = None,
         expander: GlossaryExpander | None = None,
+        detect_language: Callable[[str], str] | None = None,
     ) -> None:
         self.index = index
         self.options = options or SearchOptions()
         self.expander = expander
+        self.detect_language = detect_language  # names the language of queries that come without one
         self.queries = QueryVectorCache(embeddings)
         parts: dict[str, Retriever] = {
             "dense": FaissRetriever(index.chunk_index, index.chunks, self.queries),
@@ -71,5 +73,7 @@ class Searcher:
             raise QueryTooLongError(
                 f"The query has {len(text)} characters; the limit is {self.options.max_query_chars}. Shorten it."
             )
+        if lang is None and self.detect_language is not None:
+            lang = self.detect_language(text)
         expansion = self.expander.expand(text, lang) if self.expander else ""
         return self.retriever.retrieve(Query(text, lang, expansion), k)

@@ -81,3 +81,27 @@ def test_index_built_for_other_settings_is_refused(tmp_path, field, value):
     _build(tmp_path)
     with pytest.raises(IndexMismatchError, match="navigator index build"):
         load_index(tmp_path / "index", **(PARAMS | {field: value}))
+
+
+def test_searcher_names_the_language_only_when_the_query_has_none(tmp_path):
+    _build(tmp_path)
+    seen = []
+
+    def detect(text):
+        seen.append(text)
+        return "pl"
+
+    class Recording:
+        def __init__(self):
+            self.calls = []
+
+        def expand(self, text, lang):
+            self.calls.append(lang)
+            return ""
+
+    expander = Recording()
+    searcher = Searcher(load_index(tmp_path / "index", **PARAMS), FakeEmbedder(), expander=expander,
+                        detect_language=detect)
+    searcher.search("transport szkolny", k=2)
+    searcher.search("school transport", k=2, lang="en")
+    assert seen == ["transport szkolny"] and expander.calls == ["pl", "en"]

@@ -1,0 +1,1 @@
+"""Composing replies: language detection, localised framing, extractive answers with citations."""

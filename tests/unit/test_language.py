@@ -1,0 +1,53 @@
+import pytest
+
+from navigator.answer.language import RTL, SUPPORTED, LanguageDetector
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return LanguageDetector()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My daughter has autism and the school wants to cut her hours. What can I do?", "en"),
+        ("میری بیٹی کو آٹزم ہے اور اسکول اس کے گھنٹے کم کرنا چاہتا ہے۔ میں کیا کروں؟", "ur"),
+        ("ਮੇਰੀ ਧੀ ਨੂੰ ਔਟਿਜ਼ਮ ਹੈ ਅਤੇ ਸਕੂਲ ਉਸਦੇ ਘੰਟੇ ਘਟਾਉਣਾ ਚਾਹੁੰਦਾ ਹੈ।", "pa"),
+        ("আমার মেয়ের অটিজম আছে এবং স্কুল তার সময় কমাতে চায়। আমি কী করব?", "bn"),
+        ("ابنتي مصابة بالتوحد والمدرسة تريد تقليل ساعاتها. ماذا أفعل؟", "ar"),
+        ("Gabadhayda waxay qabtaa autism, dugsiguna wuxuu rabaa inuu saacadaheeda dhimo. Maxaan sameeyaa?", "so"),
+        ("Moja córka ma autyzm, a szkoła chce skrócić jej godziny. Co mogę zrobić?", "pl"),
+        ("Fiica mea are autism și școala vrea să îi reducă orele. Ce pot face?", "ro"),
+        ("زما لور اوټیزم لري او ښوونځی غواړي د هغې ساعتونه کم کړي. زه څه وکړم؟", "ps"),
+        ("我女儿有自闭症，学校想减少她的上课时间。我该怎么办？", "zh"),
+        ("کچەکەم ئۆتیزمی هەیە و قوتابخانە دەیەوێت کاتژمێرەکانی کەم بکاتەوە. چی بکەم؟", "ckb"),
+    ],
+)
+def test_detects_each_supported_language(detector, text, expected):
+    assert detector.detect(text).lang == expected
+
+
+def test_english_names_inside_another_script_do_not_win(detector):
+    assert detector.detect("Local Offer Birmingham کی ویب سائٹ پر SENCO کا فون نمبر کہاں ہے؟").lang == "ur"
+    assert detector.detect("SEND Improvement Board 由谁担任主席？").lang == "zh"
+
+
+def test_chosen_language_wins_for_short_and_romanised_text(detector):
+    assert detector.detect("EHCP?", chosen="pl").lang == "pl"
+    guess = detector.detect("mera beta school nahi ja raha, kya karoon", chosen="ur")
+    assert guess.lang == "ur" and guess.method == "chosen"
+
+
+def test_clear_text_overrides_a_wrong_choice(detector):
+    text = "Moja córka ma autyzm, a szkoła chce skrócić jej godziny. Co mogę zrobić w tej sytuacji?"
+    assert detector.detect(text, chosen="en").lang == "pl"
+
+
+def test_unknown_choice_is_ignored_and_empty_text_defaults(detector):
+    assert detector.detect("???", chosen="xx").lang == "en"
+    assert detector.detect("", chosen="ar").lang == "ar"
+
+
+def test_direction_set_covers_the_right_to_left_languages():
+    assert {"ur", "ar", "ps", "ckb"} == RTL and set(SUPPORTED) >= RTL
