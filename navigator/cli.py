@@ -196,11 +196,11 @@ def start(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Provision the model, build the corpus and index if missing, then serve."""
     from navigator.corpus_build import build_corpus
     from navigator.retrieval.index_store import read_manifest
-    from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
+    from navigator.retrieval.provision import E5_SMALL_ALIASES, install_e5_small
 
     settings = get_settings()
     with handled():
-        if settings.embedding_model in (E5_SMALL_NAME, "multilingual-e5-small"):
+        if settings.embedding_model in E5_SMALL_ALIASES:
             install_e5_small(settings.model_cache_dir)
         if not settings.documents_path.exists():
             click.echo("Building the corpus …", err=True)

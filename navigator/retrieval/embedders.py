@@ -55,13 +55,6 @@ class SentenceTransformerEmbedder(Embeddings):
                 logger.info("loaded embedding model %s (prompts: %s)", self.model_id, sorted(prompts))
             return self._client
 
-    @property
-    def dimension(self) -> int:
-        """Length of the vectors this model returns."""
-        client = self._load()._client
-        getter = getattr(client, "get_embedding_dimension", None) or client.get_sentence_embedding_dimension
-        return int(getter())
-
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Passage embeddings (with the model's passage prompt)."""
         result: list[list[float]] = self._load().embed_documents(texts)
