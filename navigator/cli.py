@@ -1,4 +1,4 @@
-"""The ``navigator`` command: a thin click group over corpus, models, index, search, serve and eval."""
+"""The ``navigator`` command: a thin click group over corpus, models, index, search, serve, eval and feedback."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from navigator.config import Settings, get_settings
 from navigator.errors import NavigatorError
+
+if TYPE_CHECKING:
+    from navigator.conversations import ConversationStore
 
 
 def main() -> None:
@@ -211,6 +214,95 @@ def start(ctx: click.Context, host: str | None, port: int | None) -> None:
             click.echo("Building the index (a few minutes on 2 cores) …", err=True)
             build_index_from_settings(settings, tqdm_progress)
     ctx.invoke(serve, host=host, port=port)
+
+
+# ---- feedback / conversations -------------------------------------------------------------------------
+
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets would run these as formulas
+
+
+def open_conversation_store(settings: Settings) -> ConversationStore:
+    """The conversation store named by ``settings``, for commands that read or delete but never add text."""
+    from navigator.conversations import ConversationStore
+
+    # Nothing these commands write contains text, so there is nothing to redact.
+    return ConversationStore(settings.database_path, retention_days=settings.retention_days, redact=lambda t: t)
+
+
+def format_feedback_csv(rows: list[dict[str, object]]) -> str:
+    """Feedback rows as CSV with a header; citations as a JSON string; user text made safe for spreadsheets."""
+    import csv
+    import io
+
+    from navigator.conversations import FEEDBACK_EXPORT_FIELDS
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(FEEDBACK_EXPORT_FIELDS)
+    for row in rows:
+        cells = []
+        for key in FEEDBACK_EXPORT_FIELDS:
+            value = row[key]
+            if key == "citations":
+                value = json.dumps(value, ensure_ascii=False)
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+                value = "'" + value
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+@cli.group()
+def feedback() -> None:
+    """Export what families said about the replies."""
+
+
+@feedback.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="Output format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+def feedback_export(fmt: str, out: Path | None) -> None:
+    """Print every feedback row with the question and reply it is about."""
+    settings = get_settings()
+    with handled():
+        store = open_conversation_store(settings)
+        try:
+            rows = store.export_feedback()
+        finally:
+            store.close()
+    text = format_feedback_csv(rows) if fmt == "csv" else json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    from navigator.documents import atomic_write
+
+    with atomic_write(out) as handle:
+        handle.write(text)
+    click.echo(f"Wrote {len(rows)} feedback rows to {out}", err=True)
+
+
+@cli.group()
+def conversations() -> None:
+    """Manage stored conversation history."""
+
+
+@conversations.command("purge")
+@click.option("--older-than-days", type=click.IntRange(min=0), help="Delete conversations idle for this many days.")
+@click.option("--id", "conversation_id", help="Delete this one conversation.")
+def conversations_purge(older_than_days: int | None, conversation_id: str | None) -> None:
+    """Delete conversations with their replies and feedback (give --older-than-days or --id)."""
+    if (older_than_days is None) == (conversation_id is None):
+        raise click.UsageError("Give exactly one of --older-than-days and --id.")
+    settings = get_settings()
+    with handled():
+        store = open_conversation_store(settings)
+        try:
+            deleted = store.purge(older_than_days=older_than_days, conversation_id=conversation_id)
+        finally:
+            store.close()
+    click.echo(f"Deleted {deleted} conversation{'' if deleted == 1 else 's'}.")
 
 
 # ---- eval ---------------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,45 @@ class RetrievalSettings(BaseModel):
     expand_glossary: bool = Field(True, description="Add English SEND terms found via the glossary")
 
 
+class LLMSettings(BaseModel):
+    """The optional language model that writes answers; "none" keeps the extractive composer only."""
+
+    provider: Literal["none", "openai", "ollama"] = Field(
+        "none",
+        description='Which client talks to the model: "openai" (any OpenAI-compatible server), "ollama" or "none"',
+    )
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or the Ollama URL"
+    )
+    model: str | None = Field(None, description="Model name the server knows the model by")
+    api_key: SecretStr | None = Field(
+        None, description="API key, if the server needs one (local servers usually do not)"
+    )
+    timeout_seconds: float = Field(
+        20.0, ge=1, le=120, description="Seconds to wait for the model before the extractive answer is used"
+    )
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (0: the most literal answer)")
+    max_tokens: int = Field(600, ge=16, le=8192, description="Longest reply the model may write, in tokens")
+
+    @model_validator(mode="after")
+    def _server_named(self) -> LLMSettings:
+        if self.provider == "none":
+            return self
+        missing = [
+            f"NAVIGATOR_LLM__{name.upper()}"
+            for name in ("base_url", "model")
+            if not (getattr(self, name) or "").strip()
+        ]
+        if missing:
+            raise ValueError(
+                f"NAVIGATOR_LLM__PROVIDER={self.provider} needs {' and '.join(missing)}; "
+                "set them, or set NAVIGATOR_LLM__PROVIDER=none to answer without a language model"
+            )
+        if not (self.base_url or "").strip().startswith(("http://", "https://")):
+            raise ValueError(f"NAVIGATOR_LLM__BASE_URL must start with http:// or https:// (got {self.base_url!r})")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable, with defaults that run on a laptop."""
 
@@ -47,8 +87,16 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(1000, ge=10, le=20000, description="Longest accepted query")
     host: str = Field("127.0.0.1", description="Address `navigator serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="Port `navigator serve` listens on")
+    database_path: Path = Field(Path("var/navigator.sqlite3"), description="Conversation history and feedback (SQLite)")
+    retention_days: int = Field(
+        30, ge=1, le=3650, description="Days a conversation and its feedback are kept after its last activity"
+    )
+    history_turns: int = Field(
+        2, ge=0, le=10, description="Earlier questions of a conversation used to understand a follow-up"
+    )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @field_validator("embedding_model")
     @classmethod

@@ -6,9 +6,11 @@ NavigatorError
  ├ CorpusError 500 (missing or malformed corpus)
  ├ IndexNotReadyError 503
  ├ IndexMismatchError 503
- ├ QueryRejectedError 422 (empty)
+ ├ QueryRejectedError 422 (empty; feedback comment too long)
  │  └ QueryTooLongError 413
  ├ ComposerUnavailableError 503 (caught → extractive)
+ ├ FeedbackTargetNotFoundError 404 (no such conversation or reply)
+ ├ StorageError 503 (conversation database unusable)
  └ ScrapeError 502 → FetchError, RobotsDisallowedError
 """
 
@@ -75,6 +77,20 @@ class ComposerUnavailableError(NavigatorError):
     """The optional LLM composer could not be reached; callers fall back to extractive answers."""
 
     code = "composer_unavailable"
+    http_status = 503
+
+
+class FeedbackTargetNotFoundError(NavigatorError):
+    """Feedback names a conversation or reply that does not exist (or has been deleted)."""
+
+    code = "feedback_target_not_found"
+    http_status = 404
+
+
+class StorageError(NavigatorError):
+    """The conversation database cannot be opened, is corrupt or stays locked."""
+
+    code = "storage_error"
     http_status = 503
 
 

@@ -27,8 +27,18 @@ _DISTINCT = {
     "ur": "ٹڈڑںےھ",
 }
 # py3langid has no Sorani model; its Kurdish classes stand in for it.
-_LANGID_CODES = {"en": "en", "pl": "pl", "ro": "ro", "so": "so", "ar": "ar", "ur": "ur", "ps": "ps", "ku": "ckb",
-                 "sdh": "ckb", "fa": "ur"}
+_LANGID_CODES = {
+    "en": "en",
+    "pl": "pl",
+    "ro": "ro",
+    "so": "so",
+    "ar": "ar",
+    "ur": "ur",
+    "ps": "ps",
+    "ku": "ckb",
+    "sdh": "ckb",
+    "fa": "ur",
+}
 SHORT_TEXT = 20  # characters of letters below which a chosen language always wins
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -53,3 +55,81 @@ class ErrorResponse(BaseModel):
     """Every error response: ``{"error": {"code", "message"}}``."""
 
     error: ErrorBody
+
+
+Language = Literal["en", "ur", "pa", "bn", "ar", "so", "pl", "ro", "ps", "zh", "ckb"]
+
+
+class ChatRequest(BaseModel):
+    """``POST /api/chat`` and ``POST /api/chat/stream``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(..., description="The user's message, in any supported language")
+    language: Language | None = Field(None, description="The language the user chose; wins for short or mixed text")
+    conversation_id: str | None = Field(
+        None, max_length=64, description="Id returned by an earlier reply, to continue that conversation"
+    )
+    audience: Literal["parent", "practitioner", "staff"] | None = Field(None, description="Who is asking")
+
+
+class CitationPublic(BaseModel):
+    """A numbered source: ``[n]`` in the answer refers to it."""
+
+    n: int
+    doc_id: str
+    title: str
+    url: str | None
+    section: str
+    quote: str = Field(..., description="The full text of the cited passage")
+
+
+class HandoffPublic(BaseModel):
+    """A human service to turn to."""
+
+    id: str
+    name: str
+    url: str | None
+    phone: str | None
+
+
+class GlossaryNotePublic(BaseModel):
+    """A SEND term used by a cited passage, explained in the reply's language."""
+
+    id: str
+    term: str
+    english: str
+    explanation: str
+
+
+class ChatResponse(BaseModel):
+    """The reply (contract in docs/architecture.md; ``glossary``, ``direction`` and ``message_index`` add to it)."""
+
+    conversation_id: str
+    message_index: int | None = Field(None, description="Which turn of the conversation this is (for feedback)")
+    status: Literal["answered", "not_found", "out_of_scope", "safeguarding"]
+    language: str
+    detected_language: str
+    direction: Literal["ltr", "rtl"]
+    answer: str = Field(..., description="Plain text with [n] markers; every n is in citations")
+    citations: list[CitationPublic]
+    handoff: list[HandoffPublic]
+    glossary: list[GlossaryNotePublic]
+
+
+class FeedbackRequest(BaseModel):
+    """``POST /api/feedback``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: str = Field(..., max_length=64)
+    message_index: int = Field(..., ge=0)
+    useful: bool
+    comment: str | None = Field(None, description="Optional; personal details are removed before it is stored")
+
+
+class FeedbackResponse(BaseModel):
+    """The stored feedback's id."""
+
+    id: int
+    status: Literal["stored"] = "stored"

@@ -17,6 +17,11 @@ class GlossaryExpander:
     def __init__(self, glossary: Glossary) -> None:
         self._glossary = glossary
 
+    @property
+    def glossary(self) -> Glossary:
+        """The glossary the expander reads."""
+        return self._glossary
+
     def warm_up(self) -> None:
         """Compile the matchers now rather than on the first question."""
         self._glossary.warm_up()

@@ -58,8 +58,8 @@ class Searcher:
         o = self.options
         return {"dense": o.dense_weight, "sentence": o.sentence_weight, "bm25": o.bm25_weight}
 
-    def search(self, text: str, k: int = 10, lang: str | None = None) -> list[ScoredChunk]:
-        """The ``k`` best chunks for ``text``.
+    def check_query(self, text: str) -> str:
+        """The query with whitespace collapsed.
 
         Raises:
             QueryRejectedError: the text is empty.
@@ -73,6 +73,22 @@ class Searcher:
             raise QueryTooLongError(
                 f"The query has {len(text)} characters; the limit is {self.options.max_query_chars}. Shorten it."
             )
+        return text
+
+    def lexical_text(self, text: str, lang: str | None) -> str:
+        """The query as lexical matching sees it: with English glossary terms added for other languages."""
+        expansion = self.expander.expand(text, lang) if self.expander else ""
+        return Query(text, lang, expansion).lexical_text
+
+    def search(self, text: str, k: int = 10, lang: str | None = None) -> list[ScoredChunk]:
+        """The ``k`` best chunks for ``text``.
+
+        Raises:
+            QueryRejectedError: the text is empty.
+            QueryTooLongError: the text is longer than the configured limit.
+
+        """
+        text = self.check_query(text)
         if lang is None and self.detect_language is not None:
             lang = self.detect_language(text)
         expansion = self.expander.expand(text, lang) if self.expander else ""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openai_server import OpenAICompatibleServer
 
 from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
@@ -22,3 +24,13 @@ def e5_path() -> Path:
 def e5(e5_path: Path) -> SentenceTransformerEmbedder:
     """The real embedding model, loaded once per test session."""
     return SentenceTransformerEmbedder(E5_SMALL_NAME, str(e5_path))
+
+
+@pytest.fixture
+def openai_server() -> Iterator[OpenAICompatibleServer]:
+    """A real OpenAI-compatible chat server on a free loopback port; set ``.behaviour`` to script it."""
+    server = OpenAICompatibleServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

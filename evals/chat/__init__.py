@@ -1,0 +1,1 @@
+"""Scoring of chat replies on the evaluation sets."""

@@ -1,0 +1,108 @@
+"""The plain data a reply is made of, and the protocol every composer follows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from navigator.retrieval.base import Chunk
+
+Status = Literal["answered", "not_found", "out_of_scope", "safeguarding"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of a reply: always a passage that retrieval returned, never made up."""
+
+    n: int
+    doc_id: str
+    title: str
+    url: str | None
+    section: str
+    quote: str  # the full text of the cited passage
+
+    @classmethod
+    def of(cls, n: int, chunk: Chunk) -> Citation:
+        """The citation numbered ``n`` for a retrieved chunk."""
+        return cls(n, chunk.doc_id, chunk.doc_title, chunk.url, chunk.section, chunk.text)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A human service the reply points to (from ``data/contacts.json``)."""
+
+    id: str
+    name: str
+    url: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class GlossaryNote:
+    """A SEND term a cited passage uses, explained in the reader's language."""
+
+    term_id: str
+    term: str  # in the reader's language
+    english: str
+    explanation: str  # in the reader's language
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk offered to a composer under the number it would be cited by."""
+
+    n: int
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class CompositionRequest:
+    """What a composer writes from: the question, the reader's language and the numbered passages."""
+
+    question: str
+    language: str
+    passages: Sequence[Passage]
+    query_vector: Sequence[float] | None = None  # the embedded question, for sentence selection
+    lexical_text: str = ""  # the question plus English glossary terms, for term overlap
+    expected_evidence: tuple[str, ...] = ()  # kinds of fact the question asks for ("phone", "duration" …)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A composer's reply body: text with ``[n]`` markers and the citations those markers name."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    grounded: bool = True  # False: nothing in the passages answers the question
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The whole reply the API returns."""
+
+    status: Status
+    language: str
+    detected_language: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    handoff: tuple[Contact, ...] = ()
+    glossary: tuple[GlossaryNote, ...] = ()
+    direction: Literal["ltr", "rtl"] = "ltr"
+    composer: str = "extractive"
+    notes: tuple[str, ...] = field(default=())  # why the status was chosen, for logs and evals
+
+
+class Composer(Protocol):
+    """Writes a reply body from numbered passages, citing only those numbers."""
+
+    name: str
+
+    def compose(self, request: CompositionRequest) -> Composition:
+        """The reply body, complete."""
+        ...
+
+    def stream(self, request: CompositionRequest) -> Iterator[str | Composition]:
+        """Text deltas as they are produced, then the complete ``Composition`` last."""
+        ...

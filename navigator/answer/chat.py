@@ -1,0 +1,376 @@
+"""One chat turn, start to finish: language, safety, scope, retrieval, composition, signposting, history.
+
+Every reply is one of four statuses. ``safeguarding`` comes first whatever else the message asks; a
+greeting or an unrelated message gets ``out_of_scope`` with a short localised text; a question is
+``answered`` only when the quotes hold what it asks for, and ``not_found`` (with human services to turn
+to) otherwise. Citations are built only from passages that retrieval returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
+
+from navigator.answer.answer_types import AnswerTypeChecker
+from navigator.answer.base import (
+    Answer,
+    Citation,
+    Composer,
+    Composition,
+    CompositionRequest,
+    Contact,
+    GlossaryNote,
+    Passage,
+    Status,
+)
+from navigator.answer.language import LanguageDetector
+from navigator.answer.locales import Locale, get_locale
+from navigator.answer.named_terms import NamedTermCheck, cited_texts
+from navigator.answer.safety import SafeguardingDetector
+from navigator.answer.scope import GreetingDetector, ScopeClassifier
+from navigator.conversations import ConversationStore
+from navigator.errors import ComposerUnavailableError, QueryRejectedError
+from navigator.glossary import Glossary
+from navigator.retrieval.searcher import Searcher
+
+logger = logging.getLogger(__name__)
+
+_CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class ChatInput:
+    """One message from the user."""
+
+    message: str
+    language: str | None = None
+    conversation_id: str | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """The reply, with where it was stored."""
+
+    answer: Answer
+    conversation_id: str
+    message_index: int | None  # None when no conversation store is configured
+    retrieval_query: str
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """Limits of a turn."""
+
+    passages: int = 5  # passages offered to the composer (the extractive one quotes at most three)
+    glossary_notes: int = 4
+    history_turns: int = 2
+    followup_max_words: int = 14  # a message this short in a conversation is read with the previous question
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """The human services: for a child at risk, and for questions the documents do not answer."""
+
+    safeguarding: tuple[Contact, ...]
+    handoff: tuple[Contact, ...]
+
+
+Event = tuple[str, object]  # ("delta", str) while composing, then ("final", ChatTurn)
+
+
+class ChatService:
+    """Answers chat messages from the index; components are injected so each can be swapped or faked."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        extractive: Composer,
+        *,
+        glossary: Glossary,
+        contacts: Contacts,
+        safeguarding: SafeguardingDetector,
+        greetings: GreetingDetector,
+        scope: ScopeClassifier,
+        answer_types: AnswerTypeChecker | None = None,
+        named_terms: NamedTermCheck | None = None,
+        detector: LanguageDetector | None = None,
+        llm: Composer | None = None,
+        store: ConversationStore | None = None,
+        redact: Callable[[str], str] = lambda text: text,
+        options: ChatOptions | None = None,
+    ) -> None:
+        self.searcher = searcher
+        self.extractive = extractive
+        self.llm = llm
+        self.glossary = glossary
+        self.contacts = contacts
+        self.safeguarding = safeguarding
+        self.greetings = greetings
+        self.scope = scope
+        self.answer_types = answer_types or AnswerTypeChecker()
+        self.named_terms = named_terms
+        self.detector = detector or LanguageDetector()
+        self.store = store
+        self.redact = redact
+        self.options = options or ChatOptions()
+
+    # ---- public ----------------------------------------------------------------------------------------
+
+    def reply(self, chat: ChatInput) -> ChatTurn:
+        """The complete reply to one message.
+
+        Raises:
+            QueryRejectedError: the message is empty or the conversation id is malformed.
+            QueryTooLongError: the message is over the configured limit.
+
+        """
+        final: ChatTurn | None = None
+        for kind, value in self.stream(chat):
+            if kind == "final":
+                assert isinstance(value, ChatTurn)
+                final = value
+        assert final is not None
+        return final
+
+    def stream(self, chat: ChatInput) -> Iterator[Event]:
+        """Reply deltas as they are written, then the complete turn.
+
+        Raises:
+            QueryRejectedError: as in :meth:`reply`; raised before the first event.
+
+        """
+        started = time.perf_counter()
+        message = " ".join(chat.message.split())
+        conversation_id = self._conversation_id(chat.conversation_id)
+        self.searcher.check_query(message)
+        detected = self.detector.detect(message).lang
+        lang = self.detector.detect(message, chat.language).lang if chat.language else detected
+        locale = get_locale(lang)
+        history = self.store.recent_questions(conversation_id, self.options.history_turns) if self.store else []
+        query_text = self._retrieval_text(message, history)
+
+        parts = _ReplyParts(lang, detected)
+        danger = self.safeguarding.detect(message)
+        if danger is not None:
+            parts.status = "safeguarding"
+            parts.notes.append(f"safeguarding:{danger.category}")
+            intro = self._contact_block(locale, locale.text("safeguarding"), self.contacts.safeguarding)
+            parts.handoff = list(self.contacts.safeguarding)
+            yield from parts.emit(intro)
+
+        if danger is None and self.greetings.is_greeting(message):
+            parts.status = "out_of_scope"
+            parts.notes.append("greeting")
+            yield from parts.emit(locale.text("welcome"))
+        else:
+            yield from self._answer(message, query_text, locale, parts, followup=danger is not None)
+
+        answer = parts.build(locale)
+        index = None
+        if self.store is not None:
+            index = self.store.add_turn(
+                conversation_id,
+                question=message,
+                language=lang,
+                status=answer.status,
+                answer=answer.text,
+                citations=[
+                    {"n": c.n, "doc_id": c.doc_id, "title": c.title, "url": c.url, "section": c.section}
+                    for c in answer.citations
+                ],
+            )
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.info(
+            "chat status=%s lang=%s citations=%d composer=%s %.0f ms",
+            answer.status,
+            lang,
+            len(answer.citations),
+            answer.composer,
+            elapsed,
+        )
+        yield ("final", ChatTurn(answer, conversation_id, index, self.redact(query_text), elapsed))
+
+    # ---- steps -----------------------------------------------------------------------------------------
+
+    def _answer(
+        self, message: str, query_text: str, locale: Locale, parts: _ReplyParts, *, followup: bool
+    ) -> Generator[Event, None, None]:
+        """Retrieve and compose; on weak or missing evidence, decline and hand off."""
+        lang = locale.language
+        vector = self.searcher.queries.vector(query_text)
+        names_term = bool(self.glossary.find(message, None))
+        if not self.scope.in_scope(vector, names_term):
+            if parts.status != "safeguarding":
+                parts.status = "out_of_scope"
+                parts.notes.append("out_of_scope")
+                parts.handoff = list(self._handoff_for_scope())
+                yield from parts.emit(locale.text("out_of_scope"))
+            return
+        results = self.searcher.search(query_text, self.options.passages, lang)
+        request = CompositionRequest(
+            question=query_text,
+            language=lang,
+            passages=[Passage(i, r.chunk, r.score) for i, r in enumerate(results, 1)],
+            query_vector=vector.tolist(),
+            lexical_text=self.searcher.lexical_text(query_text, lang),
+            expected_evidence=tuple(k for t in self.answer_types.expected(message) for k in t.satisfied_by),
+        )
+        if self.llm is not None:
+            mark = parts.mark()
+            streamed = yield from self._stream_llm(request, parts)
+            if streamed is not None and self._finish(message, locale, parts, streamed, self.llm):
+                return
+            parts.rewind(mark)
+        composition = self.extractive.compose(request)
+        if self._finish(message, locale, parts, composition, self.extractive):
+            lead = locale.text("framing_followup" if followup else "framing_answered")
+            if lang != "en":
+                lead = f"{lead} {locale.text('passages_in_english')}"
+            yield from parts.emit(f"{lead}\n{composition.text}")
+        else:
+            yield from self._decline(locale, parts)
+
+    def _stream_llm(
+        self, request: CompositionRequest, parts: _ReplyParts
+    ) -> Generator[Event, None, Composition | None]:
+        """Stream the LLM's reply; on failure forget what was streamed and return None (extractive follows)."""
+        assert self.llm is not None
+        mark = parts.mark()
+        try:
+            for piece in self.llm.stream(request):
+                if isinstance(piece, Composition):
+                    if not piece.grounded:
+                        parts.rewind(mark)
+                    return piece
+                yield from parts.append(piece, first=parts.mark() == mark)
+        except ComposerUnavailableError as exc:
+            logger.warning("%s", exc)
+        parts.rewind(mark)
+        return None
+
+    def _finish(
+        self, message: str, locale: Locale, parts: _ReplyParts, composition: Composition, composer: Composer
+    ) -> bool:
+        """Record a composition as the answer when it holds what was asked; False means decline."""
+        missing: list[str] = []
+        if composition.grounded:
+            missing = self.answer_types.missing(message, [composition.text])
+            if self.named_terms is not None:
+                missing += self.named_terms.missing(message, locale.language, cited_texts(composition.citations))
+        if not composition.grounded or missing:
+            parts.notes.append(f"missing:{','.join(missing)}" if missing else "ungrounded")
+            return False
+        if parts.status != "safeguarding":
+            parts.status = "answered"
+            parts.handoff = list(self._handoff_for_scope())
+        parts.composer = composer.name
+        parts.citations = list(composition.citations)
+        parts.glossary = self._glossary_notes(composition, locale.language)
+        return True
+
+    def _decline(self, locale: Locale, parts: _ReplyParts) -> Iterator[Event]:
+        """Say the documents do not answer this, and name people who can help."""
+        if parts.status == "safeguarding":
+            return
+        parts.status = "not_found"
+        parts.handoff = list(self.contacts.handoff)
+        yield from parts.emit(self._contact_block(locale, locale.text("not_found"), self.contacts.handoff))
+
+    def _glossary_notes(self, composition: Composition, lang: str) -> list[GlossaryNote]:
+        """Explain, in the reader's language, the SEND terms the cited passages use."""
+        notes: list[GlossaryNote] = []
+        quoted = "\n".join(c.quote for c in composition.citations)
+        for term in self.glossary.find(quoted, "en")[: self.options.glossary_notes]:
+            entry = term.entry(lang)
+            notes.append(GlossaryNote(term.id, entry.term, term.english.term, entry.explanation))
+        return notes
+
+    def _handoff_for_scope(self) -> Sequence[Contact]:
+        """For answered and unrelated messages: the advice service and the Local Offer."""
+        return [c for c in self.contacts.handoff if c.id in {"sendiass", "local-offer"}]
+
+    def _contact_block(self, locale: Locale, lead: str, contacts: Sequence[Contact]) -> str:
+        lines = [lead]
+        for contact in contacts:
+            name = locale.text(f"contact.{contact.id}") if f"contact.{contact.id}" in locale.strings else contact.name
+            if contact.phone:
+                lines.append(locale.text("contact_line", name=name, phone=contact.phone))
+            elif contact.url:
+                lines.append(locale.text("contact_line_web", name=name, url=contact.url))
+            else:
+                lines.append(name)
+        return "\n".join(lines)
+
+    def _retrieval_text(self, message: str, history: Sequence[str]) -> str:
+        """A short follow-up ("and if she is under 5?") is searched together with the previous question."""
+        if not history or _word_count(message) > self.options.followup_max_words:
+            return message
+        return " ".join([*history[-self.options.history_turns :], message])
+
+    def _conversation_id(self, given: str | None) -> str:
+        if given is None:
+            return ConversationStore.new_id()
+        if not _CONVERSATION_ID.fullmatch(given):
+            raise QueryRejectedError("conversation_id must be the id a previous reply returned (32 hex digits).")
+        return given
+
+
+def _word_count(text: str) -> int:
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return len(text.split()) + han // 2
+
+
+class _ReplyParts:
+    """Collects the reply as it is written, so the stream and the final JSON say the same thing."""
+
+    def __init__(self, lang: str, detected: str) -> None:
+        self.lang = lang
+        self.detected = detected
+        self.status: Status = "not_found"
+        self.text = ""
+        self.citations: list[Citation] = []
+        self.handoff: list[Contact] = []
+        self.glossary: list[GlossaryNote] = []
+        self.notes: list[str] = []
+        self.composer = "extractive"
+
+    def mark(self) -> int:
+        """Where the text stands now (see :meth:`rewind`)."""
+        return len(self.text)
+
+    def rewind(self, mark: int) -> None:
+        """Forget text written after ``mark`` (a failed stream); the final event carries the whole reply."""
+        self.text = self.text[:mark]
+
+    def append(self, delta: str, *, first: bool) -> Iterator[Event]:
+        """Continue the reply; the first piece of a block starts a new paragraph."""
+        if not delta:
+            return
+        if first and self.text:
+            delta = "\n\n" + delta
+        self.text += delta
+        yield ("delta", delta)
+
+    def emit(self, block: str) -> Iterator[Event]:
+        """Write a whole paragraph."""
+        yield from self.append(block, first=True)
+
+    def build(self, locale: Locale) -> Answer:
+        """The finished reply."""
+        return Answer(
+            status=self.status,
+            language=self.lang,
+            detected_language=self.detected,
+            text=self.text,
+            citations=tuple(self.citations),
+            handoff=tuple(dict.fromkeys(self.handoff)),
+            glossary=tuple(self.glossary),
+            direction=locale.direction,
+            composer=self.composer,
+            notes=tuple(self.notes),
+        )

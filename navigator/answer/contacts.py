@@ -1,0 +1,215 @@
+"""The human services a reply may point to, each with the public page and date its details were confirmed."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from navigator.answer.base import Contact
+from navigator.errors import ConfigError
+
+Role = Literal["safeguarding", "handoff"]
+ROLES: tuple[Role, ...] = ("safeguarding", "handoff")
+"""``safeguarding``: shown when a message suggests a child or adult at risk; ``handoff``: where to get human advice."""
+
+_DATA_PACKAGE = "navigator"
+_DATA_FILE = ("data", "contacts.json")
+_SCHEMA_VERSION = 1
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PHONE = re.compile(r"\+?\d[\d ]*\d")
+_FIX_HINT = "Fix navigator/data/contacts.json (see navigator/data/contacts.md)."
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    """One entry of ``contacts.json``: the contact details plus where and when they were confirmed.
+
+    Attributes:
+        id: Stable identifier such as ``"samaritans"``; code refers to contacts by id.
+        name: The service's name as a parent would recognise it.
+        url: Its website, or ``None``.
+        phone: Its phone number as written on its own pages, or ``None``.
+        source: The public page where the phone number and URL were confirmed (``None`` only without either).
+        confirmed: The day they were last confirmed there (``None`` only without a phone or URL).
+        roles: What the navigator uses the contact for, from :data:`ROLES`.
+
+    """
+
+    id: str
+    name: str
+    url: str | None
+    phone: str | None
+    source: str | None
+    confirmed: date | None
+    roles: tuple[Role, ...]
+
+    def public(self) -> Contact:
+        """The contact as a reply carries it, without provenance."""
+        return Contact(id=self.id, name=self.name, url=self.url, phone=self.phone)
+
+
+def _optional_text(contact_id: str, raw: dict[str, Any], key: str) -> str | None:
+    """A field that is either ``null`` or a non-empty string."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"contact {contact_id!r}: {key!r} must be null or a non-empty string. {_FIX_HINT}")
+    return value.strip()
+
+
+def _web_address(contact_id: str, key: str, value: str | None) -> str | None:
+    """Check that a URL field is an absolute http(s) address."""
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ConfigError(f"contact {contact_id!r}: {key!r} must start with https:// or http://. {_FIX_HINT}")
+    return value
+
+
+def _confirmed_date(contact_id: str, value: str | None) -> date | None:
+    """Parse ``confirmed`` as a calendar date written YYYY-MM-DD, not in the future."""
+    if value is None:
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"contact {contact_id!r}: 'confirmed' must be a date YYYY-MM-DD. {_FIX_HINT}") from exc
+    if day > date.today():
+        raise ConfigError(f"contact {contact_id!r}: 'confirmed' {value} is in the future. {_FIX_HINT}")
+    return day
+
+
+def _roles(contact_id: str, raw: Any) -> tuple[Role, ...]:
+    """Validate the ``roles`` list."""
+    if not isinstance(raw, list) or not all(isinstance(role, str) for role in raw):
+        raise ConfigError(f"contact {contact_id!r}: 'roles' must be a list of strings. {_FIX_HINT}")
+    unknown = sorted(set(raw) - set(ROLES))
+    if unknown:
+        raise ConfigError(f"contact {contact_id!r}: unknown roles {unknown}; use {list(ROLES)}. {_FIX_HINT}")
+    return tuple(role for role in ROLES if role in raw)
+
+
+def _parse_contact(raw: Any) -> ContactRecord:
+    """Validate one entry of the ``contacts`` list."""
+    contact_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(raw, dict) or not isinstance(contact_id, str) or not contact_id.strip():
+        raise ConfigError(f"every contact must be an object with a non-empty string 'id'. {_FIX_HINT}")
+    name = _optional_text(contact_id, raw, "name")
+    if name is None:
+        raise ConfigError(f"contact {contact_id!r} needs a 'name'. {_FIX_HINT}")
+    url = _web_address(contact_id, "url", _optional_text(contact_id, raw, "url"))
+    phone = _optional_text(contact_id, raw, "phone")
+    if phone is not None and not _PHONE.fullmatch(phone):
+        raise ConfigError(f"contact {contact_id!r}: 'phone' may hold only digits, spaces and a leading +. {_FIX_HINT}")
+    source = _web_address(contact_id, "source", _optional_text(contact_id, raw, "source"))
+    confirmed = _confirmed_date(contact_id, _optional_text(contact_id, raw, "confirmed"))
+    if (phone is not None or url is not None) and (source is None or confirmed is None):
+        # A number or address nobody confirmed must never reach a parent.
+        raise ConfigError(
+            f"contact {contact_id!r} has a phone or URL, so it needs 'source' (the public page where they were "
+            f"confirmed) and 'confirmed' (the date). {_FIX_HINT}"
+        )
+    return ContactRecord(
+        id=contact_id.strip(),
+        name=name,
+        url=url,
+        phone=phone,
+        source=source,
+        confirmed=confirmed,
+        roles=_roles(contact_id, raw.get("roles")),
+    )
+
+
+def parse_contacts(data: Any) -> dict[str, ContactRecord]:
+    """Build the contacts from the decoded JSON document.
+
+    Args:
+        data: ``{"version": 1, "contacts": [{"id", "name", "url", "phone", "source", "confirmed", "roles"}]}``.
+
+    Returns:
+        Contacts by id, in file order.
+
+    Raises:
+        ConfigError: If the document does not follow the format in ``navigator/data/contacts.md``.
+
+    """
+    if not isinstance(data, dict) or data.get("version") != _SCHEMA_VERSION:
+        raise ConfigError(f"contacts must be an object with version {_SCHEMA_VERSION}. {_FIX_HINT}")
+    raw_contacts = data.get("contacts")
+    if not isinstance(raw_contacts, list):
+        raise ConfigError(f"contacts 'contacts' must be a list. {_FIX_HINT}")
+    records: dict[str, ContactRecord] = {}
+    for raw in raw_contacts:
+        record = _parse_contact(raw)
+        if record.id in records:
+            raise ConfigError(f"contact id {record.id!r} appears twice. {_FIX_HINT}")
+        records[record.id] = record
+    return records
+
+
+@lru_cache(maxsize=1)
+def _default_contacts() -> tuple[ContactRecord, ...]:
+    """The contacts shipped in the package, read and validated once."""
+    text = resources.files(_DATA_PACKAGE).joinpath(_DATA_FILE[0]).joinpath(_DATA_FILE[1]).read_text(encoding="utf-8")
+    return tuple(parse_contacts(json.loads(text)).values())
+
+
+def load_contacts(path: Path | None = None) -> dict[str, ContactRecord]:
+    """Load and validate the contacts.
+
+    Args:
+        path: A contacts JSON file; ``None`` loads the packaged ``navigator/data/contacts.json`` (cached).
+
+    Returns:
+        Contacts by id, in file order (a new dict each call, so callers may change it freely).
+
+    Raises:
+        ConfigError: If the file is not valid JSON or breaks a rule in ``navigator/data/contacts.md``.
+        OSError: If ``path`` cannot be read.
+
+    """
+    if path is None:
+        return {record.id: record for record in _default_contacts()}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}. {_FIX_HINT}") from exc
+    return parse_contacts(data)
+
+
+def _contacts_with(role: Role) -> tuple[Contact, ...]:
+    """The packaged contacts that have ``role``, in file order."""
+    return tuple(record.public() for record in _default_contacts() if role in record.roles)
+
+
+def safeguarding_contacts() -> tuple[Contact, ...]:
+    """Contacts shown when a message suggests someone is at risk, such as 999 and Childline.
+
+    Returns:
+        The packaged contacts with the ``safeguarding`` role, in file order.
+
+    Raises:
+        ConfigError: If the packaged file is malformed.
+
+    """
+    return _contacts_with("safeguarding")
+
+
+def handoff_contacts() -> tuple[Contact, ...]:
+    """Contacts offered when a parent needs human advice, such as the Local Offer and IPSEA.
+
+    Returns:
+        The packaged contacts with the ``handoff`` role, in file order.
+
+    Raises:
+        ConfigError: If the packaged file is malformed.
+
+    """
+    return _contacts_with("handoff")

@@ -1,0 +1,123 @@
+"""The default composer: quote the best sentence of each of the top passages, each with its ``[n]``.
+
+No model runs here: sentence vectors were stored at index time, and the question was embedded once for
+retrieval, so composing costs a few dot products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from navigator.answer.answer_types import EVIDENCE_PATTERNS
+from navigator.answer.base import Citation, Composition, CompositionRequest, Passage
+from navigator.answer.sentence_units import SentenceUnit, quotable_units
+from navigator.retrieval.base import Chunk
+from navigator.retrieval.tokens import tokenize
+
+
+class StoredSentenceVectors:
+    """The index's per-sentence vectors, looked up by chunk id."""
+
+    def __init__(self, chunks: Sequence[Chunk], sentence_chunk: np.ndarray, vectors: np.ndarray) -> None:
+        # Sentence rows are written chunk by chunk, in order, so each chunk's rows are one contiguous run.
+        starts = np.searchsorted(sentence_chunk, np.arange(len(chunks) + 1))
+        self._rows = {c.id: (int(starts[i]), int(starts[i + 1])) for i, c in enumerate(chunks)}
+        self._vectors = vectors
+
+    def of(self, chunk: Chunk) -> np.ndarray | None:
+        """One row per sentence of ``chunk``, or None when the chunk is not in the index."""
+        span = self._rows.get(chunk.id)
+        if span is None or span[1] - span[0] != len(chunk.sentences):
+            return None
+        return self._vectors[span[0] : span[1]]
+
+
+@dataclass(frozen=True)
+class ScoredUnit:
+    """A quotable unit of one passage with how well it answers the question."""
+
+    passage: Passage
+    unit: SentenceUnit
+    score: float
+
+
+@dataclass(frozen=True)
+class ExtractiveOptions:
+    """How many passages are quoted and how sentences are weighed."""
+
+    max_quotes: int = 3
+    lexical_weight: float = 0.1  # cosine differences between sentences are small; term overlap breaks ties
+    min_relative_score: float = 0.9  # a further quote must score at least this share of the best one
+    evidence_bonus: float = 0.05  # a sentence holding the kind of fact asked for (a phone number …) comes first
+
+
+class ExtractiveComposer:
+    """Picks one sentence (with the context it needs) from each of the best passages."""
+
+    name = "extractive"
+
+    def __init__(self, vectors: StoredSentenceVectors, options: ExtractiveOptions | None = None) -> None:
+        self.vectors = vectors
+        self.options = options or ExtractiveOptions()
+
+    def best_units(self, request: CompositionRequest) -> list[ScoredUnit]:
+        """The best unit of each passage, in passage order, for passages that have a quotable one."""
+        query_terms = set(tokenize(request.lexical_text or request.question))
+        query = np.asarray(request.query_vector, dtype=np.float32) if request.query_vector is not None else None
+        best: list[ScoredUnit] = []
+        for passage in request.passages:
+            units = quotable_units(passage.chunk)
+            if not units:
+                continue
+            vectors = self.vectors.of(passage.chunk) if query is not None else None
+            scored = [
+                ScoredUnit(passage, u, self._score(u, vectors, query, query_terms, request.expected_evidence))
+                for u in units
+            ]
+            best.append(max(scored, key=lambda s: s.score))
+        return best
+
+    def _score(
+        self,
+        unit: SentenceUnit,
+        vectors: np.ndarray | None,
+        query: np.ndarray | None,
+        query_terms: set[str],
+        evidence: tuple[str, ...],
+    ) -> float:
+        dense = float(vectors[unit.main] @ query) if vectors is not None and query is not None else 0.0
+        overlap = 0.0
+        if query_terms:
+            overlap = len(query_terms & set(tokenize(unit.text))) / len(query_terms)
+        holds = any(EVIDENCE_PATTERNS[kind].search(unit.text) for kind in evidence if kind in EVIDENCE_PATTERNS)
+        return dense + self.options.lexical_weight * overlap + (self.options.evidence_bonus if holds else 0.0)
+
+    def select(self, request: CompositionRequest) -> list[ScoredUnit]:
+        """The units to quote: the top passage's best, then others that score nearly as well."""
+        candidates = self.best_units(request)[: self.options.max_quotes]
+        if not candidates:
+            return []
+        top = max(c.score for c in candidates)
+        return [c for c in candidates if c.score >= self.options.min_relative_score * top]
+
+    def compose(self, request: CompositionRequest) -> Composition:
+        """Quoted sentences, one line each, followed by their citation numbers."""
+        chosen = self.select(request)
+        if not chosen:
+            return Composition(text="", citations=(), grounded=False)
+        lines = []
+        citations = []
+        for n, scored in enumerate(chosen, 1):
+            lines.append(f"{' '.join(scored.unit.text.split())} [{n}]")
+            citations.append(Citation.of(n, scored.passage.chunk))
+        return Composition(text="\n".join(lines), citations=tuple(citations))
+
+    def stream(self, request: CompositionRequest) -> Iterator[str | Composition]:
+        """The composed lines as deltas (they are ready at once), then the composition."""
+        composition = self.compose(request)
+        for i, line in enumerate(composition.text.splitlines()):
+            yield ("\n" if i else "") + line
+        yield composition

@@ -1,0 +1,78 @@
+"""Names a question depends on (a place, a benefit, a body) must appear in what the reply cites.
+
+"Which schools in Sutton Coldfield…" or "Can I claim Disability Living Allowance…" retrieve passages about
+schools or benefits in general; quoting them would answer a different question. When a question names
+something specific in Latin script (an acronym, or a capitalised name in an English sentence, or a
+capitalised name written in Latin letters inside another script), a cited passage, its title or its
+section must name it too, or the reply declines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from navigator.glossary import Glossary
+
+_SENTENCE = re.compile(r"(?<=[.?!؟。])\s+")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*")
+_ACRONYM = re.compile(r"[A-Z][A-Za-z]*[A-Z][A-Za-z]*")  # two or more capitals: EHCP, SENCo, ADHD
+_NON_LATIN = re.compile(r"[^\W\d_A-Za-z\u00C0-\u024F]")
+
+# Words that are capitalised or acronyms in questions without naming anything specific.
+COMMON_NAMES = frozenset(
+    """i i'm i've i'll i'd birmingham uk england english council city send sen nhs dfe ok mr mrs ms dr
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday year reception""".split()
+)
+
+
+def _is_proper_name(term: str) -> bool:
+    """A glossary term written as a name (Disability Living Allowance, SEND Tribunal), not a common noun."""
+    words = _LATIN_WORD.findall(term.split("(")[0])
+    return bool(words) and all(w[0].isupper() for w in words)
+
+
+class NamedTermCheck:
+    """Finds the names a question depends on and which of them the cited text lacks."""
+
+    def __init__(self, glossary: Glossary) -> None:
+        self._glossary = glossary
+        self._forms = sorted(
+            {form for term in glossary for form in term.english.forms if form.strip()}, key=len, reverse=True
+        )
+        self._form_pattern = re.compile(
+            "|".join(rf"(?<![A-Za-z]){re.escape(f)}(?![A-Za-z])" for f in self._forms), re.IGNORECASE
+        )
+
+    def names(self, question: str, lang: str) -> list[tuple[str, ...]]:
+        """What the question names, each as the spellings any of which a cited text may use."""
+        found: dict[tuple[str, ...], None] = {}
+        for term in self._glossary.find(question, None):
+            if _is_proper_name(term.english.term):
+                found[tuple(term.english.forms)] = None
+        remainder = self._form_pattern.sub(" ", question)
+        in_other_script = bool(_NON_LATIN.search(question))
+        for sentence in _SENTENCE.split(remainder):
+            for i, match in enumerate(_LATIN_WORD.finditer(sentence)):
+                word = re.sub(r"['’]s$", "", match.group(0).split("-")[0])
+                if len(word) < 2 or word.casefold() in COMMON_NAMES:
+                    continue
+                acronym = _ACRONYM.fullmatch(word) is not None
+                capitalised = word[0].isupper() and ((lang == "en" and i > 0) or in_other_script)
+                if acronym or capitalised:
+                    found[(word,)] = None
+        return list(found)
+
+    def missing(self, question: str, lang: str, cited: Iterable[str]) -> list[str]:
+        """The question's names that no cited text mentions (each given by its first spelling)."""
+        text = " ".join(cited).casefold()
+        return [forms[0] for forms in self.names(question, lang) if not any(f.casefold() in text for f in forms)]
+
+
+def cited_texts(citations: Sequence[object]) -> list[str]:
+    """Quote, section and title of each citation: where a name may legitimately appear."""
+    out: list[str] = []
+    for c in citations:
+        out.extend(str(getattr(c, field, "")) for field in ("quote", "section", "title"))
+    return out

@@ -1,0 +1,94 @@
+"""Quotable units of a passage: sentences that make sense alone, or with the neighbour they lean on.
+
+An extractive answer quotes sentences out of their passage, so a quoted sentence must stand by itself:
+headings and table debris say nothing alone, "This rose to 55%" needs the sentence before it, and a table
+row's numbers need the header row that says what they measure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from navigator.retrieval.base import Chunk
+
+# Openings that point back to the previous sentence: the quote would be meaningless without it.
+_LEANING_OPENERS = frozenset(
+    """this these that those it its they their them such however therefore thus also additionally
+    furthermore moreover meanwhile consequently hence otherwise he she his her both overall""".split()
+)
+_TERMINAL = re.compile(r"[.!?:;)\]]$")
+_ALPHA_WORD = re.compile(r"[^\W\d_]{3,}")
+TABLE_SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class SentenceUnit:
+    """One quotable unit: the sentence indices (within the chunk) it spans and its text."""
+
+    indices: tuple[int, ...]
+    text: str
+
+    @property
+    def main(self) -> int:
+        """The index of the sentence the unit was made for (the last one)."""
+        return self.indices[-1]
+
+
+def is_heading_like(sentence: str, chunk: Chunk) -> bool:
+    """A heading repeated in the text, a short label without a verb-bearing sentence end, or a caps banner."""
+    folded = sentence.strip().rstrip(":").casefold()
+    if any(folded == heading.casefold() for heading in (*chunk.heading_path, chunk.doc_title)):
+        return True
+    words = sentence.split()
+    if len(words) < 4 and not _TERMINAL.search(sentence.strip()):
+        return True
+    letters = [c for c in sentence if c.isalpha()]
+    return len(letters) > 12 and all(c.isupper() for c in letters)
+
+
+def is_debris(sentence: str) -> bool:
+    """Mostly numbers and symbols, or a row of short labels: a cut table or chart, not a statement."""
+    if len(_ALPHA_WORD.findall(sentence)) < 3:
+        return True
+    cells = [c.strip() for c in sentence.split("|")]
+    return len(cells) > 1 and not any(ch.isdigit() for ch in sentence) and all(len(c.split()) <= 3 for c in cells)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Whether the sentence only makes sense after the one before it."""
+    stripped = sentence.lstrip("\"'“‘(•-– ")
+    if not stripped:
+        return False
+    if stripped[0].islower():
+        return True
+    first = re.split(r"[\s,]", stripped, maxsplit=1)[0].casefold()
+    return first in _LEANING_OPENERS
+
+
+def _header_row(sentences: Sequence[str], index: int) -> int | None:
+    """The first row of the table that sentence ``index`` belongs to, when it is a later row of one."""
+    if TABLE_SEPARATOR not in sentences[index]:
+        return None
+    start = index
+    while start > 0 and TABLE_SEPARATOR in sentences[start - 1]:
+        start -= 1
+    return start if start < index else None
+
+
+def quotable_units(chunk: Chunk) -> list[SentenceUnit]:
+    """Every unit of the chunk worth quoting, in order, each made whole by the context it needs."""
+    sentences = chunk.sentences
+    units: list[SentenceUnit] = []
+    for i, sentence in enumerate(sentences):
+        if is_heading_like(sentence, chunk) or is_debris(sentence):
+            continue
+        header = _header_row(sentences, i)
+        if header is not None:
+            units.append(SentenceUnit((header, i), f"{sentences[header]}\n{sentence}"))
+        elif leans_on_previous(sentence) and i > 0 and not is_heading_like(sentences[i - 1], chunk):
+            units.append(SentenceUnit((i - 1, i), f"{sentences[i - 1]} {sentence}"))
+        else:
+            units.append(SentenceUnit((i,), sentence))
+    return units

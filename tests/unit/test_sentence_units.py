@@ -1,0 +1,48 @@
+"""Quotable units: headings and debris skipped, leaning sentences and table rows made whole."""
+
+from __future__ import annotations
+
+from navigator.answer.sentence_units import is_debris, leans_on_previous, quotable_units
+from navigator.retrieval.base import Chunk
+
+
+def _chunk(*sentences: str, headings: tuple[str, ...] = ("Impact", "Timescales")) -> Chunk:
+    return Chunk("c1", "doc", "A Strategy", None, headings, "\n".join(sentences), tuple(sentences))
+
+
+def test_quotable_units_skip_repeated_headings_and_labels() -> None:
+    chunk = _chunk("Timescales", "Key facts", "Plans must be issued within 20 weeks of the request.")
+    assert [u.text for u in quotable_units(chunk)] == ["Plans must be issued within 20 weeks of the request."]
+
+
+def test_quotable_units_bring_the_previous_sentence_to_one_that_leans_on_it() -> None:
+    chunk = _chunk(
+        "The rolling average of plans issued on time was 55% in March 2024.", "This is above the national 49%."
+    )
+    units = quotable_units(chunk)
+    assert units[1].indices == (0, 1)
+    assert units[1].text.startswith("The rolling average") and units[1].text.endswith("national 49%.")
+
+
+def test_quotable_units_give_a_table_row_its_header_row() -> None:
+    chunk = _chunk(
+        "Events held with partners are listed below.",
+        "Event | How many attended | Purpose",
+        "Partner engagement events | 75 | Meetings with parents and practitioners about inclusion.",
+    )
+    row = quotable_units(chunk)[-1]
+    assert row.text.splitlines() == [
+        "Event | How many attended | Purpose",
+        "Partner engagement events | 75 | Meetings with parents and practitioners about inclusion.",
+    ]
+
+
+def test_is_debris_flags_number_fragments_only() -> None:
+    assert is_debris("86% MALE | 14%")
+    assert not is_debris("86% of the children were boys.")
+
+
+def test_leans_on_previous_reads_pronouns_and_lower_case_openers() -> None:
+    assert leans_on_previous("However, the number has fallen.")
+    assert leans_on_previous("which means families wait longer.")
+    assert not leans_on_previous("Birmingham has a SENDIASS service.")
