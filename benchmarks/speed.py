@@ -1,6 +1,7 @@
-"""Speed on this machine: search latency, index build times and the server's peak memory.
+"""Speed on this machine: search and chat latency, index build times and the server's peak memory.
 
-Warm /api/search latency is set against the bare query embedding measured in the same run; then a full
+Warm /api/search and /api/chat latency are set against the bare query embedding measured in the same run
+(the chat store writes to a temporary database); then a full
 index build, rebuilds after one document changed, and the server's peak memory.
 Writes benchmarks/results/speed.json.
 
@@ -49,10 +50,11 @@ def free_port() -> int:
 def measure_search(questions: list[str], rounds: int, embedder: SentenceTransformerEmbedder) -> dict:
     """Per round: embed every question bare, then send every question to a live server; medians over rounds."""
     port = free_port()
+    database = Path(tempfile.mkdtemp()) / "bench.sqlite3"
     server = subprocess.Popen(
         [sys.executable, "-m", "navigator.cli", "serve", "--port", str(port)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        env=os.environ | {"PYTHONUNBUFFERED": "1", "NAVIGATOR_DATABASE_PATH": str(database)},
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -68,10 +70,11 @@ def measure_search(questions: list[str], rounds: int, embedder: SentenceTransfor
                 raise RuntimeError("server did not become ready")
             for q in questions[:10]:  # warm-up
                 client.post(f"{base}/api/search", json={"query": q + " warm", "k": 10})
+                client.post(f"{base}/api/chat", json={"message": q + " warm up"})
                 embedder.embed_query(q + " warm")
             rounds_out = []
             for r in range(rounds):
-                bare, served = [], []
+                bare, served, chats = [], [], []
                 for q in questions:
                     text = f"{q} ({r})"  # a new text each round: no query-vector cache hits
                     t = time.perf_counter()
@@ -81,9 +84,15 @@ def measure_search(questions: list[str], rounds: int, embedder: SentenceTransfor
                     response = client.post(f"{base}/api/search", json={"query": text, "k": 10})
                     served.append((time.perf_counter() - t) * 1000)
                     response.raise_for_status()
+                    t = time.perf_counter()
+                    response = client.post(f"{base}/api/chat", json={"message": f"{q} [{r}]"})
+                    chats.append((time.perf_counter() - t) * 1000)
+                    response.raise_for_status()
                 rounds_out.append({
                     "bare_p50": statistics.median(bare), "search_p50": statistics.median(served),
                     "search_p95": percentile(served, 0.95), "bare_p95": percentile(bare, 0.95),
+                    "chat_p50": statistics.median(chats), "chat_p95": percentile(chats, 0.95),
+                    "chat_p99": percentile(chats, 0.99),
                 })
         status = Path(f"/proc/{server.pid}/status").read_text()
         peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
@@ -92,6 +101,7 @@ def measure_search(questions: list[str], rounds: int, embedder: SentenceTransfor
         server.wait(timeout=30)
     result = {k: round(statistics.median(r[k] for r in rounds_out), 2) for k in rounds_out[0]}
     result["ratio_p50"] = round(result["search_p50"] / result["bare_p50"], 3)
+    result["chat_ratio_p50"] = round(result["chat_p50"] / result["bare_p50"], 3)
     result["rounds"] = rounds
     result["questions"] = len(questions)
     result["server_peak_rss_mb"] = round(peak_kb / 1024, 1)
@@ -150,6 +160,10 @@ def main() -> None:
     if not args.skip_build:
         report["build"] = measure_builds(args.build_runs)
         print(json.dumps(report["build"], indent=2))
+    elif args.out.exists():  # keep the build figures of the last run that measured them
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        if "build" in previous:
+            report["build"] = previous["build"] | {"measured_in_earlier_run": True}
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 

@@ -39,9 +39,7 @@ def split_document(document: Document, max_words: int = 160, overlap_sentences: 
     return chunks
 
 
-def split_documents(
-    documents: Iterable[Document], max_words: int = 160, overlap_sentences: int = 1
-) -> list[Chunk]:
+def split_documents(documents: Iterable[Document], max_words: int = 160, overlap_sentences: int = 1) -> list[Chunk]:
     """Chunk every document, in corpus order."""
     return [c for d in documents for c in split_document(d, max_words, overlap_sentences)]
 

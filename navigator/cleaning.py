@@ -34,10 +34,7 @@ def normalise_characters(text: str) -> str:
     text = re.sub(r"[\u200b\u200c\u200d\ufeff\u00ad]", "", text)
     text = re.sub(r"\^\{([^}]*)\}", r"\1", text)  # LaTeX-style superscripts such as ^{*}
     text = re.sub(rf"(?<=[^\s{_SUPERSCRIPTS}])[{_SUPERSCRIPTS}]+", "", text)
-    lines = [
-        _BULLET.sub(lambda m: (m.group(1) or m.group(2) or "") + "- ", line).rstrip()
-        for line in text.split("\n")
-    ]
+    lines = [_BULLET.sub(lambda m: (m.group(1) or m.group(2) or "") + "- ", line).rstrip() for line in text.split("\n")]
     return "\n".join("" if not line.strip() else line for line in lines)
 
 
@@ -124,10 +121,7 @@ def drop_page_furniture(text: str) -> str:
         page_range = _PAGE_RANGE.match(stripped)
         if page_range and int(page_range.group(1)) < int(page_range.group(2)):
             continue
-        if (
-            re.fullmatch(r"\d{1,4}", stripped)
-            and min(_blank_run(lines, index, -1), _blank_run(lines, index, 1)) >= 2
-        ):
+        if re.fullmatch(r"\d{1,4}", stripped) and min(_blank_run(lines, index, -1), _blank_run(lines, index, 1)) >= 2:
             continue
         out.append(line)
     return "\n".join(out)
@@ -248,9 +242,7 @@ def join_broken_sentences(text: str) -> str:
         moved: list[str] = []
         while True:
             ahead, gap, skipped = index + 1, 0, []
-            while ahead < len(lines) and (
-                not lines[ahead].strip() or lines[ahead].lstrip()[:1] in _SUPERSCRIPTS
-            ):
+            while ahead < len(lines) and (not lines[ahead].strip() or lines[ahead].lstrip()[:1] in _SUPERSCRIPTS):
                 if lines[ahead].strip():
                     skipped.append(lines[ahead])
                 else:

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from navigator.cli_chat import ask, conversations, feedback
+from navigator.cli_support import handled, tqdm_progress
 from navigator.config import Settings, get_settings
 from navigator.errors import NavigatorError
-
-if TYPE_CHECKING:
-    from navigator.conversations import ConversationStore
 
 
 def main() -> None:
@@ -36,29 +33,9 @@ def cli(verbose: bool) -> None:
     )
 
 
-@contextmanager
-def handled() -> Iterator[None]:
-    """Turn a NavigatorError into a clean one-line failure (exit 1); NAVIGATOR_DEBUG=1 shows the traceback."""
-    try:
-        yield
-    except NavigatorError as exc:
-        if os.environ.get("NAVIGATOR_DEBUG") == "1":
-            raise
-        raise click.ClickException(str(exc)) from exc
-
-
-def tqdm_progress(label: str, total: int) -> Callable[[int], None]:
-    """A progress bar on stderr that advances by the count it is given."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=label, unit="text", file=sys.stderr, dynamic_ncols=True, leave=True)
-
-    def advance(n: int) -> None:
-        bar.update(n)
-        if bar.n >= total:
-            bar.close()
-
-    return advance
+cli.add_command(ask)
+cli.add_command(feedback)
+cli.add_command(conversations)
 
 
 # ---- corpus -------------------------------------------------------------------------------------------
@@ -153,8 +130,14 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
 
 @cli.command()
 @click.argument("query")
-@click.option("-k", "--k", "k", default=None, type=click.IntRange(1, 50),
-              help="Passages to show (default: NAVIGATOR_RETRIEVAL__TOP_K, 8).")
+@click.option(
+    "-k",
+    "--k",
+    "k",
+    default=None,
+    type=click.IntRange(1, 50),
+    help="Passages to show (default: NAVIGATOR_RETRIEVAL__TOP_K, 8).",
+)
 @click.option("--lang", default=None, help="Language of the query, when known.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 def search(query: str, k: int | None, lang: str | None, as_json: bool) -> None:
@@ -166,8 +149,14 @@ def search(query: str, k: int | None, lang: str | None, as_json: bool) -> None:
         results = build_searcher(settings).search(query, k or settings.retrieval.top_k, lang)
     if as_json:
         rows = [
-            {"doc_id": r.chunk.doc_id, "title": r.chunk.doc_title, "url": r.chunk.url, "section": r.chunk.section,
-             "text": r.chunk.text, "score": r.score}
+            {
+                "doc_id": r.chunk.doc_id,
+                "title": r.chunk.doc_title,
+                "url": r.chunk.url,
+                "section": r.chunk.section,
+                "text": r.chunk.text,
+                "score": r.score,
+            }
             for r in results
         ]
         click.echo(json.dumps({"results": rows}, ensure_ascii=False, indent=2))
@@ -218,93 +207,6 @@ def start(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 # ---- feedback / conversations -------------------------------------------------------------------------
 
-CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets would run these as formulas
-
-
-def open_conversation_store(settings: Settings) -> ConversationStore:
-    """The conversation store named by ``settings``, for commands that read or delete but never add text."""
-    from navigator.conversations import ConversationStore
-
-    # Nothing these commands write contains text, so there is nothing to redact.
-    return ConversationStore(settings.database_path, retention_days=settings.retention_days, redact=lambda t: t)
-
-
-def format_feedback_csv(rows: list[dict[str, object]]) -> str:
-    """Feedback rows as CSV with a header; citations as a JSON string; user text made safe for spreadsheets."""
-    import csv
-    import io
-
-    from navigator.conversations import FEEDBACK_EXPORT_FIELDS
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(FEEDBACK_EXPORT_FIELDS)
-    for row in rows:
-        cells = []
-        for key in FEEDBACK_EXPORT_FIELDS:
-            value = row[key]
-            if key == "citations":
-                value = json.dumps(value, ensure_ascii=False)
-            elif isinstance(value, bool):
-                value = "true" if value else "false"
-            elif isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
-                value = "'" + value
-            cells.append("" if value is None else value)
-        writer.writerow(cells)
-    return buffer.getvalue()
-
-
-@cli.group()
-def feedback() -> None:
-    """Export what families said about the replies."""
-
-
-@feedback.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="Output format.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
-def feedback_export(fmt: str, out: Path | None) -> None:
-    """Print every feedback row with the question and reply it is about."""
-    settings = get_settings()
-    with handled():
-        store = open_conversation_store(settings)
-        try:
-            rows = store.export_feedback()
-        finally:
-            store.close()
-    text = format_feedback_csv(rows) if fmt == "csv" else json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    from navigator.documents import atomic_write
-
-    with atomic_write(out) as handle:
-        handle.write(text)
-    click.echo(f"Wrote {len(rows)} feedback rows to {out}", err=True)
-
-
-@cli.group()
-def conversations() -> None:
-    """Manage stored conversation history."""
-
-
-@conversations.command("purge")
-@click.option("--older-than-days", type=click.IntRange(min=0), help="Delete conversations idle for this many days.")
-@click.option("--id", "conversation_id", help="Delete this one conversation.")
-def conversations_purge(older_than_days: int | None, conversation_id: str | None) -> None:
-    """Delete conversations with their replies and feedback (give --older-than-days or --id)."""
-    if (older_than_days is None) == (conversation_id is None):
-        raise click.UsageError("Give exactly one of --older-than-days and --id.")
-    settings = get_settings()
-    with handled():
-        store = open_conversation_store(settings)
-        try:
-            deleted = store.purge(older_than_days=older_than_days, conversation_id=conversation_id)
-        finally:
-            store.close()
-    click.echo(f"Deleted {deleted} conversation{'' if deleted == 1 else 's'}.")
-
-
 # ---- eval ---------------------------------------------------------------------------------------------
 
 
@@ -314,10 +216,21 @@ def eval_group() -> None:
 
 
 @eval_group.command("retrieval")
-@click.option("--dataset", "datasets", multiple=True, required=True, type=click.Path(exists=True, path_type=Path),
-              help="JSONL evaluation set (repeatable).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("results/retrieval"), show_default=True,
-              help="Folder for the timestamped run.")
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="JSONL evaluation set (repeatable).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("results/retrieval"),
+    show_default=True,
+    help="Folder for the timestamped run.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 @click.option("--fail-under", type=float, default=None, help="Exit 1 when overall hit@5 is below this.")
 def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_under: float | None) -> None:

@@ -48,9 +48,7 @@ def _parse_entry(data: Any, position: int, manifest: Path) -> SourceEntry:
         if data.get(key) is not None and not isinstance(data[key], str):
             raise CorpusError(f"{where}: {key!r} must be a string or null. Fix the manifest.")
     if data["kind"] not in KINDS:
-        raise CorpusError(
-            f"{where}: kind {data['kind']!r} is not one of {', '.join(KINDS)}. Fix the manifest."
-        )
+        raise CorpusError(f"{where}: kind {data['kind']!r} is not one of {', '.join(KINDS)}. Fix the manifest.")
     name = data["file"]
     if not name.endswith(".txt") or Path(name).name != name:
         raise CorpusError(f"{where}: file {name!r} must be a plain '.txt' file name. Fix the manifest.")
@@ -94,9 +92,7 @@ def load_manifest(sources_dir: Path) -> list[SourceEntry]:
             raise CorpusError(f"{manifest} lists {entry.file!r} twice. Remove the duplicate.")
         seen.add(entry.file)
         if not (sources_dir / entry.file).is_file():
-            raise CorpusError(
-                f"{manifest} lists {entry.file!r}, which is not in {sources_dir}. Add the file."
-            )
+            raise CorpusError(f"{manifest} lists {entry.file!r}, which is not in {sources_dir}. Add the file.")
     return entries
 
 

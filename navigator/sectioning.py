@@ -12,9 +12,7 @@ from navigator.text_blocks import STOPWORDS, capitalised_share, is_body_block, i
 
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.*)$")
-_MONTH = re.compile(
-    r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|^(?:st|nd|rd|th)\b", re.IGNORECASE
-)
+_MONTH = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|^(?:st|nd|rd|th)\b", re.IGNORECASE)
 _URL = re.compile(r"^<?(?:https?://|www\.)")
 _RELATIVE = ("toc", "title")
 

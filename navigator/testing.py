@@ -62,30 +62,38 @@ def tiny_corpus() -> list[Document]:
             "ehcp-guide",
             "EHC plans in Birmingham",
             [
-                (["Assessment", "Timescales"],
-                 "The local authority must issue an EHC plan within 20 weeks of the request for an assessment. "
-                 "The rolling average of plans issued within 20 weeks was 55% in March 2024."),
-                (["Assessment", "Appeals"],
-                 "Parents who disagree with a decision not to assess can ask for mediation. "
-                 "They can then appeal to the SEND Tribunal."),
+                (
+                    ["Assessment", "Timescales"],
+                    "The local authority must issue an EHC plan within 20 weeks of the request for an assessment. "
+                    "The rolling average of plans issued within 20 weeks was 55% in March 2024.",
+                ),
+                (
+                    ["Assessment", "Appeals"],
+                    "Parents who disagree with a decision not to assess can ask for mediation. "
+                    "They can then appeal to the SEND Tribunal.",
+                ),
             ],
         ),
         make_document(
             "transport",
             "Home to school transport",
             [
-                (["Travel assistance"],
-                 "Children with SEND may get free home to school transport when they live beyond the "
-                 "statutory walking distance. Travel training helps young people travel on their own."),
+                (
+                    ["Travel assistance"],
+                    "Children with SEND may get free home to school transport when they live beyond the "
+                    "statutory walking distance. Travel training helps young people travel on their own.",
+                ),
             ],
         ),
         make_document(
             "exclusions",
             "Inclusion and exclusions",
             [
-                (["Part-time timetables"],
-                 "A part-time timetable should only be used in very limited circumstances and must not be "
-                 "used to manage a child's behaviour. Sending a child home at lunchtime is an exclusion."),
+                (
+                    ["Part-time timetables"],
+                    "A part-time timetable should only be used in very limited circumstances and must not be "
+                    "used to manage a child's behaviour. Sending a child home at lunchtime is an exclusion.",
+                ),
             ],
         ),
     ]

@@ -44,6 +44,7 @@ def score_turn(item: dict[str, Any], turn: ChatTurn) -> dict[str, Any]:
         "language_ok": answer.language == item["lang"],
         "keyword_recall": len(found) / len(keywords) if keywords else None,
         "latency_ms": turn.elapsed_ms,
+        "evidence_score": answer.evidence_score,
         "question": item["question"],
         "answer": answer.text,
         "citations": [{"n": c.n, "doc_id": c.doc_id, "section": c.section, "quote": c.quote} for c in answer.citations],

@@ -76,6 +76,7 @@ class Composition:
     text: str
     citations: tuple[Citation, ...]
     grounded: bool = True  # False: nothing in the passages answers the question
+    score: float | None = None  # how well the best quote matches the question (extractive composer)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Answer:
     direction: Literal["ltr", "rtl"] = "ltr"
     composer: str = "extractive"
     notes: tuple[str, ...] = field(default=())  # why the status was chosen, for logs and evals
+    evidence_score: float | None = None  # the best quote's match score, for calibration and evals
 
 
 class Composer(Protocol):

@@ -28,7 +28,7 @@ from navigator.answer.base import (
 )
 from navigator.answer.language import LanguageDetector
 from navigator.answer.locales import Locale, get_locale
-from navigator.answer.named_terms import NamedTermCheck, cited_texts
+from navigator.answer.named_terms import GENERIC_TERMS, NamedTermCheck, cited_texts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
 from navigator.conversations import ConversationStore
@@ -67,9 +67,12 @@ class ChatOptions:
     """Limits of a turn."""
 
     passages: int = 5  # passages offered to the composer (the extractive one quotes at most three)
-    glossary_notes: int = 4
+    glossary_notes: int = 3
     history_turns: int = 2
     followup_max_words: int = 14  # a message this short in a conversation is read with the previous question
+    # A floor below which quotes are unrelated to the question; None: no floor. Scores depend on the model,
+    # so the value comes from the settings (see Settings.min_evidence_score).
+    min_evidence_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,9 @@ class ChatService:
             parts.status = "out_of_scope"
             parts.notes.append("greeting")
             yield from parts.emit(locale.text("welcome"))
-        else:
+        elif danger is None or self._asks_about_send(message):
+            # After the signposting, documents are quoted only for a question asked alongside: a message that
+            # only tells of harm gets the people to call, not loosely related passages.
             yield from self._answer(message, query_text, locale, parts, followup=danger is not None)
 
         answer = parts.build(locale)
@@ -258,10 +263,21 @@ class ChatService:
     ) -> bool:
         """Record a composition as the answer when it holds what was asked; False means decline."""
         missing: list[str] = []
+        if composition.score is not None:
+            parts.evidence_score = composition.score
         if composition.grounded:
-            missing = self.answer_types.missing(message, [composition.text])
+            # The extractive quotes are the answer; an LLM's reply is in the user's language, so the English
+            # patterns are checked against the passages it cited instead.
+            checked = (
+                composition.text if composer is self.extractive else "\n".join(c.quote for c in composition.citations)
+            )
+            missing = self.answer_types.missing(message, [checked])
             if self.named_terms is not None:
-                missing += self.named_terms.missing(message, locale.language, cited_texts(composition.citations))
+                redacted = self.redact(message)  # a postcode or a date is not a name the documents must share
+                missing += self.named_terms.missing(redacted, locale.language, cited_texts(composition.citations))
+            floor = self.options.min_evidence_score
+            if floor is not None and composition.score is not None and composition.score < floor:
+                missing.append("weak_evidence")
         if not composition.grounded or missing:
             parts.notes.append(f"missing:{','.join(missing)}" if missing else "ungrounded")
             return False
@@ -282,13 +298,25 @@ class ChatService:
         yield from parts.emit(self._contact_block(locale, locale.text("not_found"), self.contacts.handoff))
 
     def _glossary_notes(self, composition: Composition, lang: str) -> list[GlossaryNote]:
-        """Explain, in the reader's language, the SEND terms the cited passages use."""
+        """Explain, in the reader's language, the SEND terms the quoted sentences use.
+
+        Terms of the quoted sentences come first; terms found only elsewhere in the cited passages follow
+        while there is room, since the reader may open the full passage.
+        """
+        quoted = self.glossary.find(composition.text, "en")
+        passages = self.glossary.find("\n".join(c.quote for c in composition.citations), "en")
+        terms = list(dict.fromkeys([*quoted, *passages]))[: self.options.glossary_notes]
         notes: list[GlossaryNote] = []
-        quoted = "\n".join(c.quote for c in composition.citations)
-        for term in self.glossary.find(quoted, "en")[: self.options.glossary_notes]:
+        for term in terms:
             entry = term.entry(lang)
             notes.append(GlossaryNote(term.id, entry.term, term.english.term, entry.explanation))
         return notes
+
+    def _asks_about_send(self, message: str) -> bool:
+        """Whether a message that tells of harm also asks something: a question mark or a specific SEND term."""
+        if any(mark in message for mark in "?؟？"):
+            return True
+        return any(t.id not in GENERIC_TERMS for t in self.glossary.find(message, None))
 
     def _handoff_for_scope(self) -> Sequence[Contact]:
         """For answered and unrelated messages: the advice service and the Local Offer."""
@@ -338,6 +366,7 @@ class _ReplyParts:
         self.glossary: list[GlossaryNote] = []
         self.notes: list[str] = []
         self.composer = "extractive"
+        self.evidence_score: float | None = None
 
     def mark(self) -> int:
         """Where the text stands now (see :meth:`rewind`)."""
@@ -373,4 +402,5 @@ class _ReplyParts:
             direction=locale.direction,
             composer=self.composer,
             notes=tuple(self.notes),
+            evidence_score=self.evidence_score,
         )

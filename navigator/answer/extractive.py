@@ -113,7 +113,8 @@ class ExtractiveComposer:
         for n, scored in enumerate(chosen, 1):
             lines.append(f"{' '.join(scored.unit.text.split())} [{n}]")
             citations.append(Citation.of(n, scored.passage.chunk))
-        return Composition(text="\n".join(lines), citations=tuple(citations))
+        best = max(c.score for c in chosen)
+        return Composition(text="\n".join(lines), citations=tuple(citations), score=best)
 
     def stream(self, request: CompositionRequest) -> Iterator[str | Composition]:
         """The composed lines as deltas (they are ready at once), then the composition."""

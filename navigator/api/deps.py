@@ -156,7 +156,7 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
         llm=llm_composer_from_settings(settings.llm),
         store=store,
         redact=redact_personal_data,
-        options=ChatOptions(history_turns=settings.history_turns),
+        options=ChatOptions(history_turns=settings.history_turns, min_evidence_score=settings.min_evidence_score),
     )
 
 

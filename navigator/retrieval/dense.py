@@ -31,9 +31,7 @@ class FaissRetriever:
         vector = self._queries.vector(query.text)[None, :]
         scores, ids = self._index.search(vector, min(top_k, len(self._chunks)))
         return [
-            ScoredChunk(self._chunks[i], float(s), "dense")
-            for s, i in zip(scores[0], ids[0], strict=True)
-            if i >= 0
+            ScoredChunk(self._chunks[i], float(s), "dense") for s, i in zip(scores[0], ids[0], strict=True) if i >= 0
         ]
 
 

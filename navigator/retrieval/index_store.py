@@ -211,9 +211,7 @@ def load_index(index_dir: Path, *, model_id: str, max_words: int, overlap_senten
         sentence_chunk = np.load(index_dir / "sentence_chunk.npy")
         sentence_vectors = np.load(index_dir / "sentence_vectors.npy")
     except (OSError, RuntimeError, ValueError, KeyError) as exc:
-        raise IndexNotReadyError(
-            f"The index at {index_dir} is damaged ({exc}). Run `navigator index build`."
-        ) from exc
+        raise IndexNotReadyError(f"The index at {index_dir} is damaged ({exc}). Run `navigator index build`.") from exc
     if chunk_index.ntotal != len(chunks) or sentence_index.ntotal != len(sentence_chunk):
         raise IndexNotReadyError(f"The index at {index_dir} is inconsistent. Run `navigator index build`.")
     return LoadedIndex(manifest, chunks, chunk_index, sentence_index, sentence_chunk, sentence_vectors)

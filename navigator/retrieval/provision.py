@@ -203,9 +203,7 @@ def _check_tokenizer(tokenizer_path: Path, pieces: list[str]) -> None:
 def _check_e5_small(header: E5Header) -> None:
     got = {key: getattr(header, key) for key in E5_SMALL_SHAPE}
     if got != E5_SMALL_SHAPE or header.n_pieces != E5_SMALL_PIECES:
-        raise ModelError(
-            f"The weights are not multilingual-e5-small: header {got}, {header.n_pieces} pieces."
-        )
+        raise ModelError(f"The weights are not multilingual-e5-small: header {got}, {header.n_pieces} pieces.")
 
 
 def _build(target_tmp: Path, weights_path: Path, tokenizer_path: Path, sha: str) -> None:
@@ -367,7 +365,6 @@ def resolve_model(name_or_path: str, cache_dir: Path) -> str:
         if read_provenance(folder) is not None:
             return str(folder)
         raise ModelError(
-            f"The embedding model {E5_SMALL_NAME} is not provisioned in {folder}. "
-            "Run `navigator models install`."
+            f"The embedding model {E5_SMALL_NAME} is not provisioned in {folder}. Run `navigator models install`."
         )
     return name_or_path

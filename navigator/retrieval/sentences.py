@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 # Abbreviations after which a full stop does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs cf no nos dr mr mrs ms cllr st approx fig para inc ltd dept gov nb".split()
-)
+_ABBREVIATIONS = frozenset("e.g i.e etc vs cf no nos dr mr mrs ms cllr st approx fig para inc ltd dept gov nb".split())
 # A terminal mark (Latin, Arabic/Urdu full stop and question mark, CJK) followed by space or end.
 _BOUNDARY = re.compile(r"(?<=[.!?۔؟。！？])[\"'”’)\]]*\s+")
 

@@ -8,9 +8,7 @@ from functools import lru_cache
 
 # Python's \w excludes combining marks, which splits Bengali, Gurmukhi and Arabic words at every vowel
 # sign; the word class adds every combining mark of the Basic Multilingual Plane, and in-word ' - . %.
-_MARKS = "".join(
-    re.escape(chr(cp)) for cp in range(0x300, 0x10000) if unicodedata.category(chr(cp)).startswith("M")
-)
+_MARKS = "".join(re.escape(chr(cp)) for cp in range(0x300, 0x10000) if unicodedata.category(chr(cp)).startswith("M"))
 _LETTER = rf"[^\W_]|[{_MARKS}]"
 _WORD = re.compile(rf"(?:{_LETTER})+(?:['’\-.](?:{_LETTER})+)*%?")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

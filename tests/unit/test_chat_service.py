@@ -1,0 +1,474 @@
+"""ChatService on a real FAISS + BM25 index of the tiny corpus with FakeEmbedder: statuses, citations, streaming,
+follow-ups and the LLM fallbacks, with every component injected (no patches)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from navigator.answer.base import Citation, Composition, CompositionRequest
+from navigator.answer.chat import ChatInput, ChatService, ChatTurn, Contacts
+from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
+from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
+from navigator.answer.language import LanguageDetector
+from navigator.answer.locales import get_locale
+from navigator.answer.named_terms import NamedTermCheck
+from navigator.answer.redaction import redact_personal_data
+from navigator.answer.safety import SafeguardingDetector
+from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
+from navigator.conversations import ConversationStore
+from navigator.errors import ComposerUnavailableError, QueryRejectedError
+from navigator.glossary import load_glossary
+from navigator.retrieval.index_store import LoadedIndex, build_index, load_index
+from navigator.retrieval.searcher import Searcher
+from navigator.testing import FakeEmbedder, make_document, tiny_corpus
+
+PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
+SENDIASS_PHONE = "0121 303 5004"
+# Scope scores are differences of two cosine means, so they lie in [-2, 2]: these margins make every message in
+# scope, or every message that names no SEND term out of scope. FakeEmbedder vectors mean nothing for scope.
+ALWAYS_IN_SCOPE = -2.0
+NEVER_IN_SCOPE = 3.0
+MARKER = re.compile(r"\[(\d+)\]")
+
+EHCP_QUESTION = "How long does the council have to issue an EHC plan?"
+TRANSPORT_PHONE_QUESTION = "What is the phone number for home to school transport?"
+LUNCHTIME_CRISIS = "I can't cope, the school keeps sending my son home at lunchtime. Is that allowed?"
+
+
+def _corpus():
+    """The tiny corpus plus a page that holds a phone number (so a phone question can be answered)."""
+    sendiass = make_document(
+        "sendiass",
+        "Birmingham SENDIASS",
+        [
+            (
+                ["Contact us"],
+                "Birmingham SENDIASS gives free and impartial advice to parents. "
+                f"You can call SENDIASS on {SENDIASS_PHONE} on weekdays.",
+            )
+        ],
+        url="https://example.org/sendiass",
+    )
+    return [*tiny_corpus(), sendiass]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> LoadedIndex:
+    index_dir = tmp_path_factory.mktemp("chat-service") / "index"
+    build_index(_corpus(), FakeEmbedder(), index_dir, **PARAMS)
+    return load_index(index_dir, **PARAMS)
+
+
+@pytest.fixture(scope="module")
+def searcher(index) -> Searcher:
+    return Searcher(index, FakeEmbedder())
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    """One detector for the module: its language-id model loads on first use (as once per server)."""
+    return LanguageDetector()
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[ConversationStore]:
+    conversations = ConversationStore(tmp_path / "chat.sqlite3", retention_days=30, redact=redact_personal_data)
+    yield conversations
+    conversations.close()
+
+
+@pytest.fixture
+def make_service(searcher, store, detector):
+    """Build a ChatService from real components; keyword arguments replace the defaults."""
+    glossary = load_glossary()
+
+    def build(*, margin: float = ALWAYS_IN_SCOPE, **overrides) -> ChatService:
+        index = searcher.index
+        parts = {
+            "glossary": glossary,
+            "contacts": Contacts(safeguarding_contacts(), handoff_contacts()),
+            "safeguarding": SafeguardingDetector(),
+            "greetings": GreetingDetector(load_scope_data().greetings),
+            "scope": ScopeClassifier(searcher.queries.vector, load_scope_data(), margin=margin),
+            "named_terms": NamedTermCheck(glossary),
+            "detector": detector,
+            "store": store,
+            "redact": redact_personal_data,
+        }
+        parts.update(overrides)
+        extractive = ExtractiveComposer(
+            StoredSentenceVectors(index.chunks, index.sentence_chunk, index.sentence_vectors)
+        )
+        return ChatService(searcher, extractive, **parts)
+
+    return build
+
+
+class ScriptedLLM:
+    """A Composer standing in for the language model: writes ``reply`` citing the passage that holds ``cite``.
+
+    ``unavailable`` makes it fail before writing anything; ``fail_after`` makes it fail after that many deltas.
+    """
+
+    name = "llm"
+
+    def __init__(
+        self, reply: str, cite: str, *, unavailable: bool = False, fail_after: int | None = None, step: int = 6
+    ) -> None:
+        self.reply = reply
+        self.cite = cite
+        self.unavailable = unavailable
+        self.fail_after = fail_after
+        self.step = step
+        self.requests: list[CompositionRequest] = []
+
+    def _composition(self, request: CompositionRequest) -> Composition:
+        passage = next(p for p in request.passages if self.cite in p.chunk.text)
+        return Composition(text=self.reply, citations=(Citation.of(1, passage.chunk),))
+
+    def compose(self, request: CompositionRequest) -> Composition:
+        self.requests.append(request)
+        if self.unavailable:
+            raise ComposerUnavailableError("The scripted model is down; the extractive answer is used instead.")
+        return self._composition(request)
+
+    def stream(self, request: CompositionRequest) -> Iterator[str | Composition]:
+        self.requests.append(request)
+        if self.unavailable:
+            raise ComposerUnavailableError("The scripted model is down; the extractive answer is used instead.")
+        for sent, start in enumerate(range(0, len(self.reply), self.step)):
+            if self.fail_after is not None and sent == self.fail_after:
+                raise ComposerUnavailableError("The scripted model stopped mid-reply.")
+            yield self.reply[start : start + self.step]
+        yield self._composition(request)
+
+
+def _events(service: ChatService, chat: ChatInput) -> tuple[list[str], ChatTurn]:
+    """The stream's delta texts and its final turn, checking that exactly one final event comes last."""
+    events = list(service.stream(chat))
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("final") == 1 and kinds[-1] == "final", kinds
+    assert set(kinds[:-1]) <= {"delta"}, kinds
+    deltas = [value for _, value in events[:-1]]
+    assert all(isinstance(d, str) for d in deltas)
+    final = events[-1][1]
+    assert isinstance(final, ChatTurn)
+    return [str(d) for d in deltas], final
+
+
+# ---- answering and citing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        EHCP_QUESTION,
+        "Can a school use a part-time timetable to manage behaviour?",
+        "Who can get free home to school transport?",
+        "What is the phone number of SENDIASS?",
+    ],
+)
+def test_chat_service_markers_and_citations_agree(make_service, message):
+    turn = make_service().reply(ChatInput(message))
+
+    answer = turn.answer
+    assert answer.status == "answered", answer.notes
+    used = {int(n) for n in MARKER.findall(answer.text)}
+    numbers = [c.n for c in answer.citations]
+    assert used == set(numbers) and numbers == list(range(1, len(numbers) + 1))
+    # Each quoted line ends with its marker, and the sentence before the marker is in that citation's passage.
+    by_n = {c.n: c for c in answer.citations}
+    for line in answer.text.splitlines()[1:]:
+        found = re.fullmatch(r"(.+) \[(\d+)\]", line)
+        assert found, line
+        assert found.group(1) in " ".join(by_n[int(found.group(2))].quote.split())
+
+
+def test_chat_service_cites_only_chunks_that_retrieval_returned(make_service, searcher):
+    service = make_service()
+
+    turn = service.reply(ChatInput("Can parents appeal to the SEND Tribunal after mediation?"))
+
+    assert turn.answer.status == "answered"
+    retrieved = {r.chunk.id: r.chunk for r in searcher.search(turn.retrieval_query, service.options.passages)}
+    chunks = {(c.doc_id, c.text): c for c in retrieved.values()}
+    assert turn.answer.citations
+    for citation in turn.answer.citations:
+        chunk = chunks[(citation.doc_id, citation.quote)]  # the full passage text, never a made-up quote
+        assert (citation.title, citation.url, citation.section) == (chunk.doc_title, chunk.url, chunk.section)
+    assert "ehcp-guide" in {c.doc_id for c in turn.answer.citations}
+    assert any("SEND Tribunal" in c.quote for c in turn.answer.citations)
+
+
+def test_chat_service_frames_an_english_answer(make_service):
+    turn = make_service().reply(ChatInput(EHCP_QUESTION))
+
+    answer = turn.answer
+    assert answer.text.startswith(get_locale("en").text("framing_answered") + "\n")
+    assert "within 20 weeks" in answer.text
+    assert answer.citations[0].doc_id == "ehcp-guide"
+    assert [c.id for c in answer.handoff] == ["sendiass", "local-offer"]
+    assert "ehc-plan" in {note.term_id for note in answer.glossary}
+    assert (answer.language, answer.detected_language, answer.direction) == ("en", "en", "ltr")
+
+
+def test_chat_service_declines_when_the_quotes_lack_the_asked_for_fact(make_service):
+    turn = make_service().reply(ChatInput(TRANSPORT_PHONE_QUESTION))
+
+    answer = turn.answer
+    assert answer.status == "not_found"
+    assert answer.citations == () and not MARKER.search(answer.text)
+    assert "missing:contact" in answer.notes
+    assert answer.text.startswith(get_locale("en").text("not_found"))
+    assert [c.id for c in answer.handoff] == [c.id for c in handoff_contacts()]
+    assert "https://www.localofferbirmingham.co.uk/" in answer.text
+
+
+def test_chat_service_answers_a_phone_question_when_a_quote_holds_the_number(make_service):
+    turn = make_service().reply(ChatInput("What is the phone number of SENDIASS?"))
+
+    assert turn.answer.status == "answered"
+    assert SENDIASS_PHONE in turn.answer.text
+    assert turn.answer.citations[0].doc_id == "sendiass"
+
+
+def test_chat_service_frames_a_non_english_answer_in_the_question_language(make_service):
+    turn = make_service().reply(ChatInput("SENDIASS کا فون نمبر کیا ہے؟"))
+
+    answer = turn.answer
+    ur = get_locale("ur")
+    assert answer.status == "answered"
+    assert answer.text.startswith(f"{ur.text('framing_answered')} {ur.text('passages_in_english')}\n")
+    assert f"You can call SENDIASS on {SENDIASS_PHONE} on weekdays. [1]" in answer.text
+    assert (answer.language, answer.detected_language, answer.direction) == ("ur", "ur", "rtl")
+
+
+def test_chat_service_declines_in_the_question_language(make_service):
+    turn = make_service().reply(ChatInput("اسکول ٹرانسپورٹ کے لیے کتنے پیسے ملیں گے؟"))  # how much money, for transport
+
+    answer = turn.answer
+    assert answer.status == "not_found"
+    assert any(note.startswith("missing:") and "money" in note for note in answer.notes)
+    assert answer.text.startswith(get_locale("ur").text("not_found") + "\n")
+    assert answer.citations == ()
+    assert (answer.language, answer.direction) == ("ur", "rtl")
+
+
+# ---- scope and greetings ------------------------------------------------------------------------------------
+
+
+def test_chat_service_out_of_scope_below_the_margin(make_service):
+    service = make_service(margin=NEVER_IN_SCOPE)
+
+    turn = service.reply(ChatInput("What time does the swimming pool open on Sunday?"))
+
+    answer = turn.answer
+    assert answer.status == "out_of_scope"
+    assert answer.text == get_locale("en").text("out_of_scope")
+    assert answer.citations == ()
+    assert [c.id for c in answer.handoff] == ["sendiass", "local-offer"]
+
+
+def test_chat_service_message_naming_a_send_term_is_always_in_scope(make_service):
+    turn = make_service(margin=NEVER_IN_SCOPE).reply(ChatInput(EHCP_QUESTION))
+
+    assert turn.answer.status == "answered"
+    assert turn.answer.citations[0].doc_id == "ehcp-guide"
+
+
+@pytest.mark.parametrize(("message", "lang"), [("Hello", "en"), ("السلام علیکم", "ur"), ("Dzień dobry!", "pl")])
+def test_chat_service_greeting_gets_the_welcome_text(make_service, message, lang):
+    turn = make_service().reply(ChatInput(message, language=lang))
+
+    answer = turn.answer
+    assert answer.status == "out_of_scope"
+    assert answer.text == get_locale(lang).text("welcome")
+    assert answer.citations == () and answer.language == lang
+
+
+# ---- safeguarding -------------------------------------------------------------------------------------------
+
+
+def test_chat_service_safeguarding_comes_first_and_still_answers(make_service):
+    turn = make_service().reply(ChatInput(LUNCHTIME_CRISIS))
+
+    answer = turn.answer
+    en = get_locale("en")
+    assert answer.status == "safeguarding"
+    assert answer.text.startswith(en.text("safeguarding") + "\n")
+    warning, _, rest = answer.text.partition("\n\n")
+    assert "999" in warning and "0121 303 1888" in warning  # Children's Trust (contacts.json)
+    assert rest.startswith(en.text("framing_followup") + "\n")
+    assert "Sending a child home at lunchtime is an exclusion. [1]" in rest
+    assert [c.doc_id for c in answer.citations] == ["exclusions"]
+    assert [c.id for c in answer.handoff] == [c.id for c in safeguarding_contacts()]
+    assert "safeguarding:crisis" in answer.notes
+
+
+def test_chat_service_safeguarding_without_an_answer_adds_no_decline(make_service):
+    turn = make_service().reply(ChatInput("I can't cope, " + TRANSPORT_PHONE_QUESTION))
+
+    answer = turn.answer
+    assert answer.status == "safeguarding"
+    assert answer.citations == ()
+    assert get_locale("en").text("not_found") not in answer.text
+    assert answer.text.startswith(get_locale("en").text("safeguarding"))
+    assert "emergency" in {c.id for c in answer.handoff}
+
+
+@pytest.mark.parametrize(
+    ("message", "lang"),
+    [("Mój syn się samookalecza, co robić?", "pl"), ("میری بیٹی خود کو نقصان پہنچا رہی ہے", "ur")],
+)
+def test_chat_service_safeguarding_is_localised(make_service, message, lang):
+    answer = make_service().reply(ChatInput(message)).answer
+
+    assert answer.status == "safeguarding" and answer.language == lang
+    assert answer.text.startswith(get_locale(lang).text("safeguarding"))
+    assert "999" in answer.text and "0121 303 1888" in answer.text
+
+
+# ---- streaming ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [EHCP_QUESTION, TRANSPORT_PHONE_QUESTION, LUNCHTIME_CRISIS, "Hello", "What time does the swimming pool open?"],
+)
+def test_chat_service_stream_deltas_join_to_the_final_answer(make_service, message):
+    service = make_service()
+
+    deltas, final = _events(service, ChatInput(message))
+
+    assert deltas
+    assert "".join(deltas) == final.answer.text
+    assert service.reply(ChatInput(message)).answer.text == final.answer.text
+
+
+# ---- conversations ------------------------------------------------------------------------------------------
+
+
+def test_chat_service_followup_is_searched_with_the_previous_question(make_service):
+    service = make_service()
+    first = service.reply(ChatInput("Can my child get free transport to school?"))
+
+    followup = service.reply(ChatInput("and if she is under 5?", conversation_id=first.conversation_id))
+    fresh = service.reply(ChatInput("and if she is under 5?"))
+
+    assert re.fullmatch(r"[0-9a-f]{32}", first.conversation_id)
+    assert (first.message_index, followup.message_index, fresh.message_index) == (0, 1, 0)
+    assert first.retrieval_query == "Can my child get free transport to school?"
+    assert followup.retrieval_query == "Can my child get free transport to school? and if she is under 5?"
+    assert fresh.retrieval_query == "and if she is under 5?"
+    assert fresh.conversation_id != first.conversation_id
+
+
+def test_chat_service_long_message_is_searched_on_its_own(make_service):
+    service = make_service()
+    first = service.reply(ChatInput("Can my child get free transport to school?"))
+    long_message = (
+        "My daughter is in Year 2 and the school says she can only come in the mornings from now on, is that allowed?"
+    )
+
+    turn = service.reply(ChatInput(long_message, conversation_id=first.conversation_id))
+
+    assert turn.retrieval_query == long_message
+    assert turn.message_index == 1
+
+
+def test_chat_service_stores_and_searches_redacted_text(make_service, store):
+    service = make_service()
+    message = "Email jane.doe@example.com about transport for my son born 12/03/2015 at B15 2TT"
+
+    turn = service.reply(ChatInput(message))
+
+    assert turn.retrieval_query == "Email [email] about transport for my son born [date] at [postcode]"
+    assert store.recent_questions(turn.conversation_id, 5) == [turn.retrieval_query]
+
+
+def test_chat_service_without_a_store_has_no_message_index(make_service):
+    turn = make_service(store=None).reply(ChatInput(EHCP_QUESTION))
+
+    assert turn.message_index is None and turn.answer.status == "answered"
+
+
+@pytest.mark.parametrize(
+    ("message", "conversation_id"), [("   \n ", None), (EHCP_QUESTION, "../etc"), (EHCP_QUESTION, "ABC" * 11)]
+)
+def test_chat_service_rejects_bad_input_before_the_first_event(make_service, message, conversation_id):
+    events = make_service().stream(ChatInput(message, conversation_id=conversation_id))
+
+    with pytest.raises(QueryRejectedError):
+        next(events)
+
+
+# ---- the optional LLM composer ------------------------------------------------------------------------------
+
+
+def test_chat_service_uses_a_grounded_llm_reply(make_service):
+    llm = ScriptedLLM("The council must issue the plan within 20 weeks [1].", cite="20 weeks")
+    service = make_service(llm=llm)
+
+    deltas, turn = _events(service, ChatInput(EHCP_QUESTION))
+
+    answer = turn.answer
+    assert answer.text == "The council must issue the plan within 20 weeks [1]."
+    assert "".join(deltas) == answer.text and len(deltas) > 1
+    assert answer.composer == "llm" and answer.status == "answered"
+    assert [c.doc_id for c in answer.citations] == ["ehcp-guide"]
+    assert "within 20 weeks" in answer.citations[0].quote
+    # The model was given the retrieved passages, numbered from 1.
+    (request,) = llm.requests
+    assert [p.n for p in request.passages] == list(range(1, len(request.passages) + 1))
+
+
+def test_chat_service_unavailable_llm_falls_back_to_extractive(make_service):
+    expected = make_service().reply(ChatInput(EHCP_QUESTION)).answer
+    llm = ScriptedLLM("unused [1]", cite="20 weeks", unavailable=True)
+
+    deltas, turn = _events(make_service(llm=llm), ChatInput(EHCP_QUESTION))
+
+    answer = turn.answer
+    assert len(llm.requests) == 1  # it was tried
+    assert answer.composer == "extractive" and answer.status == "answered"
+    assert answer.text == expected.text and answer.citations == expected.citations
+    assert "".join(deltas) == answer.text
+
+
+def test_chat_service_llm_failing_mid_stream_leaves_no_partial_text(make_service):
+    expected = make_service().reply(ChatInput(EHCP_QUESTION)).answer
+    reply = "PARTIAL-LLM-TEXT that never finishes [1]."
+    llm = ScriptedLLM(reply, cite="20 weeks", fail_after=3, step=6)
+
+    deltas, turn = _events(make_service(llm=llm), ChatInput(EHCP_QUESTION))
+
+    answer = turn.answer
+    assert "PARTI" in "".join(deltas)  # the reader saw the partial text while it streamed ...
+    assert "PARTI" not in answer.text  # ... but the final reply is the extractive one alone
+    assert answer.text == expected.text and answer.citations == expected.citations
+    assert answer.composer == "extractive"
+
+
+def test_chat_service_ungrounded_llm_reply_falls_back_to_extractive(make_service):
+    expected = make_service().reply(ChatInput(EHCP_QUESTION)).answer
+
+    class NotFoundLLM(ScriptedLLM):
+        def _composition(self, request: CompositionRequest) -> Composition:
+            return Composition(text="", citations=(), grounded=False)
+
+    answer = make_service(llm=NotFoundLLM("", cite="")).reply(ChatInput(EHCP_QUESTION)).answer
+
+    assert answer.text == expected.text and answer.composer == "extractive"
+
+
+def test_chat_service_accepts_a_translated_llm_reply_that_states_the_duration(make_service):
+    reply = "Rada musi wydać plan EHC w ciągu 20 tygodni [1]."
+    llm = ScriptedLLM(reply, cite="within 20 weeks")
+
+    answer = make_service(llm=llm).reply(ChatInput("Ile tygodni rada ma na wydanie planu EHC?", language="pl")).answer
+
+    assert answer.composer == "llm", answer.notes
+    assert answer.text == reply
