@@ -124,7 +124,8 @@ def main() -> None:
         print_table(f"Ablation: {name}", table)
     print("\nThreshold on the best quote's score instead of the rules:")
     for row in result["threshold_sweep"]:
-        print(f"  t={row['threshold']:.2f}  declined {row['abstention']:.3f}  wrongly declined {row['false_decline']:.3f}")
+        t, declined, wrong = row["threshold"], row["abstention"], row["false_decline"]
+        print(f"  t={t:.2f}  declined {declined:.3f}  wrongly declined {wrong:.3f}")
     print(f"\nwrote {args.out}")
 
 
