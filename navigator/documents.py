@@ -19,10 +19,14 @@ KINDS = ("local-offer", "oag", "strategy", "committee-papers", "directory-servic
 
 @dataclass(frozen=True)
 class Section:
-    """A run of text under one heading path (outermost heading first)."""
+    """A run of text under one heading path (outermost heading first).
+
+    ``metadata`` holds structure a parser recognised, such as an OAG section's area of need and phase.
+    """
 
     heading_path: tuple[str, ...]
     text: str
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,10 @@ class Document:
         """The JSON object written to documents.jsonl."""
         data = asdict(self)
         extra = data.pop("extra")
-        data["sections"] = [{"heading_path": list(s.heading_path), "text": s.text} for s in self.sections]
+        data["sections"] = [
+            {"heading_path": list(s.heading_path), "text": s.text, **({"metadata": s.metadata} if s.metadata else {})}
+            for s in self.sections
+        ]
         for key in ("etag", "last_modified"):
             if data[key] is None:
                 del data[key]
@@ -60,7 +67,12 @@ class Document:
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
         try:
             sections = tuple(
-                Section(tuple(str(h) for h in s["heading_path"]), str(s["text"])) for s in data["sections"]
+                Section(
+                    tuple(str(h) for h in s["heading_path"]),
+                    str(s["text"]),
+                    {str(k): str(v) for k, v in (s.get("metadata") or {}).items()},
+                )
+                for s in data["sections"]
             )
             values = {k: data[k] for k in known if k in data and k != "sections"}
             extra = {k: v for k, v in data.items() if k not in known}
@@ -76,6 +88,8 @@ def hash_sections(sections: Iterable[Section]) -> str:
         digest.update("\x1f".join(section.heading_path).encode())
         digest.update(b"\x1e")
         digest.update(section.text.encode())
+        if section.metadata:
+            digest.update(json.dumps(section.metadata, sort_keys=True).encode())
         digest.update(b"\x1d")
     return digest.hexdigest()
 

@@ -11,7 +11,7 @@ NavigatorError
  ├ ComposerUnavailableError 503 (caught → extractive)
  ├ FeedbackTargetNotFoundError 404 (no such conversation or reply)
  ├ StorageError 503 (conversation database unusable)
- └ ScrapeError 502 → FetchError, RobotsDisallowedError
+ └ ScrapeError 502 → FetchError, RobotsDisallowedError, ParseError, UnsafeURLError
 """
 
 from __future__ import annotations
@@ -111,3 +111,15 @@ class RobotsDisallowedError(ScrapeError):
     """robots.txt forbids fetching a URL."""
 
     code = "robots_disallowed"
+
+
+class ParseError(ScrapeError):
+    """A fetched page or file cannot be read as the kind of document it was taken for."""
+
+    code = "parse_error"
+
+
+class UnsafeURLError(ScrapeError):
+    """A URL is outside the allowed hosts and paths, not http(s), or points at a private address."""
+
+    code = "unsafe_url"

@@ -1,0 +1,1 @@
+"""Parsers that turn fetched pages and files into corpus documents."""
