@@ -32,7 +32,7 @@ from navigator.answer.named_terms import GENERIC_TERMS, NamedTermCheck, cited_te
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
 from navigator.conversations import ConversationStore
-from navigator.errors import ComposerUnavailableError, QueryRejectedError
+from navigator.errors import ComposerUnavailableError, ConfigError, QueryRejectedError
 from navigator.glossary import Glossary
 from navigator.retrieval.searcher import Searcher
 
@@ -162,7 +162,8 @@ class ChatService:
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
-            intro = self._contact_block(locale, locale.text("safeguarding"), self.contacts.safeguarding)
+            lead = locale.text("safeguarding", emergency=self._emergency_number())
+            intro = self._contact_block(locale, lead, self.contacts.safeguarding)
             parts.handoff = list(self.contacts.safeguarding)
             yield from parts.emit(intro)
 
@@ -311,6 +312,18 @@ class ChatService:
             entry = term.entry(lang)
             notes.append(GlossaryNote(term.id, entry.term, term.english.term, entry.explanation))
         return notes
+
+    def _emergency_number(self) -> str:
+        """The emergency number from the contacts file (the only place numbers are kept).
+
+        Raises:
+            ConfigError: the contacts file has no emergency entry with a phone number.
+
+        """
+        for contact in self.contacts.safeguarding:
+            if contact.id == "emergency" and contact.phone:
+                return contact.phone
+        raise ConfigError("data/contacts.json needs an 'emergency' contact with a phone number.")
 
     def _asks_about_send(self, message: str) -> bool:
         """Whether a message that tells of harm also asks something: a question mark or a specific SEND term."""

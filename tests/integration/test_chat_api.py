@@ -315,7 +315,7 @@ def test_chat_api_safeguarding_signposts_first(served, lang, message):
     assert reply["status"] == "safeguarding"
     assert reply["language"] == lang
     locale = get_locale(lang)
-    assert reply["answer"].startswith(locale.text("safeguarding"))
+    assert reply["answer"].startswith(locale.text("safeguarding", emergency="999"))
     warning = reply["answer"].split("\n\n")[0]
     assert "999" in warning and CHILDRENS_TRUST_PHONE in warning
     handoff = {h["id"]: h for h in reply["handoff"]}

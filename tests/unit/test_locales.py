@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 import unicodedata
 from pathlib import Path
@@ -141,7 +142,7 @@ def test_locale_keeps_acronyms_recognisable(locales: dict[str, Locale]) -> None:
     for lang, locale in locales.items():
         assert "SEND" in locale.text("out_of_scope"), lang
         assert "SENDIASS" in locale.text("disclaimer"), lang
-        assert "999" in locale.text("safeguarding"), lang
+        assert "{emergency}" in locale.strings["safeguarding"], lang  # the number comes from contacts.json
         assert "NHS 111" in locale.text("contact.nhs-111"), lang
 
 
@@ -260,3 +261,13 @@ def test_load_locales_invalid_json_raises(locale_copy: Path) -> None:
     (locale_copy / "ro.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"ro\.json is not valid UTF-8 JSON"):
         load_locales(locale_copy)
+
+
+def test_locale_strings_hold_no_phone_numbers_or_addresses(locales: dict[str, Locale]) -> None:
+    """Every number and URL the navigator writes lives in data/contacts.json, with its source."""
+    digits_or_links = re.compile(r"\d{3,}|https?://|www\.|@")
+    for lang, locale in locales.items():
+        for key, text in locale.strings.items():
+            if key == "contact.nhs-111":  # the service's name
+                continue
+            assert not digits_or_links.search(text), (lang, key, text)
