@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from navigator.cleaning import clean_extracted_text, extract_contents_titles
-from navigator.documents import KINDS, Document, hash_sections, save_documents
+from navigator.documents import KINDS, Document, hash_sections, load_documents, save_documents
 from navigator.errors import CorpusError
 from navigator.sectioning import split_sections
 
@@ -114,10 +114,15 @@ def build_document(entry: SourceEntry, raw_text: str) -> Document:
     )
 
 
+SCRAPED_MARK = "scraped_from"  # key in a document's extra fields: the scrape source it came from
+
+
 def build_corpus(sources_dir: Path, out_path: Path) -> list[Document]:
     """Build the corpus from the source texts listed in ``manifest.json`` and write it atomically as JSONL.
 
-    The output depends only on the inputs: the same sources always give a byte-identical file.
+    Documents that ``navigator corpus scrape`` added to ``out_path`` are kept after the shipped ones, so
+    rebuilding the shipped part never loses a scrape. The output depends only on the inputs: the same
+    sources (and the same scraped documents) always give a byte-identical file.
 
     Args:
         sources_dir: directory holding ``manifest.json`` and the ``.txt`` sources.
@@ -140,5 +145,18 @@ def build_corpus(sources_dir: Path, out_path: Path) -> list[Document]:
         document = build_document(entry, raw)
         logger.info("built %s: %d sections", document.id, len(document.sections))
         documents.append(document)
+    shipped = {d.id for d in documents}
+    documents.extend(d for d in scraped_documents(out_path) if d.id not in shipped)
     save_documents(out_path, documents)
     return documents
+
+
+def scraped_documents(path: Path) -> list[Document]:
+    """The scraped documents in an existing corpus file (none when there is no usable file)."""
+    if not path.exists():
+        return []
+    try:
+        return [d for d in load_documents(path) if d.extra.get(SCRAPED_MARK)]
+    except CorpusError as exc:  # a corrupt file is rebuilt from the shipped sources; say what was lost
+        logger.warning("could not read scraped documents from %s (%s); rebuilding without them", path, exc)
+        return []
