@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from navigator.cli_chat import ask, conversations, feedback
+from navigator.cli_eval import eval_group
 from navigator.cli_support import handled, tqdm_progress
 from navigator.config import Settings, get_settings
 from navigator.errors import NavigatorError
@@ -36,6 +37,7 @@ def cli(verbose: bool) -> None:
 cli.add_command(ask)
 cli.add_command(feedback)
 cli.add_command(conversations)
+cli.add_command(eval_group)
 
 
 # ---- corpus -------------------------------------------------------------------------------------------
@@ -206,47 +208,6 @@ def start(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 
 # ---- feedback / conversations -------------------------------------------------------------------------
-
-# ---- eval ---------------------------------------------------------------------------------------------
-
-
-@cli.group("eval")
-def eval_group() -> None:
-    """Measure quality on an evaluation set."""
-
-
-@eval_group.command("retrieval")
-@click.option(
-    "--dataset",
-    "datasets",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="JSONL evaluation set (repeatable).",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("results/retrieval"),
-    show_default=True,
-    help="Folder for the timestamped run.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
-@click.option("--fail-under", type=float, default=None, help="Exit 1 when overall hit@5 is below this.")
-def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_under: float | None) -> None:
-    """Score hit@1/3/5/10 and MRR@10 by language, audience and document."""
-    from evals.retrieval.evaluate import format_table, run_retrieval_eval
-    from navigator.api.deps import build_searcher
-
-    settings = get_settings()
-    with handled():
-        searcher = build_searcher(settings)
-        summary, run_dir = run_retrieval_eval(searcher, list(datasets), out, settings)
-    click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json else format_table(summary))
-    click.echo(f"Run written to {run_dir}", err=True)
-    if fail_under is not None and summary["overall"]["hit@5"] < fail_under:
-        raise click.ClickException(f"hit@5 {summary['overall']['hit@5']:.3f} is below {fail_under}")
-
 
 if __name__ == "__main__":
     main()

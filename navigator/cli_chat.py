@@ -127,3 +127,27 @@ def conversations_purge(older_than_days: int | None, conversation_id: str | None
         finally:
             store.close()
     click.echo(f"Deleted {deleted} conversation{'' if deleted == 1 else 's'}.")
+
+
+@feedback.command("drafts")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the drafts to this JSONL file.")
+def feedback_drafts_command(out: Path | None) -> None:
+    """Turn "not useful" feedback into draft evaluation items for staff to review and complete."""
+    from evals.datasets import feedback_drafts
+
+    settings = get_settings()
+    with handled():
+        store = open_conversation_store(settings)
+        try:
+            drafts = feedback_drafts(store.export_feedback())
+        finally:
+            store.close()
+    text = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in drafts)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        from navigator.documents import atomic_write
+
+        with atomic_write(out) as handle:
+            handle.write(text)
+    click.echo(f"{len(drafts)} draft items (from feedback marked not useful)", err=True)

@@ -1,0 +1,208 @@
+"""Per-item scores and sliced summaries with bootstrap confidence intervals (rules: ../shared/evals/README.md).
+
+An item is scored from what the navigator retrieved (top 10 passages) and what it replied (the API's JSON
+reply). Metrics are averaged over the items they apply to: retrieval metrics over answerable items, citation
+precision over answered items, abstention over unanswerable items, the rest as noted.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from evals.matching import contains_evidence
+
+KS = (1, 3, 5, 10)
+DECLINED = frozenset({"not_found", "out_of_scope"})
+METRICS = (
+    "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "citation_precision", "keyword_recall",
+    "abstention", "false_decline", "answer_language", "latency_p50_ms", "latency_p95_ms",
+)
+# Metrics where a lower value is better (for comparisons and thresholds).
+LOWER_IS_BETTER = frozenset({"false_decline", "latency_p50_ms", "latency_p95_ms"})
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved or cited passage, as the evaluation sees it."""
+
+    doc_id: str
+    text: str
+
+
+def doc_id_of(source: str | None) -> str | None:
+    """The corpus document id of a dataset ``source`` file name."""
+    return source.removesuffix(".txt") if source else None
+
+
+def first_hit_rank(passages: Sequence[Passage], source: str | None, evidence: str | None) -> int | None:
+    """1-based rank of the first passage of the right document that contains the evidence."""
+    doc_id = doc_id_of(source)
+    if not doc_id or not evidence:
+        return None
+    for rank, passage in enumerate(passages, 1):
+        if passage.doc_id == doc_id and contains_evidence(passage.text, evidence):
+            return rank
+    return None
+
+
+def score_item(
+    item: Mapping[str, Any],
+    retrieved: Sequence[Passage],
+    reply: Mapping[str, Any],
+    latency_ms: float,
+    reply_language: str | None,
+) -> dict[str, Any]:
+    """Every score of one item; metrics that do not apply to it are None.
+
+    Args:
+        item: the dataset item.
+        retrieved: the top passages retrieval returned, best first.
+        reply: the chat reply (API JSON: status, answer, citations …).
+        latency_ms: time to the complete reply.
+        reply_language: the language the reply's framing text is in, as detected.
+
+    """
+    answerable = bool(item.get("answerable"))
+    status = str(reply.get("status"))
+    answered = status == "answered"
+    citations = list(reply.get("citations") or [])
+    right_doc = doc_id_of(item.get("source"))
+    evidence = item.get("evidence")
+    scores: dict[str, Any] = {m: None for m in METRICS if not m.startswith("latency")}
+    if answerable:
+        rank = first_hit_rank(retrieved, item.get("source"), evidence)
+        for k in KS:
+            scores[f"hit@{k}"] = float(rank is not None and rank <= k)
+        scores["mrr@10"] = 1.0 / rank if rank is not None and rank <= 10 else 0.0
+        scores["false_decline"] = float(status in DECLINED)
+        keywords = list(item.get("keywords") or [])
+        if keywords and answered:
+            text = str(reply.get("answer", "")).casefold()
+            scores["keyword_recall"] = sum(k.casefold() in text for k in keywords) / len(keywords)
+    else:
+        scores["abstention"] = float(status in DECLINED)
+    if answered:
+        all_right = bool(citations) and all(c.get("doc_id") == right_doc for c in citations)
+        holds = any(
+            c.get("doc_id") == right_doc and evidence and contains_evidence(str(c.get("quote", "")), evidence)
+            for c in citations
+        )
+        scores["citation_precision"] = float(answerable and all_right and holds)
+    scores["answer_language"] = float(reply_language == item.get("lang"))
+    markers = {int(n) for n in _MARKER.findall(str(reply.get("answer", "")))}
+    return {
+        "id": item.get("id"),
+        "lang": item.get("lang"),
+        "audience": item.get("audience"),
+        "source": item.get("source") or "(unanswerable)",
+        "answerable": answerable,
+        "question": item.get("question"),
+        "expected_answer": item.get("answer"),
+        "evidence": evidence,
+        "status": status,
+        "answer": reply.get("answer"),
+        "reply_language": reply_language,
+        "citations": [
+            {k: c.get(k) for k in ("n", "doc_id", "title", "section", "url", "quote")} for c in citations
+        ],
+        "markers_match": markers == {int(c.get("n", -1)) for c in citations},
+        "retrieved": [{"doc_id": p.doc_id, "text": p.text[:400]} for p in retrieved[:5]],
+        "latency_ms": round(latency_ms, 2),
+        "scores": scores,
+    }
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 2) if values else None
+
+
+def metric_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
+    """Each metric over the rows it applies to (None when it applies to none)."""
+    out: dict[str, float | None] = {}
+    for metric in METRICS:
+        if metric.startswith("latency"):
+            continue
+        out[metric] = _mean([r["scores"][metric] for r in rows if r["scores"][metric] is not None])
+    latencies = [r["latency_ms"] for r in rows]
+    out["latency_p50_ms"] = round(statistics.median(latencies), 2) if latencies else None
+    out["latency_p95_ms"] = _percentile(latencies, 95)
+    return out
+
+
+def bootstrap_ci(
+    rows: Sequence[Mapping[str, Any]], metric: str, resamples: int = 1000, seed: int = 7
+) -> tuple[float, float] | None:
+    """A 95% percentile-bootstrap interval for a mean metric (resampling the items it applies to)."""
+    values = np.array([r["scores"][metric] for r in rows if r["scores"][metric] is not None], dtype=float)
+    if values.size == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
+    return round(float(np.percentile(means, 2.5)), 4), round(float(np.percentile(means, 97.5)), 4)
+
+
+def _with_ci(rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    values = metric_values(rows)
+    values_n: dict[str, Any] = {"n": len(rows), **values}
+    ci = {m: bootstrap_ci(rows, m) for m in METRICS if not m.startswith("latency")}
+    return values_n, ci
+
+
+def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``{"overall", "by_lang", "by_audience", "by_source"}`` of metric values, and the same under "ci95"."""
+    summary: dict[str, Any] = {}
+    ci: dict[str, Any] = {}
+    summary["overall"], ci["overall"] = _with_ci(rows)
+    for key, field in (("by_lang", "lang"), ("by_audience", "audience"), ("by_source", "source")):
+        groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for row in rows:
+            groups[str(row[field])].append(row)
+        summary[key], ci[key] = {}, {}
+        for name in sorted(groups):
+            summary[key][name], ci[key][name] = _with_ci(groups[name])
+    summary["ci95"] = ci
+    return summary
+
+
+def parse_thresholds(specs: Sequence[str]) -> dict[str, float]:
+    """``["hit@5=0.8", …]`` as a mapping.
+
+    Raises:
+        ValueError: a spec is not ``metric=number`` or names an unknown metric.
+
+    """
+    out: dict[str, float] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or name.strip() not in METRICS:
+            raise ValueError(f"{spec!r}: use metric=value with a metric from {', '.join(METRICS)}")
+        out[name.strip()] = float(value)
+    return out
+
+
+def missed_thresholds(overall: Mapping[str, Any], thresholds: Mapping[str, float]) -> list[str]:
+    """A line for each threshold the overall figures miss (latency and false_decline must stay under)."""
+    missed = []
+    for metric, limit in thresholds.items():
+        value = overall.get(metric)
+        if value is None:
+            missed.append(f"{metric}: no items to measure it on (threshold {limit})")
+        elif metric in LOWER_IS_BETTER and value > limit:
+            missed.append(f"{metric} = {value} is above {limit}")
+        elif metric not in LOWER_IS_BETTER and value < limit:
+            missed.append(f"{metric} = {value} is below {limit}")
+    return missed
+
+
