@@ -5,16 +5,22 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\w+")
+# An HTML tag as PDF extraction leaves them in table cells ("<br />", "<td>"); not "<https://…>".
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 
 
 def normalize_text(text: str) -> str:
-    """Lower-case with all whitespace runs collapsed to one space."""
-    return " ".join(text.lower().split())
+    """Lower-case with HTML tags removed and all whitespace runs collapsed to one space.
+
+    The corpus removes extraction debris such as tags inside table cells, while an item's evidence is quoted
+    from the raw extraction, so tags are not part of what must match.
+    """
+    return " ".join(_TAG.sub(" ", text).lower().split())
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens, ignoring punctuation and table separators."""
-    return _WORD.findall(text.lower())
+    """Lower-case word tokens, ignoring HTML tags, punctuation and table separators."""
+    return _WORD.findall(_TAG.sub(" ", text).lower())
 
 
 def contains_evidence(passage: str, evidence: str, threshold: float = 0.8) -> bool:
