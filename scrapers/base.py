@@ -35,6 +35,7 @@ class SourceConfig:
     kind: SourceKind = "auto"
     allowed_hosts: tuple[str, ...] = ()  # empty: the start URL's host only
     path_prefixes: tuple[str, ...] = ("/",)
+    exclude_prefixes: tuple[str, ...] = ()  # another source covers these (each URL belongs to one source)
     publisher: str = "Birmingham City Council"
     limits: CrawlLimits = field(default_factory=CrawlLimits)
     enabled: bool = True

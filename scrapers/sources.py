@@ -13,7 +13,8 @@ from scrapers.base import CrawlLimits, SourceConfig, SourceKind
 
 DEFAULT_SOURCES = Path(__file__).with_name("sources.toml")
 _LIMIT_KEYS = {f.name for f in fields(CrawlLimits)}
-_SOURCE_KEYS = {"name", "start_url", "kind", "allowed_hosts", "path_prefixes", "publisher", "enabled"}
+_SOURCE_KEYS = {"name", "start_url", "kind", "allowed_hosts", "path_prefixes", "exclude_prefixes", "publisher",
+                "enabled"}
 
 
 def parse_source(raw: dict[str, Any]) -> SourceConfig:
@@ -38,6 +39,7 @@ def parse_source(raw: dict[str, Any]) -> SourceConfig:
             kind=kind,
             allowed_hosts=tuple(raw.get("allowed_hosts", ())),
             path_prefixes=tuple(raw.get("path_prefixes", ("/",))),
+            exclude_prefixes=tuple(raw.get("exclude_prefixes", ())),
             publisher=str(raw.get("publisher", "Birmingham City Council")),
             limits=limits,
             enabled=bool(raw.get("enabled", True)),

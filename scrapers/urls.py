@@ -80,10 +80,12 @@ def on_allowed_host(url: str, source: SourceConfig) -> bool:
 
 
 def in_scope(url: str, source: SourceConfig) -> bool:
-    """``url`` is http(s), on one of the source's hosts and under one of its path prefixes."""
+    """``url`` is http(s), on one of the source's hosts, under one of its path prefixes and none it excludes."""
     if not on_allowed_host(url, source):
         return False
     path = urlsplit(url).path or "/"
+    if any(path.startswith(prefix) for prefix in source.exclude_prefixes):
+        return False
     return any(path.startswith(prefix) for prefix in source.path_prefixes)
 
 

@@ -1,0 +1,159 @@
+"""One scrape: crawl a source, parse what changed, and merge it into the corpus without ever losing the last good one.
+
+Order matters for safety: documents are parsed in memory, the corpus file is replaced atomically with the
+merged result, and only then is the crawl state saved. A run that fails or is killed before the corpus write
+leaves both files as they were, and the next run fetches the same pages again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from navigator.corpus_build import SCRAPED_MARK
+from navigator.documents import Document, hash_sections, load_documents, save_documents
+from navigator.errors import NavigatorError
+from scrapers.base import FetchedPage, ParsedDocument, SourceConfig
+from scrapers.crawler import Crawler, CrawlProgress
+from scrapers.oruk import OrukClient
+from scrapers.parsers.detect import parser_for
+from scrapers.state import CrawlState
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "scrape-state.json"
+
+
+@dataclass
+class ScrapeReport:
+    """What one source's scrape did."""
+
+    source: str
+    fetched: int = 0
+    changed: list[str] = field(default_factory=list)  # new or changed documents written to the corpus
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # url -> reason
+    skipped: int = 0
+    documents: int = 0  # documents from this source in the corpus after the run
+    seconds: float = 0.0
+    parse_ms: list[float] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain JSON (``--json``)."""
+        parse = sorted(self.parse_ms)
+        return {
+            "source": self.source, "fetched": self.fetched, "changed": self.changed, "unchanged": self.unchanged,
+            "removed": self.removed, "failed": self.failed, "skipped": self.skipped, "documents": self.documents,
+            "seconds": round(self.seconds, 2),
+            "parse_ms_median": round(parse[len(parse) // 2], 2) if parse else None,
+        }
+
+
+def document_id(source: SourceConfig, url: str) -> str:
+    """A stable id from the URL: readable slug plus a short hash, so two pages never collide."""
+    parts = urlsplit(url)
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.netloc}{parts.path}".lower()).strip("-")[-60:].strip("-")
+    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+    return f"{slug or source.name}-{digest}"
+
+
+def to_document(parsed: ParsedDocument, source: SourceConfig, page: FetchedPage | None, fetched_at: str) -> Document:
+    """A corpus document from a parsed page, marked as scraped (``navigator corpus build`` keeps it)."""
+    return Document(
+        id=document_id(source, parsed.url),
+        title=parsed.title,
+        url=parsed.url,
+        kind=parsed.kind,
+        publisher=source.publisher,
+        published=parsed.published,
+        fetched_at=page.fetched_at if page else fetched_at,
+        language=parsed.language,
+        sections=parsed.sections,
+        content_hash=hash_sections(parsed.sections),
+        etag=page.etag if page else None,
+        last_modified=page.last_modified if page else None,
+        extra={SCRAPED_MARK: source.name},
+    )
+
+
+def _merge(corpus_path: Path, source: SourceConfig, new: list[Document], removed_ids: set[str],
+           replace_all: bool) -> list[Document]:
+    """The corpus with this source's new documents in and its removed ones out (others untouched)."""
+    existing = load_documents(corpus_path) if corpus_path.exists() else []
+    incoming = {d.id: d for d in new}
+    kept = []
+    for document in existing:
+        ours = document.extra.get(SCRAPED_MARK) == source.name
+        if document.id in incoming or (ours and (replace_all or document.id in removed_ids)):
+            continue
+        kept.append(document)
+    return kept + list(incoming.values())
+
+
+def scrape_source(
+    source: SourceConfig,
+    corpus_dir: Path,
+    *,
+    progress: Callable[[CrawlProgress], None] | None = None,
+) -> ScrapeReport:
+    """Crawl (or, for Open Referral UK, page through) one source and merge the result into the corpus.
+
+    Raises:
+        NavigatorError: the corpus cannot be read or written (the previous corpus stays as it was).
+
+    """
+    started = time.perf_counter()
+    corpus_path = corpus_dir / "documents.jsonl"
+    report = ScrapeReport(source.name)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    if source.kind == "oruk":
+        client = OrukClient(source.start_url, timeout=source.limits.timeout_seconds, max_pages=source.limits.max_pages)
+        documents = [to_document(parsed, source, None, now) for parsed in client.documents()]
+        report.fetched = len(documents)
+        report.changed = [d.id for d in documents]
+        merged = _merge(corpus_path, source, documents, set(), replace_all=True)
+        save_documents(corpus_path, merged)
+        report.documents = len(documents)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    state_path = corpus_dir / STATE_FILE
+    state = CrawlState.load(state_path)
+    result = Crawler(source, state, progress=progress).run()
+    report.fetched = result.timing.pages_fetched
+    report.unchanged = len(result.unchanged)
+    report.skipped = len(result.skipped)
+    report.failed.update(result.failed)
+    documents = []
+    for page in result.changed:
+        t = time.perf_counter()
+        try:
+            parsed = parser_for(source.kind, page).parse(page)
+        except NavigatorError as exc:
+            report.failed[page.url] = f"parse: {exc}"
+            state.record_failure(page.url, source.name, f"parse: {exc}", forget_content=True)
+            continue
+        report.parse_ms.append((time.perf_counter() - t) * 1000)
+        document = to_document(parsed, source, page, now)
+        state.set_doc_id(page.url, document.id)
+        documents.append(document)
+    removed_ids = {entry.doc_id for url in result.removed if (entry := state.get(url)) and entry.doc_id}
+    merged = _merge(corpus_path, source, documents, removed_ids, replace_all=False)
+    save_documents(corpus_path, merged)  # atomic: the old corpus stays until this succeeds
+    state.save(state_path)  # only after the corpus holds what the state says
+    report.changed = [d.id for d in documents]
+    report.removed = sorted(removed_ids)
+    report.documents = sum(1 for d in merged if d.extra.get(SCRAPED_MARK) == source.name)
+    report.seconds = time.perf_counter() - started
+    logger.info("scraped %s: %d changed, %d unchanged, %d removed, %d failed", source.name,
+                len(report.changed), report.unchanged, len(report.removed), len(report.failed))
+    return report
