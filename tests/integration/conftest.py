@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fixture_site import FixtureSite
 from openai_server import OpenAICompatibleServer
 
 from navigator.retrieval.embedders import SentenceTransformerEmbedder
@@ -34,3 +35,13 @@ def openai_server() -> Iterator[OpenAICompatibleServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def fixture_site() -> Iterator[FixtureSite]:
+    """The scraper's fixture site on a free loopback port; edit ``.pages`` between crawls, read ``.requests``."""
+    site = FixtureSite().start()
+    try:
+        yield site
+    finally:
+        site.stop()
