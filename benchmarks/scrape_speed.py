@@ -16,6 +16,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,8 +53,15 @@ def generate_pages(count: int, *, with_lastmod: bool) -> dict[str, FixturePage]:
 
 
 def parse_seconds(pages: list[FetchedPage]) -> float | None:
-    """Hook for the parsers: seconds to parse ``pages`` (None until the parser benchmark is wired in)."""
-    return None
+    """Seconds to parse ``pages`` with the parser ``--kind auto`` picks for each (as `corpus scrape` does)."""
+    from scrapers.parsers.detect import parser_for
+
+    if not pages:
+        return None
+    started = time.perf_counter()
+    for page in pages:
+        parser_for("auto", page).parse(page)
+    return time.perf_counter() - started
 
 
 def crawl_once(source: SourceConfig, state: CrawlState) -> CrawlResult:
