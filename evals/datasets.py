@@ -125,7 +125,7 @@ def append_item(path: Path, item: dict[str, Any], documents: Sequence[Document])
 
 def feedback_drafts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Draft eval items from "not useful" feedback, for a reviewer to complete (answer, source, evidence)."""
-    drafts = []
+    drafts: list[dict[str, Any]] = []
     for row in rows:
         if row.get("useful"):
             continue

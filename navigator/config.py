@@ -88,17 +88,46 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `navigator serve` binds to")
     port: int = Field(8000, ge=1, le=65535, description="Port `navigator serve` listens on")
     database_path: Path = Field(Path("var/navigator.sqlite3"), description="Conversation history and feedback (SQLite)")
+    database_busy_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="Seconds to wait for another process's lock on the database before answering 503 (a chat "
+        "reply is still sent, unstored)",
+    )
     retention_days: int = Field(
         30, ge=1, le=3650, description="Days a conversation and its feedback are kept after its last activity"
     )
     history_turns: int = Field(
         2, ge=0, le=10, description="Earlier questions of a conversation used to understand a follow-up"
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for POST /api/admin/reload (at least 16 characters); unset disables the route",
+    )
     min_evidence_score: float | None = Field(
         0.80,
         description="Decline when the best quote scores below this (for multilingual-e5-small: on the dev set the "
         "lowest answerable question scored about 0.81, and no threshold separates answerable from unanswerable "
         "ones, so this is a floor for unrelated quotes, not the main decline rule); unset for other models",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins of council pages allowed to embed the widget",
+    )
+    rate_limit_per_minute: int = Field(
+        30, ge=0, le=100_000, description="POST /api/* requests a minute per client address; 0 disables the limit"
+    )
+    rate_limit_burst: int = Field(
+        10, ge=1, le=100_000, description="Requests a client address may send at once before the rate applies"
+    )
+    trust_forwarded_for: bool = Field(
+        False,
+        description="Key the rate limit by the last X-Forwarded-For entry (set only behind one trusted proxy "
+        "that appends it; otherwise clients could pick their own key)",
+    )
+    max_request_bytes: int = Field(
+        16384, ge=1024, le=10_000_000, description="Largest request body accepted (larger ones get 413 unread)"
     )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
@@ -110,6 +139,18 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("embedding_model must name a model or a path")
         return value.strip()
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # NAVIGATOR_ADMIN_TOKEN= (empty) leaves the admin route disabled
+        if len(value.get_secret_value().strip()) < 16:
+            raise ValueError(
+                "admin_token must be at least 16 characters; make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return SecretStr(value.get_secret_value().strip())
 
     @model_validator(mode="after")
     def _candidates_cover_top_k(self) -> Settings:

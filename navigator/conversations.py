@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -21,6 +22,9 @@ SCHEMA_VERSION = 1
 MAX_COMMENT_CHARS = 2000
 CITATION_FIELDS = ("n", "doc_id", "title", "url", "section")  # never the quote: it is corpus text, kept elsewhere
 PURGE_INTERVAL = timedelta(hours=1)
+# A write the disk refused: SQLite reports a full disk as SQLITE_FULL when a write comes up short, and as a
+# write or sync I/O error when the system refuses it outright (EFBIG at the file size limit, ENOSPC).
+_FULL = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE, sqlite3.SQLITE_IOERR_FSYNC})
 FEEDBACK_EXPORT_FIELDS = (
     "id", "created_at", "conversation_id", "message_index", "useful", "comment",
     "question", "language", "status", "answer", "citations",
@@ -301,10 +305,30 @@ class ConversationStore:
         try:
             yield
         except sqlite3.Error as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code in _FULL or "disk is full" in str(exc):
+                raise self._disk_full(exc) from exc
+            if code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise StorageError(
+                    f"The conversation database {self._path} is locked by another process and stayed locked for "
+                    f"{self._busy_timeout:g} s, so this could not be stored or read. Try again in a moment; if it "
+                    "stays locked, stop the process holding it (a `sqlite3` shell or a backup, for example)."
+                ) from exc
             raise StorageError(
                 f"Cannot use the conversation database {self._path} ({exc}). If another process holds it, stop "
                 "that process; if it is corrupt, move it aside and a new empty one will be created."
             ) from exc
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise self._disk_full(exc) from exc
+            raise StorageError(f"Cannot use the conversation database {self._path} ({exc}).") from exc
+
+    def _disk_full(self, exc: Exception) -> StorageError:
+        # SQLite rolls the transaction back: only this write is lost, earlier rows and the file stay sound.
+        return StorageError(
+            f"This could not be stored: the disk is full or cannot be written ({exc}) at {self._path}. Nothing "
+            "stored earlier was lost; free disk space (or raise the file size limit) and try again."
+        )
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is not None and not self._path.exists():

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from evals.answers.scoring import LOWER_IS_BETTER, METRICS
 
-# Per-item outcomes followed across runs; True is the good outcome.
-_OUTCOMES = {
+# Per-item outcomes followed across runs; True is the good outcome, None where it does not apply.
+_OUTCOMES: dict[str, Callable[[dict[str, Any]], bool | None]] = {
     "hit@5": lambda r: bool(r["scores"]["hit@5"]) if r["answerable"] else None,
     "answered_right": lambda r: bool(r["scores"]["citation_precision"]) if r["answerable"] else None,
     "declined_unanswerable": lambda r: bool(r["scores"]["abstention"]) if not r["answerable"] else None,

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from navigator.answer.answer_types import AnswerTypeChecker
 from navigator.answer.base import (
@@ -32,7 +32,7 @@ from navigator.answer.named_terms import GENERIC_TERMS, NamedTermCheck, cited_te
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
 from navigator.conversations import ConversationStore
-from navigator.errors import ComposerUnavailableError, ConfigError, QueryRejectedError
+from navigator.errors import ComposerUnavailableError, ConfigError, QueryRejectedError, StorageError
 from navigator.glossary import Glossary
 from navigator.retrieval.searcher import Searcher
 
@@ -154,10 +154,10 @@ class ChatService:
         detected = self.detector.detect(message).lang
         lang = self.detector.detect(message, chat.language).lang if chat.language else detected
         locale = get_locale(lang)
-        history = self.store.recent_questions(conversation_id, self.options.history_turns) if self.store else []
+        parts = _ReplyParts(lang, detected)
+        history = self._history(conversation_id, parts)
         query_text = self._retrieval_text(message, history)
 
-        parts = _ReplyParts(lang, detected)
         danger = self.safeguarding.detect(message)
         if danger is not None:
             parts.status = "safeguarding"
@@ -177,19 +177,8 @@ class ChatService:
             yield from self._answer(message, query_text, locale, parts, followup=danger is not None)
 
         answer = parts.build(locale)
-        index = None
-        if self.store is not None:
-            index = self.store.add_turn(
-                conversation_id,
-                question=message,
-                language=lang,
-                status=answer.status,
-                answer=answer.text,
-                citations=[
-                    {"n": c.n, "doc_id": c.doc_id, "title": c.title, "url": c.url, "section": c.section}
-                    for c in answer.citations
-                ],
-            )
+        index = self._store_turn(conversation_id, message, answer, parts)
+        answer = replace(answer, notes=tuple(parts.notes))  # with "history_not_stored" when storing failed
         elapsed = (time.perf_counter() - started) * 1000
         logger.info(
             "chat status=%s lang=%s citations=%d composer=%s %.0f ms",
@@ -202,6 +191,38 @@ class ChatService:
         yield ("final", ChatTurn(answer, conversation_id, index, self.redact(query_text), elapsed))
 
     # ---- steps -----------------------------------------------------------------------------------------
+
+    def _history(self, conversation_id: str, parts: _ReplyParts) -> list[str]:
+        """Earlier questions of the conversation; none when the database cannot be read (the reply goes on)."""
+        if self.store is None:
+            return []
+        try:
+            return self.store.recent_questions(conversation_id, self.options.history_turns)
+        except StorageError as exc:
+            logger.error("conversation history not read: %s", exc)  # the message names the file, not user text
+            parts.notes.append("history_not_read")
+            return []
+
+    def _store_turn(self, conversation_id: str, message: str, answer: Answer, parts: _ReplyParts) -> int | None:
+        """Store the turn; the reply is sent even when this fails (without an index, so no feedback on it)."""
+        if self.store is None:
+            return None
+        try:
+            return self.store.add_turn(
+                conversation_id,
+                question=message,
+                language=answer.language,
+                status=answer.status,
+                answer=answer.text,
+                citations=[
+                    {"n": c.n, "doc_id": c.doc_id, "title": c.title, "url": c.url, "section": c.section}
+                    for c in answer.citations
+                ],
+            )
+        except StorageError as exc:
+            logger.error("chat turn not stored: %s", exc)
+            parts.notes.append("history_not_stored")
+            return None
 
     def _answer(
         self, message: str, query_text: str, locale: Locale, parts: _ReplyParts, *, followup: bool

@@ -6,6 +6,7 @@ retrieval, so composing costs a few dot products.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,24 @@ from navigator.answer.base import Citation, Composition, CompositionRequest, Pas
 from navigator.answer.sentence_units import SentenceUnit, quotable_units
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.tokens import tokenize
+
+# Corpus text is untrusted: a quoted sentence keeps no "[n]" of its own (the reader would take it for one of
+# ours) and no link other than a cited passage's own URL (a scraped page must not send families elsewhere).
+_MARKER_LIKE = re.compile(r"[ \t]*[\[［【]\s*\d{1,3}(?:\s*[-–,;，、]\s*\d{1,3})*\s*[\]］】]")
+_URL_LIKE = re.compile(r"(?:https?://|www\.)[^\s<>\"\[\]]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)'»”’"
+
+
+def clean_quote(text: str, allowed_urls: set[str]) -> str:
+    """``text`` without marker-like brackets and without URLs other than ``allowed_urls``."""
+
+    def keep_allowed(match: re.Match[str]) -> str:
+        url = match.group(0)
+        while url not in allowed_urls and url and url[-1] in _TRAILING:
+            url = url[:-1]
+        return match.group(0) if url in allowed_urls else match.group(0)[len(url) :]
+
+    return " ".join(_URL_LIKE.sub(keep_allowed, _MARKER_LIKE.sub("", text)).split())
 
 
 class StoredSentenceVectors:
@@ -110,8 +129,9 @@ class ExtractiveComposer:
             return Composition(text="", citations=(), grounded=False)
         lines = []
         citations = []
+        allowed = {c.passage.chunk.url for c in chosen if c.passage.chunk.url}
         for n, scored in enumerate(chosen, 1):
-            lines.append(f"{' '.join(scored.unit.text.split())} [{n}]")
+            lines.append(f"{clean_quote(scored.unit.text, allowed)} [{n}]")
             citations.append(Citation.of(n, scored.passage.chunk))
         best = max(c.score for c in chosen)
         return Composition(text="\n".join(lines), citations=tuple(citations), score=best)

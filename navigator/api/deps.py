@@ -1,11 +1,18 @@
-"""The index the API serves, loaded once at start-up; requests wait on nothing but the query embedding."""
+"""The index the API serves, loaded at start-up and reloaded on demand; requests wait on nothing but the query.
+
+A reload builds the new searcher completely before it replaces the reference, so requests in flight finish
+on the old one and none is dropped; if the new index cannot be loaded, the old one keeps serving.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from contextlib import suppress
 
 from fastapi import Request
+from langchain_core.embeddings import Embeddings
 
 from navigator.answer.chat import ChatOptions, ChatService, Contacts
 from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
@@ -35,32 +42,92 @@ class SearcherHolder:
     def __init__(self, searcher: Searcher | None = None) -> None:
         self._searcher = searcher
         self._error: NavigatorError | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the reference; held only to read or swap it
+        self._loading = threading.Lock()  # one load at a time
+        self._preparers: list[Callable[[Searcher], None]] = []
+
+    def prepare_with(self, preparer: Callable[[Searcher], None]) -> None:
+        """Run ``preparer`` on every reloaded searcher before it serves (e.g. to build what depends on it)."""
+        self._preparers.append(preparer)
 
     def load(self, settings: Settings) -> None:
-        """Load the index and model named by ``settings``; on failure keep the error to report it."""
-        with self._lock:
-            try:
-                self._searcher = build_searcher(settings)
-                self._error = None
-            except NavigatorError as exc:  # no index, another model's index, model not provisioned
-                logger.error("no index loaded: %s", exc)
-                self._error = exc
+        """Load the index and model named by ``settings`` at start-up; on failure keep the error to report it."""
+        with suppress(NavigatorError):  # logged, and kept for get() to report
+            self._load(settings, prepare=False)
+
+    def reload(self, settings: Settings) -> Searcher:
+        """Load the index on disk again and serve it; requests in flight finish on the previous one.
+
+        Returns:
+            The new searcher.
+
+        Raises:
+            IndexNotReadyError: the new index is missing or damaged (the previous one, if any, keeps serving).
+            IndexMismatchError: the new index was built for other settings (likewise).
+
+        """
+        return self._load(settings, prepare=True)
 
     def get(self) -> Searcher:
         """The searcher.
 
         Raises:
             IndexNotReadyError: nothing is loaded (the message says why and how to fix it).
+            IndexMismatchError: the index on disk was built for other settings.
 
         """
-        if self._searcher is not None:
-            return self._searcher
-        if isinstance(self._error, IndexNotReadyError | IndexMismatchError):
-            raise self._error
-        raise IndexNotReadyError(
-            f"No index is loaded{f' ({self._error})' if self._error else ''}. Run `navigator index build`."
-        )
+        with self._lock:
+            searcher, error = self._searcher, self._error
+        if searcher is not None:
+            return searcher
+        if isinstance(error, IndexNotReadyError | IndexMismatchError):
+            raise error
+        if error is not None:  # the model, not the index: its message names the fix
+            raise IndexNotReadyError(f"No index is loaded: {error}")
+        raise IndexNotReadyError("No index is loaded yet. Run `navigator index build`, then start the server.")
+
+    def _load(self, settings: Settings, *, prepare: bool) -> Searcher:
+        with self._loading:
+            with self._lock:
+                current = self._searcher
+            try:
+                searcher = build_searcher(settings, _reusable_embeddings(current, settings))
+                for preparer in self._preparers if prepare else []:
+                    preparer(searcher)
+            except NavigatorError as exc:
+                self._failed(exc, current)
+                raise
+            except Exception as exc:  # a bug or a damaged model folder: still a 503 with a reason, not a crash
+                logger.exception("loading the index failed")
+                error = IndexNotReadyError(
+                    f"The index at {settings.index_dir} could not be loaded ({type(exc).__name__}: {exc}). "
+                    "Run `navigator index build`; the server log has the details."
+                )
+                self._failed(error, current)
+                raise error from exc
+            with self._lock:
+                self._searcher, self._error = searcher, None
+            manifest = searcher.index.manifest
+            logger.info("serving the index built at %s (%d chunks)", manifest.built_at, manifest.chunks)
+            return searcher
+
+    def _failed(self, error: NavigatorError, current: Searcher | None) -> None:
+        if current is None:
+            logger.error("no index loaded: %s", error)
+            with self._lock:
+                self._error = error
+        else:
+            logger.error(
+                "reload failed; still serving the index built at %s: %s", current.index.manifest.built_at, error
+            )
+
+
+def _reusable_embeddings(current: Searcher | None, settings: Settings) -> Embeddings | None:
+    """The loaded model of the current searcher when it is the configured one: a reload need not load it again."""
+    embeddings = current.queries.embeddings if current is not None else None
+    if isinstance(embeddings, SentenceTransformerEmbedder) and embeddings.model_id == settings.embedding_model:
+        return embeddings
+    return None
 
 
 def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
@@ -77,15 +144,21 @@ def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
     )
 
 
-def build_searcher(settings: Settings) -> Searcher:
-    """Load the configured index (manifest checked) and warm the embedding model."""
+def build_searcher(settings: Settings, embeddings: Embeddings | None = None) -> Searcher:
+    """Load the configured index (manifest checked) and warm the embedding model.
+
+    Args:
+        settings: which index and model.
+        embeddings: an already loaded instance of the configured model (a reload); loaded from settings if None.
+
+    """
     index = load_index(
         settings.index_dir,
         model_id=settings.embedding_model,
         max_words=settings.chunking.max_words,
         overlap_sentences=settings.chunking.overlap_sentences,
     )
-    embedder = embedder_from_settings(settings)
+    embedder = embeddings or embedder_from_settings(settings)
     r = settings.retrieval
     options = SearchOptions(
         r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight, r.sentence_weight, settings.max_query_chars
@@ -115,7 +188,9 @@ class ChatHolder:
         self._store = store
         self._service: ChatService | None = None
         self._for: Searcher | None = None
+        self._next: tuple[Searcher, ChatService] | None = None  # built by prepare() for a reloaded index
         self._lock = threading.Lock()
+        searchers.prepare_with(self.prepare)
 
     @property
     def store(self) -> ConversationStore | None:
@@ -129,12 +204,24 @@ class ChatHolder:
             IndexNotReadyError: no index is loaded.
 
         """
-        searcher = self._searchers.get()
-        with self._lock:
+        with self._lock:  # the searcher is read under the lock, so requests never see an older one again
+            searcher = self._searchers.get()
             if self._service is None or self._for is not searcher:
-                self._service = build_chat_service(self._settings, searcher, self._store)
-                self._for = searcher
+                if self._next is not None and self._next[0] is searcher:
+                    self._service = self._next[1]
+                else:
+                    self._service = build_chat_service(self._settings, searcher, self._store)
+                self._for, self._next = searcher, None
             return self._service
+
+    def prepare(self, searcher: Searcher) -> None:
+        """Build the service for a reloaded searcher before it serves, so no request waits for the build."""
+        with self._lock:
+            if self._service is None:
+                return  # nothing built yet: the first chat request builds it, as at start-up
+        service = build_chat_service(self._settings, searcher, self._store)
+        with self._lock:
+            self._next = (searcher, service)
 
 
 def build_chat_service(settings: Settings, searcher: Searcher, store: ConversationStore | None) -> ChatService:
@@ -163,7 +250,10 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
 def open_store(settings: Settings) -> ConversationStore:
     """The SQLite conversation store named by the settings (opened lazily)."""
     return ConversationStore(
-        settings.database_path, retention_days=settings.retention_days, redact=redact_personal_data
+        settings.database_path,
+        retention_days=settings.retention_days,
+        redact=redact_personal_data,
+        busy_timeout=settings.database_busy_timeout,
     )
 
 

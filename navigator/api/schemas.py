@@ -49,6 +49,9 @@ class ErrorBody(BaseModel):
 
     code: str
     message: str
+    localised: str | None = Field(
+        None, description="For a chat request's 413, 422 or 429: the message in the request's language"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -123,7 +126,7 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     conversation_id: str = Field(..., max_length=64)
-    message_index: int = Field(..., ge=0)
+    message_index: int = Field(..., ge=0, le=1_000_000, description="The reply's message_index")
     useful: bool
     comment: str | None = Field(None, description="Optional; personal details are removed before it is stored")
 
@@ -133,3 +136,11 @@ class FeedbackResponse(BaseModel):
 
     id: int
     status: Literal["stored"] = "stored"
+
+
+class ReloadResponse(BaseModel):
+    """``POST /api/admin/reload``: the index now served."""
+
+    status: Literal["reloaded"] = "reloaded"
+    index_built_at: str
+    chunks: int

@@ -1,7 +1,8 @@
 """Build, save and load the index directory: chunks, FAISS indexes, sentence vectors and a manifest.
 
 A build writes into a temporary directory beside the target and swaps it in only when complete, so a
-failed build leaves the last good index serving. Vectors of unchanged texts are copied from the previous
+failed or killed build leaves the last good index serving; a damaged index is refused on load with a
+message naming the file, never half-read. Vectors of unchanged texts are copied from the previous
 index (keyed by model + text hash), so a rebuild after one document changed embeds only that document.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -98,37 +100,42 @@ def build_index(
 
     """
     started = time.perf_counter()
-    chunks = split_documents(documents, max_words, overlap_sentences)
-    sentence_rows = [(ci, s) for ci, chunk in enumerate(chunks) for s in chunk.sentences]
-    cache = _previous_vectors(index_dir, model_id)
-    before = len(cache)
-
-    chunk_texts = [c.embedding_text for c in chunks]
-    chunk_keys = [text_key(model_id, t) for t in chunk_texts]
-    sentence_texts = [s for _, s in sentence_rows]
-    sentence_keys = [text_key(model_id, t) for t in sentence_texts]
-    total = len(set(chunk_keys)) + len(set(sentence_keys))
-    tick = progress("embedding", total) if progress else None
-    chunk_vectors = embed_cached(embeddings, chunk_texts, chunk_keys, cache, batch_size, tick)
-    sentence_vectors = embed_cached(embeddings, sentence_texts, sentence_keys, cache, batch_size, tick)
-    sentence_chunk = np.array([ci for ci, _ in sentence_rows], dtype=np.int32)
-
-    manifest = IndexManifest(
-        format_version=FORMAT_VERSION,
-        model=model_id,
-        dimension=int(chunk_vectors.shape[1]),
-        corpus_hash=corpus_hash(documents),
-        chunking={"max_words": max_words, "overlap_sentences": overlap_sentences},
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        documents=len(documents),
-        chunks=len(chunks),
-        sentences=len(sentence_rows),
-        embedded=len(cache) - before,
-        build_seconds=round(time.perf_counter() - started, 2),
-    )
+    _recover_interrupted_swap(index_dir)
+    _remove_abandoned_builds(index_dir)
+    # The folder comes first, so an unwritable location fails before minutes of embedding; the pid in its name
+    # lets a later build remove what a killed build left behind.
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_building_prefix(index_dir)}{os.getpid()}-", dir=index_dir.parent))
     try:
+        chunks = split_documents(documents, max_words, overlap_sentences)
+        sentence_rows = [(ci, s) for ci, chunk in enumerate(chunks) for s in chunk.sentences]
+        cache = _previous_vectors(index_dir, model_id)
+        before = len(cache)
+
+        chunk_texts = [c.embedding_text for c in chunks]
+        chunk_keys = [text_key(model_id, t) for t in chunk_texts]
+        sentence_texts = [s for _, s in sentence_rows]
+        sentence_keys = [text_key(model_id, t) for t in sentence_texts]
+        total = len(set(chunk_keys)) + len(set(sentence_keys))
+        tick = progress("embedding", total) if progress else None
+        chunk_vectors = embed_cached(embeddings, chunk_texts, chunk_keys, cache, batch_size, tick)
+        sentence_vectors = embed_cached(embeddings, sentence_texts, sentence_keys, cache, batch_size, tick)
+        sentence_chunk = np.array([ci for ci, _ in sentence_rows], dtype=np.int32)
+
+        manifest = IndexManifest(
+            format_version=FORMAT_VERSION,
+            model=model_id,
+            dimension=int(chunk_vectors.shape[1]),
+            corpus_hash=corpus_hash(documents),
+            chunking={"max_words": max_words, "overlap_sentences": overlap_sentences},
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            documents=len(documents),
+            chunks=len(chunks),
+            sentences=len(sentence_rows),
+            embedded=len(cache) - before,
+            build_seconds=round(time.perf_counter() - started, 2),
+        )
+
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as handle:
             for chunk in chunks:
                 handle.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
@@ -164,7 +171,7 @@ def read_manifest(index_dir: Path) -> IndexManifest:
         raise IndexNotReadyError(f"No index at {index_dir}. Run `navigator index build`.")
     try:
         return IndexManifest(**json.loads(path.read_text(encoding="utf-8")))
-    except (TypeError, json.JSONDecodeError) as exc:
+    except (TypeError, ValueError, OSError) as exc:  # not JSON, not UTF-8, not an object, fields missing
         raise IndexNotReadyError(
             f"The index manifest at {path} is unreadable ({exc}). Run `navigator index build`."
         ) from exc
@@ -197,24 +204,89 @@ def check_manifest(manifest: IndexManifest, *, model_id: str, max_words: int, ov
 def load_index(index_dir: Path, *, model_id: str, max_words: int, overlap_sentences: int) -> LoadedIndex:
     """Read an index directory after checking its manifest against the settings.
 
+    A build that swaps a new index in while this reads is noticed (the directory is another one afterwards)
+    and the read is repeated, so the result is never half of each.
+
     Raises:
-        IndexNotReadyError: no complete index.
+        IndexNotReadyError: no complete index, or a file of it is missing, damaged or inconsistent (the
+            message names the file and says to rebuild).
         IndexMismatchError: built for other settings.
 
     """
+    _recover_interrupted_swap(index_dir)
+    for attempt in range(3):
+        before = _identity(index_dir)
+        try:
+            index = _read_index(index_dir, model_id=model_id, max_words=max_words, overlap_sentences=overlap_sentences)
+        except IndexNotReadyError:
+            if attempt == 2 or _identity(index_dir) == before:
+                raise
+            continue
+        if _identity(index_dir) == before:
+            return index
+        logger.info("index at %s was replaced while loading; loading it again", index_dir)
+    raise IndexNotReadyError(f"The index at {index_dir} kept changing while loading. Load it again after the build.")
+
+
+def _read_index(index_dir: Path, *, model_id: str, max_words: int, overlap_sentences: int) -> LoadedIndex:
     manifest = read_manifest(index_dir)
     check_manifest(manifest, model_id=model_id, max_words=max_words, overlap_sentences=overlap_sentences)
-    try:
-        chunks = _read_chunks(index_dir / "chunks.jsonl")
-        chunk_index = faiss.read_index(str(index_dir / "chunks.faiss"))
-        sentence_index = faiss.read_index(str(index_dir / "sentences.faiss"))
-        sentence_chunk = np.load(index_dir / "sentence_chunk.npy")
-        sentence_vectors = np.load(index_dir / "sentence_vectors.npy")
-    except (OSError, RuntimeError, ValueError, KeyError) as exc:
-        raise IndexNotReadyError(f"The index at {index_dir} is damaged ({exc}). Run `navigator index build`.") from exc
-    if chunk_index.ntotal != len(chunks) or sentence_index.ntotal != len(sentence_chunk):
-        raise IndexNotReadyError(f"The index at {index_dir} is inconsistent. Run `navigator index build`.")
+    chunks = _read_part(index_dir, "chunks.jsonl", _read_chunks)
+    chunk_index = _read_part(index_dir, "chunks.faiss", lambda p: faiss.read_index(str(p)))
+    sentence_index = _read_part(index_dir, "sentences.faiss", lambda p: faiss.read_index(str(p)))
+    sentence_chunk = _read_part(index_dir, "sentence_chunk.npy", np.load)
+    sentence_vectors = _read_part(index_dir, "sentence_vectors.npy", np.load)
+    problems = [
+        f"{what} ({found} instead of {wanted})"
+        for what, found, wanted in (
+            ("chunks in chunks.jsonl", len(chunks), manifest.chunks),
+            ("vectors in chunks.faiss", chunk_index.ntotal, manifest.chunks),
+            ("vectors in sentences.faiss", sentence_index.ntotal, manifest.sentences),
+            ("rows in sentence_chunk.npy", len(sentence_chunk), manifest.sentences),
+            ("rows in sentence_vectors.npy", len(sentence_vectors), manifest.sentences),
+            ("dimension of chunks.faiss", chunk_index.d, manifest.dimension),
+            ("dimension of sentences.faiss", sentence_index.d, manifest.dimension),
+            ("shape of sentence_vectors.npy", sentence_vectors.shape, (manifest.sentences, manifest.dimension)),
+        )
+        if found != wanted
+    ]
+    if not problems and sentence_chunk.size and not (0 <= sentence_chunk.min() <= sentence_chunk.max() < len(chunks)):
+        problems.append("sentence_chunk.npy points at chunks that do not exist")
+    if problems:
+        raise IndexNotReadyError(
+            f"The index at {index_dir} is inconsistent: {'; '.join(problems)}. A file was changed or replaced "
+            "after the build. Run `navigator index build` to rebuild it."
+        )
     return LoadedIndex(manifest, chunks, chunk_index, sentence_index, sentence_chunk, sentence_vectors)
+
+
+def _read_part(index_dir: Path, name: str, reader: Callable[[Path], Any]) -> Any:
+    """One file of the index, with what is wrong with it as an ``IndexNotReadyError``."""
+    missing = IndexNotReadyError(
+        f"The index at {index_dir} is incomplete: {name} is missing. Run `navigator index build` to rebuild it."
+    )
+    if not (index_dir / name).is_file():  # FAISS reports a missing file like a damaged one
+        raise missing
+    try:
+        return reader(index_dir / name)
+    except FileNotFoundError as exc:
+        raise missing from exc
+    except (OSError, RuntimeError, ValueError, TypeError, KeyError, EOFError) as exc:
+        # FAISS raises RuntimeError with a C++ trace as its text; say what it means instead.
+        reason = "truncated or not a FAISS index" if isinstance(exc, RuntimeError) else str(exc).splitlines()[0][:200]
+        raise IndexNotReadyError(
+            f"The index at {index_dir} is damaged: {name} cannot be read ({reason}). "
+            "Run `navigator index build` to rebuild it."
+        ) from exc
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which directory ``path`` names now: a swap renames another directory into its place."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
 
 
 def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
@@ -226,7 +298,7 @@ def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
         chunks = _read_chunks(index_dir / "chunks.jsonl")
         chunk_vectors = np.load(index_dir / "chunk_vectors.npy")
         sentence_vectors = np.load(index_dir / "sentence_vectors.npy")
-    except (IndexNotReadyError, OSError, ValueError, KeyError):
+    except (IndexNotReadyError, OSError, ValueError, KeyError, TypeError, EOFError):
         return {}
     cache = {text_key(model_id, c.embedding_text): v for c, v in zip(chunks, chunk_vectors, strict=False)}
     sentences = [s for c in chunks for s in c.sentences]
@@ -237,12 +309,65 @@ def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
 
 def _swap_in(new: Path, target: Path) -> None:
     """Replace ``target`` by ``new``: two renames, so readers see the old or the new index, never half of one."""
-    old = target.with_name(f".{target.name}.old")
+    old = _old_path(target)
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
     new.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _old_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.old")
+
+
+def _building_prefix(target: Path) -> str:
+    return f".{target.name}.building-"
+
+
+def _recover_interrupted_swap(target: Path) -> None:
+    """Put the previous index back when a build was killed between the two renames of ``_swap_in``."""
+    old = _old_path(target)
+    if target.exists() or not (old / MANIFEST).exists():
+        return
+    if any(alive for _, alive in _builds(target)):
+        return  # a build is swapping right now: its second rename follows
+    logger.warning("a build was interrupted while swapping %s in; restoring the previous index", target)
+    try:
+        old.rename(target)
+    except OSError as exc:  # another process restored it first, or the folder is read-only
+        logger.warning("could not restore %s: %s", target, exc)
+
+
+def _remove_abandoned_builds(target: Path) -> None:
+    """Delete temporary build folders whose build process is gone (killed before it could clean up)."""
+    for folder, alive in _builds(target):
+        if not alive:
+            logger.info("removing %s, left by a build that did not finish", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _builds(target: Path) -> list[tuple[Path, bool]]:
+    """Temporary build folders beside ``target``, each with whether the process that made it still runs."""
+    if not target.parent.is_dir():
+        return []
+    prefix = _building_prefix(target)
+    found = []
+    for folder in target.parent.glob(f"{prefix}*"):
+        pid = folder.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit():
+            found.append((folder, int(pid) == os.getpid() or _process_alive(int(pid))))
+    return found
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
@@ -255,9 +380,12 @@ def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
 def _read_chunks(path: Path) -> list[Chunk]:
     chunks = []
     with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            data = json.loads(line)
-            data["heading_path"] = tuple(data["heading_path"])
-            data["sentences"] = tuple(data["sentences"])
-            chunks.append(Chunk(**data))
+        for number, line in enumerate(handle, 1):
+            try:
+                data = json.loads(line)
+                data["heading_path"] = tuple(data["heading_path"])
+                data["sentences"] = tuple(data["sentences"])
+                chunks.append(Chunk(**data))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ValueError(f"line {number} is not a chunk: {exc!r}") from exc
     return chunks

@@ -142,7 +142,11 @@ def _searcher(index: LoadedIndex, e5, settings: Settings) -> Searcher:
 def served(tmp_path_factory, e5):
     root = tmp_path_factory.mktemp("chat-api")
     settings = Settings(
-        index_dir=root / "index", database_path=root / "nav.sqlite3", corpus_dir=root, max_query_chars=MAX_QUERY_CHARS
+        index_dir=root / "index",
+        database_path=root / "nav.sqlite3",
+        corpus_dir=root,
+        max_query_chars=MAX_QUERY_CHARS,
+        rate_limit_per_minute=0,  # every request comes from one test client; limits are tested in test_abuse.py
     )
     chunking = {"max_words": settings.chunking.max_words, "overlap_sentences": settings.chunking.overlap_sentences}
     build_index(DOCUMENTS, e5, settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
@@ -499,6 +503,7 @@ def llm_client(served, openai_server, tmp_path):
         database_path=tmp_path / "llm.sqlite3",
         corpus_dir=served.settings.corpus_dir,
         llm=LLMSettings(provider="openai", base_url=openai_server.base_url, model="test", timeout_seconds=1),
+        rate_limit_per_minute=0,
     )
     with TestClient(create_app(settings, served.searcher)) as client:
         yield client

@@ -472,3 +472,15 @@ def test_chat_service_accepts_a_translated_llm_reply_that_states_the_duration(ma
 
     assert answer.composer == "llm", answer.notes
     assert answer.text == reply
+
+
+def test_chat_service_reply_survives_a_database_it_cannot_write(make_service, tmp_path):
+    # A store whose folder is a file: every read and write raises StorageError (a database that cannot be used).
+    (tmp_path / "not-a-folder").write_text("")
+    broken = ConversationStore(tmp_path / "not-a-folder" / "chat.sqlite3", retention_days=30, redact=lambda t: t)
+    expected = make_service(store=None).reply(ChatInput(EHCP_QUESTION)).answer
+
+    turn = make_service(store=broken).reply(ChatInput(EHCP_QUESTION))
+
+    assert turn.message_index is None and turn.answer.text == expected.text
+    assert "history_not_read" in turn.answer.notes and "history_not_stored" in turn.answer.notes
