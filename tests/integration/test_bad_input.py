@@ -4,9 +4,11 @@ size limits with localised messages, malformed bodies, odd characters, and no st
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import re
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -29,6 +31,13 @@ STATUSES = {"answered", "not_found", "out_of_scope", "safeguarding"}
 CHAT_PATHS = ["/api/chat", "/api/chat/stream"]
 LEAKS = re.compile(r'Traceback|File "|/work/|\.py"|site-packages|\bline \d+, in\b')
 
+
+
+def run_in_fresh_loop(coroutine: Any) -> Any:
+    """Run an ASGI call on its own event loop in a worker thread: the browser tests' Playwright keeps a loop
+    running in the main thread for the whole session, and asyncio.run refuses to start beside it."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 def _settings(tmp_path, **overrides) -> Settings:
     values = {
@@ -150,7 +159,7 @@ def test_bad_input_chunked_body_is_cut_off_at_the_limit(app):
         "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
         "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {},
     }  # fmt: skip
-    asyncio.run(app(scope, receive, send))
+    run_in_fresh_loop(app(scope, receive, send))
 
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 413
@@ -177,7 +186,7 @@ def test_bad_input_declared_content_length_over_the_limit_is_refused_unread(app)
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(10 * MAX_BYTES).encode())],
         "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80), "state": {},
     }  # fmt: skip
-    asyncio.run(app(scope, receive, send))
+    run_in_fresh_loop(app(scope, receive, send))
 
     assert next(m for m in sent if m["type"] == "http.response.start")["status"] == 413
     assert received == 0
