@@ -45,27 +45,15 @@ bench: model
 	$(PY) benchmarks/retrieval_quality.py
 	$(PY) benchmarks/speed.py
 
-# Known-vulnerable dependencies: pip-audit over everything installed in .venv, against PyPI's vulnerability
-# data. Fails on a known vulnerability not accepted in AUDIT_IGNORE, when pip-audit cannot reach the service,
-# and when it gets no answer within AUDIT_TIMEOUT seconds (rather than hang CI). Packages the service has no
-# entry for are listed and warned about; AUDIT_STRICT=1 makes them fail too. Accepting a vulnerability:
-# add `--ignore-vuln ID` to AUDIT_IGNORE with a comment giving the reason, and list it in
-# docs/reliability.md part 7. None is accepted now. Where PyPI answers "not found" for every package version
-# (as on this project's build machines), nothing is audited and the warning says so: see part 7.
+# Known-vulnerable dependencies (.ci/audit.py): every package installed in .venv, checked against PyPI's
+# advisories: per release through pip-audit where PyPI answers per-release lookups, else through the project
+# page for packages whose installed version is the latest release (the page lists that release's advisories).
+# Packages neither covers are listed as not audited; AUDIT_STRICT=1 makes them fail. Fails on an advisory not
+# accepted in AUDIT_IGNORE and when nothing could be checked. Accepting one: add `--ignore ID` to AUDIT_IGNORE
+# with a comment giving the reason, and list it in docs/reliability.md part 7. None is accepted now.
 AUDIT_TIMEOUT ?= 300
 AUDIT_STRICT ?= 0
 AUDIT_IGNORE :=
 
 audit: install
-	@out=$$(mktemp); \
-	timeout $(AUDIT_TIMEOUT) $(VENV)/bin/pip-audit --vulnerability-service pypi --skip-editable --timeout 30 \
-		--progress-spinner off --desc on $(AUDIT_IGNORE) >$$out 2>&1; status=$$?; \
-	cat $$out; skipped=$$(grep -c "could not be audited" $$out); rm -f $$out; \
-	if [ $$status -eq 124 ]; then \
-		echo "make audit: FAILED: no answer from PyPI's vulnerability service within $(AUDIT_TIMEOUT) s (is pypi.org reachable?)" >&2; exit 1; \
-	elif [ $$status -ne 0 ]; then \
-		echo "make audit: FAILED (pip-audit exit $$status): a known vulnerability listed above, or the service could not be reached" >&2; exit 1; \
-	elif [ $$skipped -gt 0 ]; then \
-		echo "make audit: WARNING: $$skipped of $$($(PY) -m pip list --format freeze 2>/dev/null | wc -l) installed packages could not be audited (the service had no entry for their version): the result above covers only the others" >&2; \
-		[ "$(AUDIT_STRICT)" != 1 ] || exit 1; \
-	else echo "make audit: no known vulnerability in the installed packages"; fi
+	$(PY) .ci/audit.py --timeout $(AUDIT_TIMEOUT) $(if $(filter 1,$(AUDIT_STRICT)),--strict) $(AUDIT_IGNORE)
