@@ -112,7 +112,8 @@ def main() -> None:
     systems["navigator: dense + BM25, RRF k=60"] = variant(False, sentence_weight=0.0, rrf_k=60)
     systems["navigator: all three, RRF k=60"] = variant(False, rrf_k=60)
     systems["navigator: all three, RRF k=5"] = variant(False)
-    systems["navigator (configured: + glossary)"] = searcher.search
+    systems["navigator: all three + glossary, no English companion"] = variant()
+    systems["navigator (configured: + glossary, + English companion for English questions)"] = searcher.search
 
     report = {"dataset": str(args.dataset), "model": settings.embedding_model,
               "index": searcher.index.manifest.__dict__, "systems": {}}

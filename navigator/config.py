@@ -26,6 +26,12 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
     sentence_weight: float = Field(1.0, ge=0, description="Weight of the best-sentence ranking in fusion")
+    english_dense_weight: float = Field(
+        1.0, ge=0, description="Weight of the English companion's chunk ranking (English questions only)"
+    )
+    english_sentence_weight: float = Field(
+        1.0, ge=0, description="Weight of the English companion's best-sentence ranking (English questions only)"
+    )
     expand_glossary: bool = Field(True, description="Add English SEND terms found via the glossary")
 
 
@@ -83,6 +89,11 @@ class Settings(BaseSettings):
         "intfloat/multilingual-e5-small",
         description="Sentence-transformers model name or path; the default is provisioned offline",
     )
+    english_model: str = Field(
+        "sentence-transformers/all-mpnet-base-v2",
+        description="A second, English-only model whose rankings are fused in for English questions (the default "
+        "is provisioned offline); empty to use the main model alone",
+    )
     embedding_batch_size: int = Field(32, ge=1, le=1024, description="Texts per embedding batch")
     max_query_chars: int = Field(1000, ge=10, le=20000, description="Longest accepted query")
     host: str = Field("127.0.0.1", description="Address `navigator serve` binds to")
@@ -128,6 +139,13 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(
         16384, ge=1024, le=10_000_000, description="Largest request body accepted (larger ones get 413 unread)"
+    )
+    worker_threads: int = Field(
+        8,
+        ge=1,
+        le=200,
+        description="Threads that answer requests at once; more requests wait their turn. The model already uses "
+        "every core for one query, so more threads than a few only add memory (each keeps its own working set)",
     )
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

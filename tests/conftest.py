@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+# The English companion model (all-mpnet-base-v2) embeds about ten times slower than multilingual-e5-small:
+# tests build their indexes with the main model alone unless they name the companion themselves
+# (tests/integration/test_english_companion.py). Set here, before any fixture reads the settings, and
+# inherited by the `navigator` processes that tests start.
+os.environ.setdefault("NAVIGATOR_ENGLISH_MODEL", "")
 
 _real_connect = socket.socket.connect
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Every blocking call (search, chat, storage) runs in this loop's thread pool: bound it.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         if searcher is None:
             await run_in_threadpool(holder.load, settings)
         restore_signal = admin.install_reload_signal(holder, settings)  # SIGHUP reloads under `navigator serve`

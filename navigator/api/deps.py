@@ -91,7 +91,7 @@ class SearcherHolder:
             with self._lock:
                 current = self._searcher
             try:
-                searcher = build_searcher(settings, _reusable_embeddings(current, settings))
+                searcher = build_searcher(settings, *_reusable_embeddings(current, settings))
                 for preparer in self._preparers if prepare else []:
                     preparer(searcher)
             except NavigatorError as exc:
@@ -122,12 +122,17 @@ class SearcherHolder:
             )
 
 
-def _reusable_embeddings(current: Searcher | None, settings: Settings) -> Embeddings | None:
-    """The loaded model of the current searcher when it is the configured one: a reload need not load it again."""
-    embeddings = current.queries.embeddings if current is not None else None
-    if isinstance(embeddings, SentenceTransformerEmbedder) and embeddings.model_id == settings.embedding_model:
-        return embeddings
-    return None
+def _reusable_embeddings(current: Searcher | None, settings: Settings) -> tuple[Embeddings | None, Embeddings | None]:
+    """The loaded models of the current searcher that are still the configured ones: a reload need not reload them."""
+
+    def same(embeddings: Embeddings | None, model_id: str) -> Embeddings | None:
+        ok = isinstance(embeddings, SentenceTransformerEmbedder) and embeddings.model_id == model_id
+        return embeddings if ok else None
+
+    if current is None:
+        return None, None
+    english = current.english_queries.embeddings if current.english_queries else None
+    return same(current.queries.embeddings, settings.embedding_model), same(english, settings.english_model)
 
 
 def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
@@ -144,12 +149,44 @@ def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
     )
 
 
-def build_searcher(settings: Settings, embeddings: Embeddings | None = None) -> Searcher:
-    """Load the configured index (manifest checked) and warm the embedding model.
+def english_embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
+    """The configured English companion model (loaded on first use).
+
+    Raises:
+        ModelError: the default companion is not provisioned (the message says to run `navigator models install`).
+
+    """
+    return SentenceTransformerEmbedder(
+        settings.english_model,
+        resolve_model(settings.english_model, settings.model_cache_dir),
+        settings.embedding_batch_size,
+    )
+
+
+def search_options(settings: Settings) -> SearchOptions:
+    """The searcher's fusion weights and limits from the settings."""
+    r = settings.retrieval
+    return SearchOptions(
+        candidates=r.candidates,
+        rrf_k=r.rrf_k,
+        dense_weight=r.dense_weight,
+        bm25_weight=r.bm25_weight,
+        sentence_weight=r.sentence_weight,
+        english_dense_weight=r.english_dense_weight,
+        english_sentence_weight=r.english_sentence_weight,
+        max_query_chars=settings.max_query_chars,
+    )
+
+
+def build_searcher(
+    settings: Settings, embeddings: Embeddings | None = None, english_embeddings: Embeddings | None = None
+) -> Searcher:
+    """Load the configured index (manifest checked) and warm the embedding models.
 
     Args:
-        settings: which index and model.
+        settings: which index and models.
         embeddings: an already loaded instance of the configured model (a reload); loaded from settings if None.
+        english_embeddings: the same for the English companion model.
 
     """
     index = load_index(
@@ -157,19 +194,22 @@ def build_searcher(settings: Settings, embeddings: Embeddings | None = None) -> 
         model_id=settings.embedding_model,
         max_words=settings.chunking.max_words,
         overlap_sentences=settings.chunking.overlap_sentences,
+        english_model=settings.english_model,
     )
     embedder = embeddings or embedder_from_settings(settings)
-    r = settings.retrieval
-    options = SearchOptions(
-        r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight, r.sentence_weight, settings.max_query_chars
-    )
+    english_embedder = (english_embeddings or english_embedder_from_settings(settings)) if index.english else None
+    options = search_options(settings)
     expander = None
-    if r.expand_glossary:
+    if settings.retrieval.expand_glossary:
         expander = GlossaryExpander(load_glossary())
         expander.warm_up()
     detector = LanguageDetector()
-    searcher = Searcher(index, embedder, options, expander, lambda text: detector.detect(text).lang)
+    searcher = Searcher(
+        index, embedder, options, expander, lambda text: detector.detect(text).lang, english_embedder
+    )
     searcher.queries.vector("warm-up")  # load weights now, not on the first user's request
+    if searcher.english_queries is not None:
+        searcher.english_queries.vector("warm-up")
     return searcher
 
 

@@ -28,6 +28,7 @@ from langchain_core.embeddings import Embeddings
 from navigator.chunking import split_documents
 from navigator.documents import Document
 from navigator.errors import IndexMismatchError, IndexNotReadyError
+from navigator.retrieval import english
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.dense import build_faiss
 from navigator.retrieval.embedders import embed_cached, text_key
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+CHUNK_VECTORS = "chunk_vectors.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class IndexManifest:
     sentences: int
     embedded: int  # texts embedded in this build (the rest came from the previous index)
     build_seconds: float
+    english_model: str | None = None  # the English companion model, when the index carries its vectors
+    english_dimension: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class LoadedIndex:
     sentence_index: faiss.Index
     sentence_chunk: np.ndarray  # row i of the sentence index belongs to chunks[sentence_chunk[i]]
     sentence_vectors: np.ndarray
+    english: english.EnglishVectors | None = None
 
 
 def corpus_hash(documents: Sequence[Document]) -> str:
@@ -85,6 +91,7 @@ def build_index(
     overlap_sentences: int,
     batch_size: int = 32,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
+    english_model: english.EnglishModel | None = None,
 ) -> IndexManifest:
     """Chunk, embed and write a complete index to ``index_dir``, atomically.
 
@@ -97,6 +104,7 @@ def build_index(
         overlap_sentences: sentence overlap between chunks.
         batch_size: texts per model call.
         progress: given a label and a total, returns a callback that advances by a count.
+        english_model: the English companion model, whose vectors are stored too; None for none.
 
     """
     started = time.perf_counter()
@@ -117,10 +125,19 @@ def build_index(
         sentence_texts = [s for _, s in sentence_rows]
         sentence_keys = [text_key(model_id, t) for t in sentence_texts]
         total = len(set(chunk_keys)) + len(set(sentence_keys))
+        en_id = english_model.model_id if english_model else None
+        if en_id:
+            total += english.distinct_texts(en_id, chunk_texts, sentence_texts)
         tick = progress("embedding", total) if progress else None
         chunk_vectors = embed_cached(embeddings, chunk_texts, chunk_keys, cache, batch_size, tick)
         sentence_vectors = embed_cached(embeddings, sentence_texts, sentence_keys, cache, batch_size, tick)
         sentence_chunk = np.array([ci for ci, _ in sentence_rows], dtype=np.int32)
+        en_vectors = None
+        if english_model:
+            en_cache = _previous_vectors(index_dir, english_model.model_id, companion=True)
+            before += len(en_cache)
+            en_vectors = english.embed_texts(english_model, chunk_texts, sentence_texts, en_cache, batch_size, tick)
+            cache.update(en_cache)
 
         manifest = IndexManifest(
             format_version=FORMAT_VERSION,
@@ -134,16 +151,20 @@ def build_index(
             sentences=len(sentence_rows),
             embedded=len(cache) - before,
             build_seconds=round(time.perf_counter() - started, 2),
+            english_model=en_id,
+            english_dimension=int(en_vectors[0].shape[1]) if en_vectors else None,
         )
 
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as handle:
             for chunk in chunks:
                 handle.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
-        np.save(tmp / "chunk_vectors.npy", chunk_vectors)
-        np.save(tmp / "sentence_vectors.npy", sentence_vectors)
+        np.save(tmp / CHUNK_VECTORS, chunk_vectors)
+        np.save(tmp / SENTENCE_VECTORS, sentence_vectors)
         np.save(tmp / "sentence_chunk.npy", sentence_chunk)
         faiss.write_index(build_faiss(chunk_vectors), str(tmp / "chunks.faiss"))
         faiss.write_index(build_faiss(sentence_vectors), str(tmp / "sentences.faiss"))
+        if en_vectors:
+            english.save(tmp, *en_vectors)
         # The manifest goes last: a directory without one is never taken for a finished index.
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
         _swap_in(tmp, index_dir)
@@ -177,7 +198,9 @@ def read_manifest(index_dir: Path) -> IndexManifest:
         ) from exc
 
 
-def check_manifest(manifest: IndexManifest, *, model_id: str, max_words: int, overlap_sentences: int) -> None:
+def check_manifest(
+    manifest: IndexManifest, *, model_id: str, max_words: int, overlap_sentences: int, english_model: str | None = None
+) -> None:
     """Refuse an index built with another model, chunking or format.
 
     Raises:
@@ -188,6 +211,7 @@ def check_manifest(manifest: IndexManifest, *, model_id: str, max_words: int, ov
         "format_version": FORMAT_VERSION,
         "model": model_id,
         "chunking": {"max_words": max_words, "overlap_sentences": overlap_sentences},
+        "english_model": english_model or None,
     }
     differs = [
         f"{k}: index has {getattr(manifest, k)!r}, settings want {v!r}"
@@ -201,7 +225,9 @@ def check_manifest(manifest: IndexManifest, *, model_id: str, max_words: int, ov
         )
 
 
-def load_index(index_dir: Path, *, model_id: str, max_words: int, overlap_sentences: int) -> LoadedIndex:
+def load_index(
+    index_dir: Path, *, model_id: str, max_words: int, overlap_sentences: int, english_model: str | None = None
+) -> LoadedIndex:
     """Read an index directory after checking its manifest against the settings.
 
     A build that swaps a new index in while this reads is noticed (the directory is another one afterwards)
@@ -217,7 +243,13 @@ def load_index(index_dir: Path, *, model_id: str, max_words: int, overlap_senten
     for attempt in range(3):
         before = _identity(index_dir)
         try:
-            index = _read_index(index_dir, model_id=model_id, max_words=max_words, overlap_sentences=overlap_sentences)
+            index = _read_index(
+                index_dir,
+                model_id=model_id,
+                max_words=max_words,
+                overlap_sentences=overlap_sentences,
+                english_model=english_model,
+            )
         except IndexNotReadyError:
             if attempt == 2 or _identity(index_dir) == before:
                 raise
@@ -228,9 +260,17 @@ def load_index(index_dir: Path, *, model_id: str, max_words: int, overlap_senten
     raise IndexNotReadyError(f"The index at {index_dir} kept changing while loading. Load it again after the build.")
 
 
-def _read_index(index_dir: Path, *, model_id: str, max_words: int, overlap_sentences: int) -> LoadedIndex:
+def _read_index(
+    index_dir: Path, *, model_id: str, max_words: int, overlap_sentences: int, english_model: str | None
+) -> LoadedIndex:
     manifest = read_manifest(index_dir)
-    check_manifest(manifest, model_id=model_id, max_words=max_words, overlap_sentences=overlap_sentences)
+    check_manifest(
+        manifest,
+        model_id=model_id,
+        max_words=max_words,
+        overlap_sentences=overlap_sentences,
+        english_model=english_model,
+    )
     chunks = _read_part(index_dir, "chunks.jsonl", _read_chunks)
     chunk_index = _read_part(index_dir, "chunks.faiss", lambda p: faiss.read_index(str(p)))
     sentence_index = _read_part(index_dir, "sentences.faiss", lambda p: faiss.read_index(str(p)))
@@ -252,12 +292,21 @@ def _read_index(index_dir: Path, *, model_id: str, max_words: int, overlap_sente
     ]
     if not problems and sentence_chunk.size and not (0 <= sentence_chunk.min() <= sentence_chunk.max() < len(chunks)):
         problems.append("sentence_chunk.npy points at chunks that do not exist")
+    en_vectors = None
+    if manifest.english_model:
+        en_chunks = _read_part(index_dir, english.CHUNK_VECTORS, np.load)
+        en_sentences = _read_part(index_dir, english.SENTENCE_VECTORS, np.load)
+        problems += english.check_shapes(
+            en_chunks, en_sentences, manifest.chunks, manifest.sentences, manifest.english_dimension
+        )
+        if not problems:
+            en_vectors = english.vectors_index(en_chunks, en_sentences)
     if problems:
         raise IndexNotReadyError(
             f"The index at {index_dir} is inconsistent: {'; '.join(problems)}. A file was changed or replaced "
             "after the build. Run `navigator index build` to rebuild it."
         )
-    return LoadedIndex(manifest, chunks, chunk_index, sentence_index, sentence_chunk, sentence_vectors)
+    return LoadedIndex(manifest, chunks, chunk_index, sentence_index, sentence_chunk, sentence_vectors, en_vectors)
 
 
 def _read_part(index_dir: Path, name: str, reader: Callable[[Path], Any]) -> Any:
@@ -289,15 +338,20 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return (stat.st_dev, stat.st_ino)
 
 
-def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """Vectors of the index being replaced, keyed by model + text, when it was built with the same model."""
+def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False) -> dict[str, np.ndarray]:
+    """Vectors of the index being replaced, keyed by model + text, when it was built with the same model.
+
+    ``companion`` reads the English companion's vectors instead of the main model's.
+    """
+    files = (english.CHUNK_VECTORS, english.SENTENCE_VECTORS) if companion else (CHUNK_VECTORS, SENTENCE_VECTORS)
     try:
         manifest = read_manifest(index_dir)
-        if manifest.model != model_id or manifest.format_version != FORMAT_VERSION:
+        built_with = manifest.english_model if companion else manifest.model
+        if built_with != model_id or manifest.format_version != FORMAT_VERSION:
             return {}
         chunks = _read_chunks(index_dir / "chunks.jsonl")
-        chunk_vectors = np.load(index_dir / "chunk_vectors.npy")
-        sentence_vectors = np.load(index_dir / "sentence_vectors.npy")
+        chunk_vectors = np.load(index_dir / files[0])
+        sentence_vectors = np.load(index_dir / files[1])
     except (IndexNotReadyError, OSError, ValueError, KeyError, TypeError, EOFError):
         return {}
     cache = {text_key(model_id, c.embedding_text): v for c, v in zip(chunks, chunk_vectors, strict=False)}

@@ -114,7 +114,8 @@ def _sentence_transformers_files(hidden: int) -> dict[str, Any]:
     }
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented UTF-8 JSON, creating the parent folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -168,8 +169,8 @@ def e5_small_dir(cache_dir: Path) -> Path:
     return Path(cache_dir) / E5_SMALL_DIRNAME
 
 
-def read_provenance(folder: Path) -> dict[str, Any] | None:
-    """Return a folder's provenance if the folder is a complete build, else None.
+def read_provenance(folder: Path, files: tuple[str, ...] = _MODEL_FILES) -> dict[str, Any] | None:
+    """Return a folder's provenance if the folder is a complete build (``files`` all present), else None.
 
     A build writes its provenance last and is renamed into place whole, so a provenance that parses, has
     every key and sits beside every model file means the folder can be used as it is.
@@ -180,7 +181,7 @@ def read_provenance(folder: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or any(key not in data for key in _PROVENANCE_KEYS):
         return None
-    if not all((Path(folder) / name).is_file() for name in _MODEL_FILES):
+    if not all((Path(folder) / name).is_file() for name in (*files, PROVENANCE_FILE)):
         return None
     return data
 
@@ -230,12 +231,12 @@ def _build(target_tmp: Path, weights_path: Path, tokenizer_path: Path, sha: str)
     logger.info("Wrote model.safetensors (%d tensors).", len(state))
     del state
 
-    _write_json(target_tmp / "config.json", bert_config(header))
+    write_json(target_tmp / "config.json", bert_config(header))
     shutil.copyfile(tokenizer_path, target_tmp / "tokenizer.json")
-    _write_json(target_tmp / "tokenizer_config.json", _tokenizer_config())
-    _write_json(target_tmp / "special_tokens_map.json", _special_tokens())
+    write_json(target_tmp / "tokenizer_config.json", _tokenizer_config())
+    write_json(target_tmp / "special_tokens_map.json", _special_tokens())
     for rel, data in _sentence_transformers_files(header.hidden).items():
-        _write_json(target_tmp / rel, data)
+        write_json(target_tmp / rel, data)
     (target_tmp / "2_Normalize").mkdir(exist_ok=True)
 
     provenance = {
@@ -253,7 +254,7 @@ def _build(target_tmp: Path, weights_path: Path, tokenizer_path: Path, sha: str)
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 2),
     }
-    _write_json(target_tmp / PROVENANCE_FILE, provenance)
+    write_json(target_tmp / PROVENANCE_FILE, provenance)
 
 
 def install_e5_small(
@@ -325,7 +326,7 @@ def install_e5_small(
         logger.info("Building %s into %s.", E5_SMALL_NAME, target)
         _build(tmp, weights, tokenizer_path, actual)
         tmp.chmod(0o755)  # mkdtemp makes it 0700; the model is meant to be readable like any install
-        _move_into_place(tmp, target)
+        move_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -333,7 +334,7 @@ def install_e5_small(
     return target
 
 
-def _move_into_place(tmp: Path, target: Path) -> None:
+def move_into_place(tmp: Path, target: Path) -> None:  # shared by the model installers
     """Rename a finished build onto ``target``, moving any old folder aside first.
 
     ``os.replace`` cannot replace a non-empty directory, so an old build is renamed out of the way,
@@ -356,9 +357,9 @@ def _move_into_place(tmp: Path, target: Path) -> None:
 def resolve_model(name_or_path: str, cache_dir: Path) -> str:
     """Turn a configured model name into what ``SentenceTransformer`` should load.
 
-    multilingual-e5-small is never fetched from a hub: its name resolves to the folder that
-    ``install_e5_small`` built. Any other name is returned unchanged, so a deployment that does have a
-    hub can still name, for example, ``BAAI/bge-m3``.
+    multilingual-e5-small and all-mpnet-base-v2 are never fetched from a hub: their names resolve to the
+    folders that ``install_e5_small`` and ``install_mpnet`` built. Any other name is returned unchanged, so a
+    deployment that does have a hub can still name, for example, ``BAAI/bge-m3``.
 
     Args:
         name_or_path: A model folder, ``intfloat/multilingual-e5-small`` (or ``multilingual-e5-small``),
@@ -372,8 +373,17 @@ def resolve_model(name_or_path: str, cache_dir: Path) -> str:
         ModelError: If multilingual-e5-small is asked for but has not been provisioned.
 
     """
+    from navigator.retrieval.mpnet_model import MPNET_ALIASES, MPNET_NAME, mpnet_dir, mpnet_provisioned
+
     if Path(name_or_path).expanduser().is_dir():
         return name_or_path
+    if name_or_path in MPNET_ALIASES:
+        if mpnet_provisioned(cache_dir):
+            return str(mpnet_dir(cache_dir))
+        raise ModelError(
+            f"The English model {MPNET_NAME} is not provisioned in {mpnet_dir(cache_dir)}. "
+            "Run `navigator models install` (or set NAVIGATOR_ENGLISH_MODEL to empty to go without it)."
+        )
     if name_or_path in E5_SMALL_ALIASES:
         folder = e5_small_dir(cache_dir)
         if read_provenance(folder) is not None:

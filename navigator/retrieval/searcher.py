@@ -17,7 +17,7 @@ from navigator.retrieval.hybrid import HybridRetriever
 from navigator.retrieval.index_store import LoadedIndex
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchOptions:
     """Fusion weights and limits (from ``RetrievalSettings``)."""
 
@@ -26,6 +26,8 @@ class SearchOptions:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     sentence_weight: float = 1.0
+    english_dense_weight: float = 1.0  # the English companion's rankings, for English questions only
+    english_sentence_weight: float = 1.0
     max_query_chars: int = 1000
 
 
@@ -39,6 +41,7 @@ class Searcher:
         options: SearchOptions | None = None,
         expander: GlossaryExpander | None = None,
         detect_language: Callable[[str], str] | None = None,
+        english_embeddings: Embeddings | None = None,
     ) -> None:
         self.index = index
         self.options = options or SearchOptions()
@@ -51,6 +54,24 @@ class Searcher:
             "bm25": BM25Retriever(index.chunks),
         }
         self.retriever = HybridRetriever(parts, self.weights, self.options.candidates, self.options.rrf_k)
+        # English questions also get the English companion's chunk and sentence rankings, when the index has them.
+        self.english_queries: QueryVectorCache | None = None
+        self.english_retriever: HybridRetriever | None = None
+        if index.english is not None and english_embeddings is not None:
+            self.english_queries = QueryVectorCache(english_embeddings)
+            en = index.english
+            parts |= {
+                "english_dense": FaissRetriever(en.chunk_index, index.chunks, self.english_queries),
+                "english_sentence": SentenceRetriever(
+                    en.sentence_index, index.sentence_chunk, index.chunks, self.english_queries
+                ),
+            }
+            o = self.options
+            weights = dict(self.weights) | {
+                "english_dense": o.english_dense_weight,
+                "english_sentence": o.english_sentence_weight,
+            }
+            self.english_retriever = HybridRetriever(parts, weights, o.candidates, o.rrf_k)
 
     @property
     def weights(self) -> Mapping[str, float]:
@@ -92,4 +113,5 @@ class Searcher:
         if lang is None and self.detect_language is not None:
             lang = self.detect_language(text)
         expansion = self.expander.expand(text, lang) if self.expander else ""
-        return self.retriever.retrieve(Query(text, lang, expansion), k)
+        retriever = self.english_retriever if lang == "en" and self.english_retriever else self.retriever
+        return retriever.retrieve(Query(text, lang, expansion), k)

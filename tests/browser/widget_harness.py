@@ -16,13 +16,14 @@ from typing import Any
 import uvicorn
 
 from navigator.answer.language import LanguageDetector
+from navigator.api.deps import search_options
 from navigator.config import Settings
 from navigator.glossary import load_glossary
 from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_store import build_index, load_index
 from navigator.retrieval.provision import E5_SMALL_NAME
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import make_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,10 +135,7 @@ def build_searcher(settings: Settings, e5: SentenceTransformerEmbedder) -> tuple
     chunking = {"max_words": settings.chunking.max_words, "overlap_sentences": settings.chunking.overlap_sentences}
     build_index(DOCUMENTS, e5, settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
     index = load_index(settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
-    r = settings.retrieval
-    options = SearchOptions(
-        r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight, r.sentence_weight, settings.max_query_chars
-    )
+    options = search_options(settings)
     detector = LanguageDetector()
     searcher = Searcher(index, e5, options, GlossaryExpander(load_glossary()), lambda text: detector.detect(text).lang)
     return searcher, {c.doc_id: c.text for c in index.chunks}

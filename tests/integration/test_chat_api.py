@@ -20,13 +20,14 @@ from navigator.answer.language import LanguageDetector
 from navigator.answer.locales import get_locale
 from navigator.answer.redaction import redact_personal_data
 from navigator.api.app import create_app
+from navigator.api.deps import search_options
 from navigator.config import LLMSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.glossary import load_glossary
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_store import LoadedIndex, build_index, load_index
 from navigator.retrieval.provision import E5_SMALL_NAME
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import make_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -129,10 +130,7 @@ class Served:
 
 def _searcher(index: LoadedIndex, e5, settings: Settings) -> Searcher:
     """Assembled as navigator.api.deps.build_searcher does it, with the session's already loaded model."""
-    r = settings.retrieval
-    options = SearchOptions(
-        r.candidates, r.rrf_k, r.dense_weight, r.bm25_weight, r.sentence_weight, settings.max_query_chars
-    )
+    options = search_options(settings)
     expander = GlossaryExpander(load_glossary())
     detector = LanguageDetector()
     return Searcher(index, e5, options, expander, lambda text: detector.detect(text).lang)

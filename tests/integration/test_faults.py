@@ -90,6 +90,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
         NAVIGATOR_CORPUS_DIR=str(settings.corpus_dir),
         NAVIGATOR_INDEX_DIR=str(settings.index_dir),
         NAVIGATOR_MODEL_CACHE_DIR=str(settings.model_cache_dir),
+        NAVIGATOR_ENGLISH_MODEL=settings.english_model,
         NAVIGATOR_DATABASE_PATH=str(settings.database_path),
         **extra,
     )

@@ -72,3 +72,39 @@ def test_no_index_gives_503_with_next_step(tmp_path):
             assert response.status_code == 503
             error = response.json()["error"]
             assert error["code"] == "index_not_ready" and "navigator index build" in error["message"]
+
+
+def test_blocking_work_runs_in_at_most_worker_threads_at_once(tmp_path):
+    """Requests beyond `worker_threads` wait for a thread instead of each adding one (and its memory)."""
+    import threading
+    import time
+
+    from starlette.concurrency import run_in_threadpool
+
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus(), FakeEmbedder(), index_dir, **PARAMS)
+    searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder())
+    app = create_app(Settings(index_dir=index_dir, worker_threads=2), searcher=searcher)
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def slow() -> None:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.2)
+        with lock:
+            running -= 1
+
+    @app.get("/_slow")
+    async def slow_route() -> dict[str, bool]:
+        await run_in_threadpool(slow)
+        return {"ok": True}
+
+    with TestClient(app) as test_client:
+        callers = [threading.Thread(target=test_client.get, args=("/_slow",)) for _ in range(6)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+    assert peak == 2

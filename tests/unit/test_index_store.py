@@ -105,3 +105,31 @@ def test_searcher_names_the_language_only_when_the_query_has_none(tmp_path):
     searcher.search("transport szkolny", k=2)
     searcher.search("school transport", k=2, lang="en")
     assert seen == ["transport szkolny"] and expander.calls == ["pl", "en"]
+
+
+def test_english_companion_vectors_are_stored_checked_and_used_for_english_only(tmp_path):
+    from navigator.retrieval.english import EnglishModel
+
+    companion = FakeEmbedder(dimension=32)
+    index_dir = tmp_path / "index"
+    manifest = build_index(
+        tiny_corpus(), FakeEmbedder(), index_dir, model_id="fake-embedder", max_words=60, overlap_sentences=1,
+        english_model=EnglishModel("fake-english", companion),
+    )
+    assert manifest.english_model == "fake-english" and manifest.english_dimension == 32
+    assert companion.calls == manifest.chunks + len({s for c in _chunks(index_dir) for s in c["sentences"]})
+    with pytest.raises(IndexMismatchError, match="english_model"):
+        load_index(index_dir, model_id="fake-embedder", max_words=60, overlap_sentences=1)
+    index = load_index(index_dir, model_id="fake-embedder", max_words=60, overlap_sentences=1,
+                       english_model="fake-english")
+    assert index.english is not None and index.english.chunk_index.d == 32
+
+    searcher = Searcher(index, FakeEmbedder(), english_embeddings=companion)
+    assert set(searcher.english_retriever.parts) == {"dense", "sentence", "bm25", "english_dense", "english_sentence"}
+    searcher.search("walking distance to school", k=3, lang="en")
+    searcher.search("odległość do szkoły", k=3, lang="pl")
+    assert list(searcher.english_queries._cache) == ["walking distance to school"]
+
+
+def _chunks(index_dir):
+    return [json.loads(line) for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
