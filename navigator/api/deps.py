@@ -142,11 +142,7 @@ def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
         ModelError: the default model is not provisioned (the message says to run `navigator models install`).
 
     """
-    return SentenceTransformerEmbedder(
-        settings.embedding_model,
-        resolve_model(settings.embedding_model, settings.model_cache_dir),
-        settings.embedding_batch_size,
-    )
+    return _embedder(settings, settings.embedding_model)
 
 
 def english_embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
@@ -156,11 +152,12 @@ def english_embedder_from_settings(settings: Settings) -> SentenceTransformerEmb
         ModelError: the default companion is not provisioned (the message says to run `navigator models install`).
 
     """
-    return SentenceTransformerEmbedder(
-        settings.english_model,
-        resolve_model(settings.english_model, settings.model_cache_dir),
-        settings.embedding_batch_size,
-    )
+    return _embedder(settings, settings.english_model)
+
+
+def _embedder(settings: Settings, model_id: str) -> SentenceTransformerEmbedder:
+    path = resolve_model(model_id, settings.model_cache_dir)
+    return SentenceTransformerEmbedder(model_id, path, settings.embedding_batch_size)
 
 
 def search_options(settings: Settings) -> SearchOptions:
