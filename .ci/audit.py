@@ -80,9 +80,9 @@ def project_page(name: str, client: httpx.Client) -> dict[str, Any] | None:
     """PyPI's project page as JSON, or None when it cannot be had."""
     try:
         response = client.get(f"{PYPI}/{name}/json")
-    except httpx.HTTPError:
+        return response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):  # unreachable, or a 200 that is not JSON (a proxy's error page)
         return None
-    return response.json() if response.status_code == 200 else None
 
 
 def from_project_page(name: str, version: str, page: dict[str, Any] | None) -> Result:

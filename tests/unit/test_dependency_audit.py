@@ -92,3 +92,11 @@ def test_exit_status(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
     assert "audit: 2 packages" in out
     if status and pages.get("a") and pages["a"]["vulnerabilities"]:
         assert "VULNERABLE: a 1.0: PYSEC-2099-1" in out
+
+
+def test_a_page_that_is_not_json_counts_as_no_page() -> None:
+    import httpx
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>proxy error</html>"))
+    with httpx.Client(transport=transport) as client:
+        assert audit_mod.project_page("numpy", client) is None
