@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from widget_harness import EHCP_QUESTION, SHADOW, ask, deep_active, log_texts, open_with_keyboard
 
 from navigator.answer.locales import widget_strings
@@ -126,6 +127,8 @@ def test_widget_source_links_quotes_glossary_and_contacts(live_server, new_page)
     summary.focus()
     page.keyboard.press("Enter")
     assert quote.is_visible() and quote.inner_text() == citation["quote"] == live_server.chunk_texts["ehcp-timescales"]
+    # <details> fires its toggle event as a queued task, so the label changes a moment after the quote opens.
+    expect(summary).to_have_text(EN["hide_quote"], timeout=5000)
     assert summary.inner_text() == EN["hide_quote"]
 
     glossary = page.locator("[role=log] .glossary")
