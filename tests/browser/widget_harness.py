@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from langchain_core.embeddings import Embeddings
 
 from navigator.answer.language import LanguageDetector
 from navigator.api.deps import search_options
 from navigator.config import Settings
 from navigator.glossary import load_glossary
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_store import build_index, load_index
 from navigator.retrieval.provision import E5_SMALL_NAME
@@ -131,7 +131,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def build_searcher(settings: Settings, e5: SentenceTransformerEmbedder) -> tuple[Searcher, dict[str, str]]:
+def build_searcher(settings: Settings, e5: Embeddings) -> tuple[Searcher, dict[str, str]]:
     chunking = {"max_words": settings.chunking.max_words, "overlap_sentences": settings.chunking.overlap_sentences}
     build_index(DOCUMENTS, e5, settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
     index = load_index(settings.index_dir, model_id=E5_SMALL_NAME, **chunking)

@@ -9,7 +9,7 @@ import pytest
 from fixture_site import FixtureSite
 from openai_server import OpenAICompatibleServer
 
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.retrieval.onnx_embedder import OnnxEmbedder
 from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,9 +22,9 @@ def e5_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def e5(e5_path: Path) -> SentenceTransformerEmbedder:
-    """The real embedding model, loaded once per test session."""
-    return SentenceTransformerEmbedder(E5_SMALL_NAME, str(e5_path))
+def e5(e5_path: Path) -> OnnxEmbedder:
+    """The real embedding model as a deployment runs it (ONNX Runtime), loaded once per test session."""
+    return OnnxEmbedder.exported(E5_SMALL_NAME, e5_path)
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from navigator.api.deps import build_searcher
 from navigator.config import ChunkingSettings, Settings
 from navigator.errors import IndexMismatchError, IndexNotReadyError
 from navigator.retrieval import english
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.english import EnglishModel
 from navigator.retrieval.index_store import build_index, load_index
 from navigator.retrieval.mpnet_model import MPNET_NAME, MPNET_WEIGHTS_SHA256, install_mpnet
+from navigator.retrieval.onnx_embedder import OnnxEmbedder
 from navigator.retrieval.provision import E5_SMALL_NAME, read_provenance
 from navigator.testing import make_document
 
@@ -36,9 +36,9 @@ PARAMS = {"model_id": E5_SMALL_NAME, "max_words": CHUNKING.max_words, "overlap_s
 
 
 @pytest.fixture(scope="module")
-def mpnet(e5_path: Path) -> SentenceTransformerEmbedder:
+def mpnet(e5_path: Path) -> OnnxEmbedder:
     """The real all-mpnet-base-v2, joined from the installed part packages (hash-checked) into the model cache."""
-    return SentenceTransformerEmbedder(MPNET_NAME, str(install_mpnet(e5_path.parent)))
+    return OnnxEmbedder.exported(MPNET_NAME, install_mpnet(e5_path.parent))
 
 
 @pytest.fixture(scope="module")

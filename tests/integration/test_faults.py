@@ -23,13 +23,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from langchain_core.embeddings import Embeddings
 
 from navigator.api.app import create_app
 from navigator.api.deps import build_searcher
 from navigator.config import ChunkingSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.documents import Document, load_documents, save_documents
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.index_store import IndexManifest, build_index, corpus_hash, load_index, read_manifest
 from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.testing import make_document
@@ -43,7 +43,7 @@ EHCP_QUESTION = "How many weeks does the council have to issue the final EHC pla
 RESPITE_QUESTION = "How large is the respite grant from the short breaks team?"
 
 
-def _build(documents: list[Document], embedder: SentenceTransformerEmbedder, index_dir: Path) -> IndexManifest:
+def _build(documents: list[Document], embedder: Embeddings, index_dir: Path) -> IndexManifest:
     return build_index(
         documents,
         embedder,
@@ -60,7 +60,7 @@ def _load(index_dir: Path) -> IndexManifest:
 
 
 @pytest.fixture(scope="module")
-def base_index(tmp_path_factory: pytest.TempPathFactory, e5: SentenceTransformerEmbedder) -> Path:
+def base_index(tmp_path_factory: pytest.TempPathFactory, e5: Embeddings) -> Path:
     """Index A: the smoke corpus (8 documents) with the real model, built once and copied by each test."""
     index_dir = tmp_path_factory.mktemp("faults-base") / "index"
     _build(load_documents(SMOKE), e5, index_dir)
@@ -114,7 +114,7 @@ def _respite_document(sentences: int = 1) -> Document:
 @pytest.mark.model
 @pytest.mark.slow
 def test_faults_index_build_killed_while_embedding_leaves_the_previous_index_serving(
-    workspace: Settings, e5: SentenceTransformerEmbedder
+    workspace: Settings, e5: Embeddings
 ) -> None:
     settings = workspace
     old_documents = load_documents(settings.documents_path)
@@ -214,7 +214,7 @@ def test_faults_damaged_index_gives_503_saying_what_is_wrong(workspace: Settings
 @pytest.mark.model
 @pytest.mark.slow
 def test_faults_reload_serves_the_new_index_without_failing_a_request(
-    workspace: Settings, e5: SentenceTransformerEmbedder
+    workspace: Settings, e5: Embeddings
 ) -> None:
     settings = workspace
     documents = [*load_documents(settings.documents_path), _respite_document()]
@@ -282,7 +282,7 @@ def test_faults_reload_serves_the_new_index_without_failing_a_request(
 @pytest.mark.model
 @pytest.mark.slow
 def test_faults_sighup_reloads_the_index_of_navigator_serve(
-    workspace: Settings, e5: SentenceTransformerEmbedder
+    workspace: Settings, e5: Embeddings
 ) -> None:
     settings = workspace
     with socket.socket() as probe:
@@ -333,7 +333,7 @@ def _poll_health(
 
 
 @pytest.fixture
-def chat_app(workspace: Settings, e5: SentenceTransformerEmbedder) -> Iterator[TestClient]:
+def chat_app(workspace: Settings, e5: Embeddings) -> Iterator[TestClient]:
     """The API on index A with the session's model, and a conversation database with a 0.2 s busy timeout."""
     with TestClient(create_app(workspace, searcher=build_searcher(workspace, e5))) as http:
         yield http

@@ -1,0 +1,166 @@
+"""A sentence-transformers folder run by ONNX Runtime, behind LangChain's ``Embeddings`` interface.
+
+Same vectors as ``SentenceTransformerEmbedder`` (the export is checked at cosine >= 0.9999, see
+``onnx_export``), two to four times faster for one query on CPU. Its memory also stays flat whatever input
+lengths arrive, where PyTorch's grew with each new length (``benchmarks/memory_shapes.py``).
+Tokenising, prompts, pooling and normalising follow the folder's sentence-transformers files; a folder whose
+pooling this class does not implement is refused, so it is used with PyTorch instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from navigator.errors import ModelError
+from navigator.retrieval.onnx_export import export_onnx, onnx_path
+
+logger = logging.getLogger(__name__)
+
+_POOLING_MODES = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
+
+
+class OnnxEmbedder(Embeddings):
+    """Embeds with ``onnx/model.onnx`` of a model folder; loaded on first use.
+
+    Args:
+        model_id: the configured model name (the cache key of its vectors).
+        model_path: the sentence-transformers folder holding the export.
+        batch_size: passages per run.
+        threads: ONNX Runtime intra-op threads; 0 lets it use every core.
+        onnx_file: another export to load (the exporter checks a new one before moving it into place).
+
+    """
+
+    def __init__(
+        self, model_id: str, model_path: str, batch_size: int = 32, threads: int = 0, onnx_file: Path | None = None
+    ) -> None:
+        self.model_id = model_id
+        self.model_path = model_path
+        self.batch_size = batch_size
+        self.threads = threads
+        self._onnx_file = Path(onnx_file) if onnx_file else onnx_path(Path(model_path))
+        self._lock = threading.Lock()
+        self._loaded: tuple[Any, Any, dict[str, str], str, bool] | None = None
+
+    @classmethod
+    def exported(cls, model_id: str, model_path: Path, batch_size: int = 32) -> OnnxEmbedder:
+        """The embedder of a provisioned folder, exporting it first if `navigator models install` has not."""
+        export_onnx(model_path)
+        return cls(model_id, str(model_path), batch_size)
+
+    def _load(self) -> tuple[Any, Any, dict[str, str], str, bool]:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._open()
+                logger.info("loaded embedding model %s with ONNX Runtime", self.model_id)
+            return self._loaded
+
+    def _open(self) -> tuple[Any, Any, dict[str, str], str, bool]:
+        folder = Path(self.model_path)
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ModelError(f"ONNX Runtime is not installed ({exc}); run `pip install onnxruntime`.") from exc
+        try:
+            modules = _read_json(folder / "modules.json", [])
+            pooling = _pooling_mode(folder, modules)
+            normalise = any(m.get("type", "").endswith(".Normalize") for m in modules)
+            max_length = int(_read_json(folder / "sentence_bert_config.json", {}).get("max_seq_length", 512))
+            prompts = _read_json(folder / "config_sentence_transformers.json", {}).get("prompts", {}) or {}
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            pad_token = _pad_token(folder)
+            pad_id = tokenizer.token_to_id(pad_token)
+            if pad_id is None:
+                raise ModelError(f"{folder}: the tokenizer has no padding token {pad_token!r}")
+            tokenizer.enable_truncation(max_length)
+            tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Idle threads must sleep, not spin: two models (and BM25, FAISS) share two cores, and a spinning
+            # pool of one model halved the speed of the other (mpnet 79 ms a query instead of 46 ms).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = ort.InferenceSession(str(self._onnx_file), options, providers=["CPUExecutionProvider"])
+        except ModelError:
+            raise
+        except Exception as exc:  # ONNX Runtime and tokenizers raise their own types
+            raise ModelError(
+                f"Cannot load the ONNX export of {self.model_path!r}: {exc}. Run `navigator models install` "
+                "(it exports the model again) or set NAVIGATOR_EMBEDDING_BACKEND=torch."
+            ) from exc
+        return session, tokenizer, {k: str(v) for k, v in prompts.items()}, pooling, normalise
+
+    def embed_raw(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts`` as given (no prompt added), one batch per ``batch_size`` texts."""
+        session, tokenizer, _, pooling, normalise = self._load()
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = tokenizer.encode_batch([t.strip() for t in texts[start : start + self.batch_size]])
+            ids = np.asarray([e.ids for e in batch], dtype=np.int64)
+            mask = np.asarray([e.attention_mask for e in batch], dtype=np.int64)
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            out.append(_pool(hidden, mask, pooling, normalise))
+        if not out:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Passage embeddings (with the model's passage prompt)."""
+        prompt = self._load()[2].get("passage", "")
+        vectors: list[list[float]] = self.embed_raw([prompt + t for t in texts]).tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        """Query embedding (with the model's query prompt)."""
+        prompt = self._load()[2].get("query", "")
+        vectors: list[list[float]] = self.embed_raw([prompt + text]).tolist()
+        return vectors[0]
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str, normalise: bool) -> np.ndarray:
+    if mode == "cls":
+        pooled = hidden[:, 0, :]
+    else:
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    if normalise:
+        pooled = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return pooled.astype(np.float32)
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    if not path.exists():
+        return default
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _pooling_mode(folder: Path, modules: list[dict[str, Any]]) -> str:
+    """``mean`` or ``cls`` from the folder's pooling module; anything else is refused."""
+    pooling = next((m for m in modules if m.get("type", "").endswith(".Pooling")), None)
+    if pooling is None:
+        raise ModelError(f"{folder} has no pooling module; use NAVIGATOR_EMBEDDING_BACKEND=torch")
+    config = _read_json(folder / pooling.get("path", "") / "config.json", {})
+    modes = [name for key, name in _POOLING_MODES.items() if config.get(key)]
+    others = [k for k, v in config.items() if k.startswith("pooling_mode_") and v and k not in _POOLING_MODES]
+    if len(modes) != 1 or others:
+        raise ModelError(f"{folder}: pooling {config} is not supported by ONNX Runtime here; use the torch backend")
+    return modes[0]
+
+
+def _pad_token(folder: Path) -> str:
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        token = _read_json(folder / name, {}).get("pad_token")
+        if isinstance(token, dict):
+            token = token.get("content")
+        if token:
+            return str(token)
+    return "<pad>"

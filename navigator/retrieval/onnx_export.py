@@ -1,0 +1,183 @@
+"""Export a provisioned sentence-transformers folder's transformer to ONNX, checked against PyTorch.
+
+On these 2-core machines ONNX Runtime embeds one short query about three times faster than PyTorch
+(multilingual-e5-small 20 ms instead of 70 ms, all-mpnet-base-v2 40 ms instead of 120 ms; docs/benchmarks.md),
+which is most of a search's time. The export runs once, at `navigator models install`, from the folder's
+hash-checked weights; it is kept only if ONNX Runtime's embeddings of a set of probe texts agree with
+PyTorch's at cosine >= ``MIN_COSINE``, so a faulty export can never silently change what is retrieved.
+The export lives inside the model folder (``onnx/model.onnx``) with a record of the check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from navigator.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+ONNX_DIR = "onnx"
+ONNX_FILE = "model.onnx"
+EXPORT_RECORD = "export.json"
+MIN_COSINE = 0.9999
+OPSET = 17
+
+# Short and long, several scripts, with and without the model's prompts: the shapes a deployment sees.
+PROBE_TEXTS = (
+    "What is an EHC plan?",
+    "میرے بیٹے کو دوپہر کے کھانے پر گھر بھیج دیا جاتا ہے، کیا یہ جائز ہے؟",
+    "Czy moje dziecko może dostać wsparcie SEN w szkole?",
+    "ما هي خدمة SENDIASS في برمنغهام؟",
+    "Ilmahaygu wuxuu u baahan yahay qorshaha EHC",
+    "The local authority must issue the final EHC plan within 20 weeks of the request for an assessment. "
+    "Schools should follow the graduated approach: assess, plan, do and review, drawing on the Ordinarily "
+    "Available Guidance before asking for an EHC needs assessment.",
+)
+
+
+def onnx_path(model_folder: Path) -> Path:
+    """Where the export of ``model_folder`` lives."""
+    return Path(model_folder) / ONNX_DIR / ONNX_FILE
+
+
+def read_export_record(model_folder: Path) -> dict[str, Any] | None:
+    """The record of a completed, checked export, or None when there is none (or it is incomplete)."""
+    folder = Path(model_folder) / ONNX_DIR
+    try:
+        record = json.loads((folder / EXPORT_RECORD).read_text(encoding="utf-8"))
+        size = (folder / ONNX_FILE).stat().st_size
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("bytes") != size or record.get("min_cosine", 0) < MIN_COSINE:
+        return None
+    return record
+
+
+def export_onnx(model_folder: Path, *, force: bool = False) -> Path:
+    """Export ``model_folder``'s transformer to ``onnx/model.onnx`` once, and check it (about 10 s).
+
+    The export is written to a temporary folder beside the model and moved into place only after the check, so
+    an interrupted or failed export leaves the model usable with PyTorch.
+
+    Raises:
+        ModelError: the exporter or ONNX Runtime is not installed, the export fails, or its embeddings disagree
+            with PyTorch's.
+
+    """
+    model_folder = Path(model_folder)
+    target = model_folder / ONNX_DIR
+    if not force and read_export_record(model_folder) is not None:
+        return onnx_path(model_folder)
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix=".onnx.export-", dir=model_folder))
+    try:
+        reference = _export(model_folder, tmp / ONNX_FILE)
+        min_cosine = _check(model_folder, tmp / ONNX_FILE, reference)
+        if min_cosine < MIN_COSINE:
+            raise ModelError(
+                f"The ONNX export of {model_folder} disagrees with PyTorch (lowest cosine {min_cosine:.6f}, "
+                f"needed {MIN_COSINE}). Set NAVIGATOR_EMBEDDING_BACKEND=torch to use PyTorch."
+            )
+        record = {
+            "bytes": (tmp / ONNX_FILE).stat().st_size,
+            "min_cosine": round(min_cosine, 7),
+            "opset": OPSET,
+            "torch": _version("torch"),
+            "onnxruntime": _version("onnxruntime"),
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        (tmp / EXPORT_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        tmp.chmod(0o755)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    logger.info(
+        "Exported %s to ONNX in %.1fs (lowest probe cosine %.7f).",
+        model_folder.name,
+        time.perf_counter() - started,
+        min_cosine,
+    )
+    return onnx_path(model_folder)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _export(model_folder: Path, out: Path) -> Any:
+    """Write the ONNX graph; return the PyTorch sentence-transformers model for the check."""
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - both are dependencies
+        raise ModelError(f"Exporting to ONNX needs torch and sentence-transformers: {exc}") from exc
+    if _version("onnx") is None:
+        raise ModelError("Exporting to ONNX needs the onnx package: run `pip install onnx`.")
+    model = SentenceTransformer(str(model_folder), device="cpu")
+    transformer: Any = model[0].auto_model
+    transformer.eval()
+
+    class _Hidden(torch.nn.Module):
+        """The transformer's last hidden state only: pooling and normalising stay in NumPy."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    sample = model.preprocess(["query: an example sentence to trace the graph"])
+    axes = {
+        "input_ids": {0: "batch", 1: "tokens"},
+        "attention_mask": {0: "batch", 1: "tokens"},
+        "last_hidden_state": {0: "batch", 1: "tokens"},
+    }
+    try:
+        # The TorchScript exporter on purpose: the newer one needs onnxscript and gave no faster graph. Its
+        # deprecation and tracing warnings are about that choice, not about this model.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Hidden(),
+                (sample["input_ids"], sample["attention_mask"]),
+                str(out),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
+            )
+    except Exception as exc:  # the exporter raises many types
+        raise ModelError(f"Could not export {model_folder} to ONNX: {exc}") from exc
+    return model
+
+
+def _check(model_folder: Path, exported: Path, reference: Any) -> float:
+    """The lowest cosine between PyTorch's and ONNX Runtime's embeddings of the probe texts (with each prompt)."""
+    from navigator.retrieval.onnx_embedder import OnnxEmbedder
+
+    embedder = OnnxEmbedder(model_folder.name, str(model_folder), onnx_file=exported)
+    prompts = dict(getattr(reference, "prompts", {}) or {})
+    lowest = 1.0
+    for prompt in {prompts.get("query", ""), prompts.get("passage", "")}:
+        texts = [prompt + t for t in PROBE_TEXTS]
+        torch_vectors = reference.encode(texts, normalize_embeddings=True, batch_size=4, show_progress_bar=False)
+        onnx_vectors = embedder.embed_raw(texts)
+        lowest = min(lowest, float((torch_vectors * onnx_vectors).sum(axis=1).min()))
+    return lowest
