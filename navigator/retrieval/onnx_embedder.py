@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,37 @@ logger = logging.getLogger(__name__)
 _POOLING_MODES = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
 
 
+@dataclass(frozen=True)
+class _Runtime:
+    session: Any
+    tokenizer: Any
+    prompts: dict[str, str]
+    pooling: str
+    normalise: bool
+    pad_id: int
+
+
+def token_batches(lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[range]:
+    """Consecutive runs of texts, each at most ``max_texts`` long and ``max_tokens`` once padded to its longest.
+
+    Long passages go a few at a time: a run's memory grows with texts x tokens, and ONNX Runtime keeps the
+    largest run's buffers. With 32 passages of up to 384 tokens per run, an index build peaked at 5 GB; with
+    the cap, the 256 longest passages embed in about the same time at about half the memory
+    (docs/benchmarks.md). Short sentences still go 32 at a time. Callers sort by length, so padding stays small.
+    """
+    runs: list[range] = []
+    start, longest = 0, 0
+    for i, n in enumerate(lengths):
+        wider = max(longest, n)
+        if i > start and ((i - start + 1) * wider > max_tokens or i - start >= max_texts):
+            runs.append(range(start, i))
+            start, wider = i, n
+        longest = wider
+    if lengths:
+        runs.append(range(start, len(lengths)))
+    return runs
+
+
 class OnnxEmbedder(Embeddings):
     """Embeds with ``onnx/model.onnx`` of a model folder; loaded on first use.
 
@@ -35,11 +68,18 @@ class OnnxEmbedder(Embeddings):
         batch_size: passages per run.
         threads: ONNX Runtime intra-op threads; 0 lets it use every core.
         onnx_file: another export to load (the exporter checks a new one before moving it into place).
+        max_batch_tokens: most tokens (texts x longest text) in one run.
 
     """
 
     def __init__(
-        self, model_id: str, model_path: str, batch_size: int = 32, threads: int = 0, onnx_file: Path | None = None
+        self,
+        model_id: str,
+        model_path: str,
+        batch_size: int = 32,
+        threads: int = 0,
+        onnx_file: Path | None = None,
+        max_batch_tokens: int = 3072,
     ) -> None:
         self.model_id = model_id
         self.model_path = model_path
@@ -47,7 +87,8 @@ class OnnxEmbedder(Embeddings):
         self.threads = threads
         self._onnx_file = Path(onnx_file) if onnx_file else onnx_path(Path(model_path))
         self._lock = threading.Lock()
-        self._loaded: tuple[Any, Any, dict[str, str], str, bool] | None = None
+        self.max_batch_tokens = max_batch_tokens
+        self._runtime: _Runtime | None = None
 
     @classmethod
     def exported(cls, model_id: str, model_path: Path, batch_size: int = 32) -> OnnxEmbedder:
@@ -55,14 +96,14 @@ class OnnxEmbedder(Embeddings):
         export_onnx(model_path)
         return cls(model_id, str(model_path), batch_size)
 
-    def _load(self) -> tuple[Any, Any, dict[str, str], str, bool]:
+    def _load(self) -> _Runtime:
         with self._lock:
-            if self._loaded is None:
-                self._loaded = self._open()
+            if self._runtime is None:
+                self._runtime = self._open()
                 logger.info("loaded embedding model %s with ONNX Runtime", self.model_id)
-            return self._loaded
+            return self._runtime
 
-    def _open(self) -> tuple[Any, Any, dict[str, str], str, bool]:
+    def _open(self) -> _Runtime:
         folder = Path(self.model_path)
         try:
             import onnxruntime as ort
@@ -72,7 +113,6 @@ class OnnxEmbedder(Embeddings):
         try:
             modules = _read_json(folder / "modules.json", [])
             pooling = _pooling_mode(folder, modules)
-            normalise = any(m.get("type", "").endswith(".Normalize") for m in modules)
             max_length = int(_read_json(folder / "sentence_bert_config.json", {}).get("max_seq_length", 512))
             prompts = _read_json(folder / "config_sentence_transformers.json", {}).get("prompts", {}) or {}
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -81,7 +121,7 @@ class OnnxEmbedder(Embeddings):
             if pad_id is None:
                 raise ModelError(f"{folder}: the tokenizer has no padding token {pad_token!r}")
             tokenizer.enable_truncation(max_length)
-            tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+            tokenizer.no_padding()  # padded per run, to the run's longest text
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
@@ -97,31 +137,37 @@ class OnnxEmbedder(Embeddings):
                 f"Cannot load the ONNX export of {self.model_path!r}: {exc}. Run `navigator models install` "
                 "(it exports the model again) or set NAVIGATOR_EMBEDDING_BACKEND=torch."
             ) from exc
-        return session, tokenizer, {k: str(v) for k, v in prompts.items()}, pooling, normalise
+        normalise = any(m.get("type", "").endswith(".Normalize") for m in modules)
+        prompt_texts = {k: str(v) for k, v in prompts.items()}
+        return _Runtime(session, tokenizer, prompt_texts, pooling, normalise, pad_id)
 
     def embed_raw(self, texts: list[str]) -> np.ndarray:
-        """Vectors of ``texts`` as given (no prompt added), one batch per ``batch_size`` texts."""
-        session, tokenizer, _, pooling, normalise = self._load()
+        """Vectors of ``texts`` as given (no prompt added), in runs of similar length (see ``token_batches``)."""
+        rt = self._load()
+        encodings = rt.tokenizer.encode_batch([t.strip() for t in texts])
         out = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = tokenizer.encode_batch([t.strip() for t in texts[start : start + self.batch_size]])
-            ids = np.asarray([e.ids for e in batch], dtype=np.int64)
-            mask = np.asarray([e.attention_mask for e in batch], dtype=np.int64)
-            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            out.append(_pool(hidden, mask, pooling, normalise))
+        for run in token_batches([len(e.ids) for e in encodings], self.batch_size, self.max_batch_tokens):
+            longest = max(len(encodings[i].ids) for i in run)
+            ids = np.full((len(run), longest), rt.pad_id, dtype=np.int64)
+            mask = np.zeros((len(run), longest), dtype=np.int64)
+            for row, i in enumerate(run):
+                ids[row, : len(encodings[i].ids)] = encodings[i].ids
+                mask[row, : len(encodings[i].ids)] = 1
+            hidden = rt.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            out.append(_pool(hidden, mask, rt.pooling, rt.normalise))
         if not out:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(out).astype(np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Passage embeddings (with the model's passage prompt)."""
-        prompt = self._load()[2].get("passage", "")
+        prompt = self._load().prompts.get("passage", "")
         vectors: list[list[float]] = self.embed_raw([prompt + t for t in texts]).tolist()
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Query embedding (with the model's query prompt)."""
-        prompt = self._load()[2].get("query", "")
+        prompt = self._load().prompts.get("query", "")
         vectors: list[list[float]] = self.embed_raw([prompt + text]).tolist()
         return vectors[0]
 
