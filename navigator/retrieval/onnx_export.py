@@ -1,7 +1,7 @@
 """Export a provisioned sentence-transformers folder's transformer to ONNX, checked against PyTorch.
 
 On these 2-core machines ONNX Runtime embeds one short query about three times faster than PyTorch
-(multilingual-e5-small 20 ms instead of 70 ms, all-mpnet-base-v2 40 ms instead of 120 ms; docs/benchmarks.md),
+(multilingual-e5-small 21 ms instead of 71 ms, all-mpnet-base-v2 38 ms instead of 112 ms; docs/benchmarks.md),
 which is most of a search's time. The export runs once, at `navigator models install`, from the folder's
 hash-checked weights; it is kept only if ONNX Runtime's embeddings of a set of probe texts agree with
 PyTorch's at cosine >= ``MIN_COSINE``, so a faulty export can never silently change what is retrieved.
