@@ -129,8 +129,13 @@ def _reusable_embeddings(current: Searcher | None, settings: Settings) -> tuple[
     """The loaded models of the current searcher that are still the configured ones: a reload need not reload them."""
 
     def same(embeddings: Embeddings | None, model_id: str) -> Embeddings | None:
-        ok = isinstance(embeddings, SentenceTransformerEmbedder | OnnxEmbedder) and embeddings.model_id == model_id
-        return embeddings if ok else None
+        if not isinstance(embeddings, SentenceTransformerEmbedder | OnnxEmbedder) or embeddings.model_id != model_id:
+            return None
+        try:
+            wanted = _embedder(settings, model_id)  # loads nothing: says which runtime the settings now pick
+        except ModelError:
+            return None  # the reload itself reports it
+        return embeddings if type(wanted) is type(embeddings) and wanted.model_path == embeddings.model_path else None
 
     if current is None:
         return None, None

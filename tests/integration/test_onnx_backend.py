@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 from tiny_model import write_tiny_model
 
-from navigator.api.deps import embedder_from_settings
+from navigator.api.deps import _reusable_embeddings, embedder_from_settings
 from navigator.config import Settings
 from navigator.errors import ModelError
 from navigator.retrieval import onnx_export
@@ -98,6 +99,18 @@ def test_backend_is_chosen_by_settings(tmp_path: Path) -> None:
     assert isinstance(embedder_from_settings(settings), OnnxEmbedder)
     assert isinstance(embedder_from_settings(settings.model_copy(update={"embedding_backend": "torch"})),
                       SentenceTransformerEmbedder)
+
+
+def test_reload_reuses_a_loaded_model_only_under_the_same_runtime(tmp_path: Path) -> None:
+    folder = write_tiny_model(tmp_path / "tiny")
+    export_onnx(folder)
+    settings = Settings(embedding_model=str(folder), english_model="")
+    loaded = embedder_from_settings(settings)
+    current: Any = SimpleNamespace(queries=SimpleNamespace(embeddings=loaded), english_queries=None)
+    assert _reusable_embeddings(current, settings) == (loaded, None)
+    assert _reusable_embeddings(current, settings.model_copy(update={"embedding_backend": "torch"})) == (None, None)
+    other = write_tiny_model(tmp_path / "other", seed=1)
+    assert _reusable_embeddings(current, settings.model_copy(update={"embedding_model": str(other)})) == (None, None)
 
 
 def test_pooling_the_runtime_does_not_implement_is_refused(tmp_path: Path) -> None:
