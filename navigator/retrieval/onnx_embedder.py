@@ -36,6 +36,7 @@ class _Runtime:
     pooling: str
     normalise: bool
     pad_id: int
+    lowercase: bool  # sentence-transformers' do_lower_case
 
 
 def token_batches(lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[range]:
@@ -113,7 +114,8 @@ class OnnxEmbedder(Embeddings):
         try:
             modules = _read_json(folder / "modules.json", [])
             pooling = _pooling_mode(folder, modules)
-            max_length = int(_read_json(folder / "sentence_bert_config.json", {}).get("max_seq_length", 512))
+            st_config = _read_json(folder / "sentence_bert_config.json", {})
+            max_length = int(st_config.get("max_seq_length", 512))
             prompts = _read_json(folder / "config_sentence_transformers.json", {}).get("prompts", {}) or {}
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             pad_token = _pad_token(folder)
@@ -139,12 +141,13 @@ class OnnxEmbedder(Embeddings):
             ) from exc
         normalise = any(m.get("type", "").endswith(".Normalize") for m in modules)
         prompt_texts = {k: str(v) for k, v in prompts.items()}
-        return _Runtime(session, tokenizer, prompt_texts, pooling, normalise, pad_id)
+        lowercase = bool(st_config.get("do_lower_case", False))
+        return _Runtime(session, tokenizer, prompt_texts, pooling, normalise, pad_id, lowercase)
 
     def embed_raw(self, texts: list[str]) -> np.ndarray:
         """Vectors of ``texts`` as given (no prompt added), in runs of similar length (see ``token_batches``)."""
         rt = self._load()
-        encodings = rt.tokenizer.encode_batch([t.strip() for t in texts])
+        encodings = rt.tokenizer.encode_batch([t.strip().lower() if rt.lowercase else t.strip() for t in texts])
         out = []
         for run in token_batches([len(e.ids) for e in encodings], self.batch_size, self.max_batch_tokens):
             longest = max(len(encodings[i].ids) for i in run)

@@ -8,7 +8,9 @@ from pathlib import Path
 WORDS = "the a child school plan support parent council needs ehc send help what is my son daughter".split()
 
 
-def write_tiny_model(folder: Path, *, seed: int = 0, pooling: str = "mean", prompts: bool = True) -> Path:
+def write_tiny_model(
+    folder: Path, *, seed: int = 0, pooling: str = "mean", prompts: bool = True, lower_case: bool = False
+) -> Path:
     """A 2-layer BERT with a word-level tokenizer, prompts and the given pooling (``mean``, ``cls`` or ``max``)."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
@@ -31,7 +33,7 @@ def write_tiny_model(folder: Path, *, seed: int = 0, pooling: str = "mean", prom
         "tokenizer_config.json": {"tokenizer_class": "PreTrainedTokenizerFast", "pad_token": "[PAD]",
                                   "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]",
                                   "model_max_length": 64},
-        "sentence_bert_config.json": {"max_seq_length": 64, "do_lower_case": False},
+        "sentence_bert_config.json": {"max_seq_length": 64, "do_lower_case": lower_case},
         "config_sentence_transformers.json": {"prompts": {"query": "query: ", "passage": "passage: "} if prompts
                                               else {}},
         "modules.json": [
