@@ -29,11 +29,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from langchain_core.embeddings import Embeddings  # noqa: E402
+
 from evals.retrieval.evaluate import load_dataset  # noqa: E402
 from navigator.api.deps import embedder_from_settings, english_embedder_from_settings  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.documents import Section, hash_sections, load_documents  # noqa: E402
-from navigator.retrieval.embedders import SentenceTransformerEmbedder  # noqa: E402
 from navigator.retrieval.english import EnglishModel  # noqa: E402
 from navigator.retrieval.index_store import build_index  # noqa: E402
 
@@ -49,8 +50,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def measure_search(questions: list[tuple[str, str]], rounds: int, embedder: SentenceTransformerEmbedder,
-                   english: SentenceTransformerEmbedder | None) -> dict:
+def measure_search(questions: list[tuple[str, str]], rounds: int, embedder: Embeddings,
+                   english: Embeddings | None) -> dict:
     """Per round: embed every question bare, then send every question to a live server; medians over rounds."""
     port = free_port()
     database = Path(tempfile.mkdtemp()) / "bench.sqlite3"

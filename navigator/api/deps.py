@@ -166,7 +166,7 @@ def english_embedder_from_settings(settings: Settings) -> SentenceTransformerEmb
 def _embedder(settings: Settings, model_id: str) -> SentenceTransformerEmbedder | OnnxEmbedder:
     """The model run by the configured backend: ONNX Runtime needs the checked export `models install` writes."""
     path = resolve_model(model_id, settings.model_cache_dir)
-    exported = Path(path).is_dir() and read_export_record(Path(path)) is not None
+    exported = read_export_record(Path(path)) is not None
     if settings.embedding_backend == "onnx" and not exported:
         raise ModelError(
             f"NAVIGATOR_EMBEDDING_BACKEND=onnx, but {path} has no checked ONNX export. Run `navigator models "

@@ -67,7 +67,6 @@ class OnnxEmbedder(Embeddings):
         model_id: the configured model name (the cache key of its vectors).
         model_path: the sentence-transformers folder holding the export.
         batch_size: passages per run.
-        threads: ONNX Runtime intra-op threads; 0 lets it use every core.
         onnx_file: another export to load (the exporter checks a new one before moving it into place).
         max_batch_tokens: most tokens (texts x longest text) in one run.
 
@@ -78,14 +77,12 @@ class OnnxEmbedder(Embeddings):
         model_id: str,
         model_path: str,
         batch_size: int = 32,
-        threads: int = 0,
         onnx_file: Path | None = None,
         max_batch_tokens: int = 3072,
     ) -> None:
         self.model_id = model_id
         self.model_path = model_path
         self.batch_size = batch_size
-        self.threads = threads
         self._onnx_file = Path(onnx_file) if onnx_file else onnx_path(Path(model_path))
         self._lock = threading.Lock()
         self.max_batch_tokens = max_batch_tokens
@@ -125,7 +122,7 @@ class OnnxEmbedder(Embeddings):
             tokenizer.enable_truncation(max_length)
             tokenizer.no_padding()  # padded per run, to the run's longest text
             options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
+            options.intra_op_num_threads = 0  # one per core
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle threads must sleep, not spin: two models (and BM25, FAISS) share two cores, and a spinning

