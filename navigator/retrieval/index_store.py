@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +30,13 @@ from navigator.retrieval import english
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.dense import build_faiss
 from navigator.retrieval.embedders import embed_cached, text_key
+from navigator.retrieval.folder_swap import (
+    directory_identity,
+    make_build_folder,
+    recover_interrupted_swap,
+    remove_abandoned_builds,
+    swap_in,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,12 +113,10 @@ def build_index(
 
     """
     started = time.perf_counter()
-    _recover_interrupted_swap(index_dir)
-    _remove_abandoned_builds(index_dir)
-    # The folder comes first, so an unwritable location fails before minutes of embedding; the pid in its name
-    # lets a later build remove what a killed build left behind.
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{_building_prefix(index_dir)}{os.getpid()}-", dir=index_dir.parent))
+    recover_interrupted_swap(index_dir, MANIFEST)
+    remove_abandoned_builds(index_dir)
+    # The folder comes first, so an unwritable location fails before minutes of embedding.
+    tmp = make_build_folder(index_dir)
     try:
         chunks = split_documents(documents, max_words, overlap_sentences)
         sentence_rows = [(ci, s) for ci, chunk in enumerate(chunks) for s in chunk.sentences]
@@ -167,7 +170,7 @@ def build_index(
             english.save(tmp, *en_vectors)
         # The manifest goes last: a directory without one is never taken for a finished index.
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
-        _swap_in(tmp, index_dir)
+        swap_in(tmp, index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -239,9 +242,9 @@ def load_index(
         IndexMismatchError: built for other settings.
 
     """
-    _recover_interrupted_swap(index_dir)
+    recover_interrupted_swap(index_dir, MANIFEST)
     for attempt in range(3):
-        before = _identity(index_dir)
+        before = directory_identity(index_dir)
         try:
             index = _read_index(
                 index_dir,
@@ -251,10 +254,10 @@ def load_index(
                 english_model=english_model,
             )
         except IndexNotReadyError:
-            if attempt == 2 or _identity(index_dir) == before:
+            if attempt == 2 or directory_identity(index_dir) == before:
                 raise
             continue
-        if _identity(index_dir) == before:
+        if directory_identity(index_dir) == before:
             return index
         logger.info("index at %s was replaced while loading; loading it again", index_dir)
     raise IndexNotReadyError(f"The index at {index_dir} kept changing while loading. Load it again after the build.")
@@ -329,15 +332,6 @@ def _read_part(index_dir: Path, name: str, reader: Callable[[Path], Any]) -> Any
         ) from exc
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    """Which directory ``path`` names now: a swap renames another directory into its place."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_dev, stat.st_ino)
-
-
 def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False) -> dict[str, np.ndarray]:
     """Vectors of the index being replaced, keyed by model + text, when it was built with the same model.
 
@@ -359,69 +353,6 @@ def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False
     cache.update({text_key(model_id, s): v for s, v in zip(sentences, sentence_vectors, strict=False)})
     logger.info("reusing %d cached vectors from %s", len(cache), index_dir)
     return cache
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new``: two renames, so readers see the old or the new index, never half of one."""
-    old = _old_path(target)
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _old_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}.old")
-
-
-def _building_prefix(target: Path) -> str:
-    return f".{target.name}.building-"
-
-
-def _recover_interrupted_swap(target: Path) -> None:
-    """Put the previous index back when a build was killed between the two renames of ``_swap_in``."""
-    old = _old_path(target)
-    if target.exists() or not (old / MANIFEST).exists():
-        return
-    if any(alive for _, alive in _builds(target)):
-        return  # a build is swapping right now: its second rename follows
-    logger.warning("a build was interrupted while swapping %s in; restoring the previous index", target)
-    try:
-        old.rename(target)
-    except OSError as exc:  # another process restored it first, or the folder is read-only
-        logger.warning("could not restore %s: %s", target, exc)
-
-
-def _remove_abandoned_builds(target: Path) -> None:
-    """Delete temporary build folders whose build process is gone (killed before it could clean up)."""
-    for folder, alive in _builds(target):
-        if not alive:
-            logger.info("removing %s, left by a build that did not finish", folder)
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _builds(target: Path) -> list[tuple[Path, bool]]:
-    """Temporary build folders beside ``target``, each with whether the process that made it still runs."""
-    if not target.parent.is_dir():
-        return []
-    prefix = _building_prefix(target)
-    found = []
-    for folder in target.parent.glob(f"{prefix}*"):
-        pid = folder.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit():
-            found.append((folder, int(pid) == os.getpid() or _process_alive(int(pid))))
-    return found
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
 
 
 def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from navigator.errors import ModelError
 from navigator.retrieval.e5_weights import sha256_file
-from navigator.retrieval.provision import PROVENANCE_FILE, move_into_place, read_provenance, write_json
+from navigator.retrieval.folder_swap import swap_in
+from navigator.retrieval.provision import PROVENANCE_FILE, read_provenance, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def install_mpnet(
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         })
         folder.chmod(0o755)
-        move_into_place(folder, target)
+        swap_in(folder, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     logger.info("Provisioned %s at %s in %.1fs.", MPNET_NAME, target, time.perf_counter() - started)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -34,6 +33,7 @@ from navigator.retrieval.e5_weights import (
     sha256_file,
     to_bert_state_dict,
 )
+from navigator.retrieval.folder_swap import swap_in
 
 logger = logging.getLogger(__name__)
 
@@ -327,32 +327,12 @@ def install_e5_small(
         logger.info("Building %s into %s.", E5_SMALL_NAME, target)
         _build(tmp, weights, tokenizer_path, actual)
         tmp.chmod(0o755)  # mkdtemp makes it 0700; the model is meant to be readable like any install
-        move_into_place(tmp, target)
+        swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     logger.info("Provisioned %s at %s in %.1fs.", E5_SMALL_NAME, target, time.perf_counter() - started)
     return target
-
-
-def move_into_place(tmp: Path, target: Path) -> None:  # shared by the model installers
-    """Rename a finished build onto ``target``, moving any old folder aside first.
-
-    ``os.replace`` cannot replace a non-empty directory, so an old build is renamed out of the way,
-    the new one renamed in, and only then the old one deleted.
-    """
-    old: Path | None = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.monotonic_ns()}")
-        target.rename(old)
-    try:
-        tmp.rename(target)
-    except OSError:
-        if old is not None and not target.exists():
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def resolve_model(name_or_path: str, cache_dir: Path) -> str:

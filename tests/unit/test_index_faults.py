@@ -80,7 +80,7 @@ def test_index_faults_manifest_for_another_model_is_a_mismatch(index_dir):
 
 
 def test_index_faults_build_killed_between_the_two_renames_is_recovered(index_dir):
-    # _swap_in renames index -> .index.old, then the new folder -> index; a kill in between leaves no index.
+    # swap_in renames index -> .index.old, then the new folder -> index; a kill in between leaves no index.
     built = read_manifest(index_dir)
     index_dir.rename(index_dir.with_name(".index.old"))
     assert load_index(index_dir, **PARAMS).manifest == built
