@@ -17,22 +17,21 @@ from dataclasses import dataclass, replace
 from navigator.answer.answer_types import AnswerTypeChecker
 from navigator.answer.base import (
     Answer,
-    Citation,
     Composer,
     Composition,
     CompositionRequest,
-    Contact,
     GlossaryNote,
     Passage,
-    Status,
 )
 from navigator.answer.language import LanguageDetector
 from navigator.answer.locales import Locale, get_locale
 from navigator.answer.named_terms import GENERIC_TERMS, NamedTermCheck, cited_texts
+from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
+from navigator.answer.signposting import Contacts, contact_block
 from navigator.conversations import ConversationStore
-from navigator.errors import ComposerUnavailableError, ConfigError, QueryRejectedError, StorageError
+from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
 from navigator.glossary import Glossary
 from navigator.retrieval.searcher import Searcher
 
@@ -73,17 +72,6 @@ class ChatOptions:
     # A floor below which quotes are unrelated to the question; None: no floor. Scores depend on the model,
     # so the value comes from the settings (see Settings.min_evidence_score).
     min_evidence_score: float | None = None
-
-
-@dataclass(frozen=True)
-class Contacts:
-    """The human services: for a child at risk, and for questions the documents do not answer."""
-
-    safeguarding: tuple[Contact, ...]
-    handoff: tuple[Contact, ...]
-
-
-Event = tuple[str, object]  # ("delta", str) while composing, then ("final", ChatTurn)
 
 
 class ChatService:
@@ -154,7 +142,7 @@ class ChatService:
         detected = self.detector.detect(message).lang
         lang = self.detector.detect(message, chat.language).lang if chat.language else detected
         locale = get_locale(lang)
-        parts = _ReplyParts(lang, detected)
+        parts = ReplyParts(lang, detected)
         history = self._history(conversation_id, parts)
         query_text = self._retrieval_text(message, history)
 
@@ -162,8 +150,8 @@ class ChatService:
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
-            lead = locale.text("safeguarding", emergency=self._emergency_number())
-            intro = self._contact_block(locale, lead, self.contacts.safeguarding)
+            lead = locale.text("safeguarding", emergency=self.contacts.emergency_number())
+            intro = contact_block(locale, lead, self.contacts.safeguarding)
             parts.handoff = list(self.contacts.safeguarding)
             yield from parts.emit(intro)
 
@@ -192,7 +180,7 @@ class ChatService:
 
     # ---- steps -----------------------------------------------------------------------------------------
 
-    def _history(self, conversation_id: str, parts: _ReplyParts) -> list[str]:
+    def _history(self, conversation_id: str, parts: ReplyParts) -> list[str]:
         """Earlier questions of the conversation; none when the database cannot be read (the reply goes on)."""
         if self.store is None:
             return []
@@ -203,7 +191,7 @@ class ChatService:
             parts.notes.append("history_not_read")
             return []
 
-    def _store_turn(self, conversation_id: str, message: str, answer: Answer, parts: _ReplyParts) -> int | None:
+    def _store_turn(self, conversation_id: str, message: str, answer: Answer, parts: ReplyParts) -> int | None:
         """Store the turn; the reply is sent even when this fails (without an index, so no feedback on it)."""
         if self.store is None:
             return None
@@ -225,7 +213,7 @@ class ChatService:
             return None
 
     def _answer(
-        self, message: str, query_text: str, locale: Locale, parts: _ReplyParts, *, followup: bool
+        self, message: str, query_text: str, locale: Locale, parts: ReplyParts, *, followup: bool
     ) -> Generator[Event, None, None]:
         """Retrieve and compose; on weak or missing evidence, decline and hand off."""
         lang = locale.language
@@ -235,7 +223,7 @@ class ChatService:
             if parts.status != "safeguarding":
                 parts.status = "out_of_scope"
                 parts.notes.append("out_of_scope")
-                parts.handoff = list(self._handoff_for_scope())
+                parts.handoff = self.contacts.for_answers()
                 yield from parts.emit(locale.text("out_of_scope"))
             return
         results = self.searcher.search(query_text, self.options.passages, lang)
@@ -263,7 +251,7 @@ class ChatService:
             yield from self._decline(locale, parts)
 
     def _stream_llm(
-        self, request: CompositionRequest, parts: _ReplyParts
+        self, request: CompositionRequest, parts: ReplyParts
     ) -> Generator[Event, None, Composition | None]:
         """Stream the LLM's reply; on failure forget what was streamed and return None (extractive follows)."""
         assert self.llm is not None
@@ -281,7 +269,7 @@ class ChatService:
         return None
 
     def _finish(
-        self, message: str, locale: Locale, parts: _ReplyParts, composition: Composition, composer: Composer
+        self, message: str, locale: Locale, parts: ReplyParts, composition: Composition, composer: Composer
     ) -> bool:
         """Record a composition as the answer when it holds what was asked; False means decline."""
         missing: list[str] = []
@@ -305,19 +293,19 @@ class ChatService:
             return False
         if parts.status != "safeguarding":
             parts.status = "answered"
-            parts.handoff = list(self._handoff_for_scope())
+            parts.handoff = self.contacts.for_answers()
         parts.composer = composer.name
         parts.citations = list(composition.citations)
         parts.glossary = self._glossary_notes(composition, locale.language)
         return True
 
-    def _decline(self, locale: Locale, parts: _ReplyParts) -> Iterator[Event]:
+    def _decline(self, locale: Locale, parts: ReplyParts) -> Iterator[Event]:
         """Say the documents do not answer this, and name people who can help."""
         if parts.status == "safeguarding":
             return
         parts.status = "not_found"
         parts.handoff = list(self.contacts.handoff)
-        yield from parts.emit(self._contact_block(locale, locale.text("not_found"), self.contacts.handoff))
+        yield from parts.emit(contact_block(locale, locale.text("not_found"), self.contacts.handoff))
 
     def _glossary_notes(self, composition: Composition, lang: str) -> list[GlossaryNote]:
         """Explain, in the reader's language, the SEND terms the quoted sentences use.
@@ -334,39 +322,11 @@ class ChatService:
             notes.append(GlossaryNote(term.id, entry.term, term.english.term, entry.explanation))
         return notes
 
-    def _emergency_number(self) -> str:
-        """The emergency number from the contacts file (the only place numbers are kept).
-
-        Raises:
-            ConfigError: the contacts file has no emergency entry with a phone number.
-
-        """
-        for contact in self.contacts.safeguarding:
-            if contact.id == "emergency" and contact.phone:
-                return contact.phone
-        raise ConfigError("data/contacts.json needs an 'emergency' contact with a phone number.")
-
     def _asks_about_send(self, message: str) -> bool:
         """Whether a message that tells of harm also asks something: a question mark or a specific SEND term."""
         if any(mark in message for mark in "?؟？"):
             return True
         return any(t.id not in GENERIC_TERMS for t in self.glossary.find(message, None))
-
-    def _handoff_for_scope(self) -> Sequence[Contact]:
-        """For answered and unrelated messages: the advice service and the Local Offer."""
-        return [c for c in self.contacts.handoff if c.id in {"sendiass", "local-offer"}]
-
-    def _contact_block(self, locale: Locale, lead: str, contacts: Sequence[Contact]) -> str:
-        lines = [lead]
-        for contact in contacts:
-            name = locale.text(f"contact.{contact.id}") if f"contact.{contact.id}" in locale.strings else contact.name
-            if contact.phone:
-                lines.append(locale.text("contact_line", name=name, phone=contact.phone))
-            elif contact.url:
-                lines.append(locale.text("contact_line_web", name=name, url=contact.url))
-            else:
-                lines.append(name)
-        return "\n".join(lines)
 
     def _retrieval_text(self, message: str, history: Sequence[str]) -> str:
         """A short follow-up ("and if she is under 5?") is searched together with the previous question."""
@@ -385,56 +345,3 @@ class ChatService:
 def _word_count(text: str) -> int:
     han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     return len(text.split()) + han // 2
-
-
-class _ReplyParts:
-    """Collects the reply as it is written, so the stream and the final JSON say the same thing."""
-
-    def __init__(self, lang: str, detected: str) -> None:
-        self.lang = lang
-        self.detected = detected
-        self.status: Status = "not_found"
-        self.text = ""
-        self.citations: list[Citation] = []
-        self.handoff: list[Contact] = []
-        self.glossary: list[GlossaryNote] = []
-        self.notes: list[str] = []
-        self.composer = "extractive"
-        self.evidence_score: float | None = None
-
-    def mark(self) -> int:
-        """Where the text stands now (see :meth:`rewind`)."""
-        return len(self.text)
-
-    def rewind(self, mark: int) -> None:
-        """Forget text written after ``mark`` (a failed stream); the final event carries the whole reply."""
-        self.text = self.text[:mark]
-
-    def append(self, delta: str, *, first: bool) -> Iterator[Event]:
-        """Continue the reply; the first piece of a block starts a new paragraph."""
-        if not delta:
-            return
-        if first and self.text:
-            delta = "\n\n" + delta
-        self.text += delta
-        yield ("delta", delta)
-
-    def emit(self, block: str) -> Iterator[Event]:
-        """Write a whole paragraph."""
-        yield from self.append(block, first=True)
-
-    def build(self, locale: Locale) -> Answer:
-        """The finished reply."""
-        return Answer(
-            status=self.status,
-            language=self.lang,
-            detected_language=self.detected,
-            text=self.text,
-            citations=tuple(self.citations),
-            handoff=tuple(dict.fromkeys(self.handoff)),
-            glossary=tuple(self.glossary),
-            direction=locale.direction,
-            composer=self.composer,
-            notes=tuple(self.notes),
-            evidence_score=self.evidence_score,
-        )

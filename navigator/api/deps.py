@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import Request
 from langchain_core.embeddings import Embeddings
 
-from navigator.answer.chat import ChatOptions, ChatService, Contacts
+from navigator.answer.chat import ChatOptions, ChatService
 from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.generative import llm_composer_from_settings
@@ -24,6 +24,7 @@ from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
+from navigator.answer.signposting import Contacts
 from navigator.config import Settings
 from navigator.conversations import ConversationStore
 from navigator.errors import IndexMismatchError, IndexNotReadyError, ModelError, NavigatorError

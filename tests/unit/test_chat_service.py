@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from navigator.answer.base import Citation, Composition, CompositionRequest
-from navigator.answer.chat import ChatInput, ChatService, ChatTurn, Contacts
+from navigator.answer.chat import ChatInput, ChatService, ChatTurn
 from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.language import LanguageDetector
@@ -18,6 +18,7 @@ from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
+from navigator.answer.signposting import Contacts
 from navigator.conversations import ConversationStore
 from navigator.errors import ComposerUnavailableError, QueryRejectedError
 from navigator.glossary import load_glossary

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from navigator.answer.chat import ChatInput, ChatService, ChatTurn, Event
+from navigator.answer.chat import ChatInput, ChatService, ChatTurn
+from navigator.answer.reply_parts import Event
 from navigator.api.deps import get_chat
 from navigator.api.schemas import (
     ChatRequest,
