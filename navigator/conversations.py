@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
-import os
 import sqlite3
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from navigator.errors import FeedbackTargetNotFoundError, QueryRejectedError, StorageError
+from navigator.errors import FeedbackTargetNotFoundError, QueryRejectedError
+from navigator.sqlite_file import SqliteFile
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +19,6 @@ SCHEMA_VERSION = 1
 MAX_COMMENT_CHARS = 2000
 CITATION_FIELDS = ("n", "doc_id", "title", "url", "section")  # never the quote: it is corpus text, kept elsewhere
 PURGE_INTERVAL = timedelta(hours=1)
-# A write the disk refused: SQLite reports a full disk as SQLITE_FULL when a write comes up short, and as a
-# write or sync I/O error when the system refuses it outright (EFBIG at the file size limit, ENOSPC).
-_FULL = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE, sqlite3.SQLITE_IOERR_FSYNC})
 FEEDBACK_EXPORT_FIELDS = (
     "id", "created_at", "conversation_id", "message_index", "useful", "comment",
     "question", "language", "status", "answer", "citations",
@@ -97,14 +91,19 @@ class ConversationStore:
     ) -> None:
         if retention_days < 1:
             raise ValueError("retention_days must be at least 1")
-        self._path = Path(path)
         self._retention_days = retention_days
         self._redact = redact
         self._now = now
-        self._busy_timeout = busy_timeout
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
         self._last_purge: datetime | None = None
+        self._db = SqliteFile(
+            path,
+            schema=_SCHEMA,
+            version=SCHEMA_VERSION,
+            label="conversation database",
+            setting="NAVIGATOR_DATABASE_PATH",
+            busy_timeout=busy_timeout,
+            on_open=self._purge_expired,
+        )
 
     @staticmethod
     def new_id() -> str:
@@ -132,7 +131,7 @@ class ConversationStore:
         """
         cited = json.dumps([{key: c.get(key) for key in CITATION_FIELDS} for c in citations], ensure_ascii=False)
         row = (self._redact(question), language, status, self._redact(answer), cited)
-        with self._write() as conn:
+        with self._db.write() as conn:
             now = self._now()
             stamp = _stamp(now)
             conn.execute(
@@ -161,7 +160,7 @@ class ConversationStore:
         """
         if limit <= 0:
             return []
-        with self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(
                 "SELECT question FROM turns WHERE conversation_id = ? ORDER BY message_index DESC LIMIT ?",
                 (conversation_id, limit),
@@ -186,7 +185,7 @@ class ConversationStore:
                 "Shorten it and send it again."
             )
         stored_comment = self._redact(comment) if comment and comment.strip() else None
-        with self._write() as conn:
+        with self._db.write() as conn:
             turn = conn.execute(
                 "SELECT answer, citations FROM turns WHERE conversation_id = ? AND message_index = ?",
                 (conversation_id, message_index),
@@ -213,7 +212,7 @@ class ConversationStore:
             StorageError: The database cannot be opened, is corrupt or stays locked.
 
         """
-        with self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(
                 "SELECT f.id, f.created_at, f.conversation_id, f.message_index, f.useful, f.comment, t.question,"
                 " t.language, t.status, f.answer, f.citations FROM feedback f JOIN turns t"
@@ -241,7 +240,7 @@ class ConversationStore:
         """
         if (older_than_days is None) == (conversation_id is None):
             raise ValueError("give exactly one of older_than_days and conversation_id")
-        with self._write() as conn:
+        with self._db.write() as conn:
             if conversation_id is not None:
                 return conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)).rowcount
             assert older_than_days is not None
@@ -254,15 +253,12 @@ class ConversationStore:
             StorageError: The database cannot be opened, is corrupt or stays locked.
 
         """
-        with self._write() as conn:
+        with self._db.write() as conn:
             return self._purge_expired(conn)
 
     def close(self) -> None:
         """Close the connection; the next call opens it again."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._db.close()
 
     # ---- internals ----------------------------------------------------------------------------------------
 
@@ -278,97 +274,3 @@ class ConversationStore:
         if deleted:
             logger.info("purged %d conversations older than %d days", deleted, self._retention_days)
         return deleted
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._wrapped():
-            yield self._connection()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        # BEGIN IMMEDIATE takes the write lock up front, so computing the next message index and inserting
-        # it cannot interleave with another process writing the same conversation.
-        with self._lock, self._wrapped():
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.commit()
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        conn.rollback()
-                raise
-
-    @contextmanager
-    def _wrapped(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            code = getattr(exc, "sqlite_errorcode", None)
-            if code in _FULL or "disk is full" in str(exc):
-                raise self._disk_full(exc) from exc
-            if code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise StorageError(
-                    f"The conversation database {self._path} is locked by another process and stayed locked for "
-                    f"{self._busy_timeout:g} s, so this could not be stored or read. Try again in a moment; if it "
-                    "stays locked, stop the process holding it (a `sqlite3` shell or a backup, for example)."
-                ) from exc
-            raise StorageError(
-                f"Cannot use the conversation database {self._path} ({exc}). If another process holds it, stop "
-                "that process; if it is corrupt, move it aside and a new empty one will be created."
-            ) from exc
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-                raise self._disk_full(exc) from exc
-            raise StorageError(f"Cannot use the conversation database {self._path} ({exc}).") from exc
-
-    def _disk_full(self, exc: Exception) -> StorageError:
-        # SQLite rolls the transaction back: only this write is lost, earlier rows and the file stay sound.
-        return StorageError(
-            f"This could not be stored: the disk is full or cannot be written ({exc}) at {self._path}. Nothing "
-            "stored earlier was lost; free disk space (or raise the file size limit) and try again."
-        )
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is not None and not self._path.exists():
-            logger.warning("conversation database %s was removed; creating a new one", self._path)
-            self._conn.close()
-            self._conn = None
-        if self._conn is None:
-            self._conn = self._open()
-        return self._conn
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(
-                f"Cannot create the folder for the conversation database {self._path} ({exc}). "
-                "Set NAVIGATOR_DATABASE_PATH to a writable location."
-            ) from exc
-        created = not self._path.exists()
-        conn = sqlite3.connect(self._path, timeout=self._busy_timeout, check_same_thread=False, isolation_level=None)
-        try:
-            if created:
-                os.chmod(self._path, 0o600)  # questions may hold personal data the redactor missed
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # With WAL, NORMAL syncs at checkpoints, not on every commit: a crash of the process loses nothing,
-            # a power cut may lose the last turns. Syncing every chat turn cost the next request about 6 ms of
-            # CPU on two cores (docs/benchmarks.md).
-            conn.execute("PRAGMA synchronous = NORMAL")
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version > SCHEMA_VERSION:
-                raise StorageError(
-                    f"The conversation database {self._path} has schema version {version}, newer than this "
-                    f"navigator's {SCHEMA_VERSION}. Upgrade the navigator or point NAVIGATOR_DATABASE_PATH elsewhere."
-                )
-            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-            conn.execute("BEGIN IMMEDIATE")
-            self._purge_expired(conn)
-            conn.commit()
-        except BaseException:
-            conn.close()
-            raise
-        return conn
