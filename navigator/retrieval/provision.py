@@ -24,15 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from navigator.errors import ModelError
-from navigator.retrieval.e5_weights import (
-    E5_SMALL_PIECES,
-    E5_SMALL_SHAPE,
-    E5Header,
-    bert_config,
-    read_e5_bin,
-    sha256_file,
-    to_bert_state_dict,
-)
+from navigator.retrieval.e5_to_bert import bert_config, to_bert_state_dict
+from navigator.retrieval.e5_weights import E5_SMALL_PIECES, E5_SMALL_SHAPE, E5Header, read_e5_bin, sha256_file
 from navigator.retrieval.folder_swap import swap_in
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ import pytest
 
 from navigator.errors import ModelError
 from navigator.retrieval import provision
-from navigator.retrieval.e5_weights import E5Header, dequantize_q4_0, read_e5_bin, sha256_file, to_bert_state_dict
+from navigator.retrieval.e5_to_bert import to_bert_state_dict
+from navigator.retrieval.e5_weights import E5Header, dequantize_q4_0, read_e5_bin, sha256_file
 from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small, resolve_model
 
 
