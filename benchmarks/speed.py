@@ -36,7 +36,7 @@ from navigator.api.deps import embedder_from_settings, english_embedder_from_set
 from navigator.config import get_settings  # noqa: E402
 from navigator.documents import Section, hash_sections, load_documents  # noqa: E402
 from navigator.retrieval.english import EnglishModel  # noqa: E402
-from navigator.retrieval.index_store import build_index  # noqa: E402
+from navigator.retrieval.index_build import build_index  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -198,7 +198,7 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
     from navigator.api.deps import embedder_from_settings, english_embedder_from_settings
     from navigator.documents import load_documents
     from navigator.retrieval.english import EnglishModel
-    from navigator.retrieval.index_store import build_index
+    from navigator.retrieval.index_build import build_index
 
     documents = load_documents(settings.documents_path)
     english = None

@@ -1,41 +1,27 @@
-"""Build, save and load the index directory: chunks, FAISS indexes, sentence vectors and a manifest.
+"""The index directory's format and loading: chunks, FAISS indexes, sentence vectors and a manifest.
 
-A build writes into a temporary directory beside the target and swaps it in only when complete, so a
-failed or killed build leaves the last good index serving; a damaged index is refused on load with a
-message naming the file, never half-read. Vectors of unchanged texts are copied from the previous
-index (keyed by model + text hash), so a rebuild after one document changed embeds only that document.
+A damaged or inconsistent index is refused on load with a message naming the file, never half-read; an
+index swapped in while it is read is read again. ``index_build.py`` writes the directory.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import shutil
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
-from navigator.chunking import split_documents
-from navigator.documents import Document
 from navigator.errors import IndexMismatchError, IndexNotReadyError
 from navigator.retrieval import english
 from navigator.retrieval.base import Chunk
-from navigator.retrieval.dense import build_faiss
-from navigator.retrieval.embedders import embed_cached, text_key
 from navigator.retrieval.folder_swap import (
     directory_identity,
-    make_build_folder,
     recover_interrupted_swap,
-    remove_abandoned_builds,
-    swap_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -76,111 +62,6 @@ class LoadedIndex:
     sentence_chunk: np.ndarray  # row i of the sentence index belongs to chunks[sentence_chunk[i]]
     sentence_vectors: np.ndarray
     english: english.EnglishVectors | None = None
-
-
-def corpus_hash(documents: Sequence[Document]) -> str:
-    """A hash of every document's id and content hash: equal corpora give equal hashes."""
-    digest = hashlib.sha256()
-    for document in sorted(documents, key=lambda d: d.id):
-        digest.update(f"{document.id}\x00{document.content_hash}\n".encode())
-    return digest.hexdigest()
-
-
-def build_index(
-    documents: Sequence[Document],
-    embeddings: Embeddings,
-    index_dir: Path,
-    *,
-    model_id: str,
-    max_words: int,
-    overlap_sentences: int,
-    batch_size: int = 32,
-    progress: Callable[[str, int], Callable[[int], None]] | None = None,
-    english_model: english.EnglishModel | None = None,
-) -> IndexManifest:
-    """Chunk, embed and write a complete index to ``index_dir``, atomically.
-
-    Args:
-        documents: the corpus.
-        embeddings: the passage embedding model.
-        index_dir: target directory; replaced only once the new index is complete.
-        model_id: the configured model name, recorded in the manifest.
-        max_words: chunk length target.
-        overlap_sentences: sentence overlap between chunks.
-        batch_size: texts per model call.
-        progress: given a label and a total, returns a callback that advances by a count.
-        english_model: the English companion model, whose vectors are stored too; None for none.
-
-    """
-    started = time.perf_counter()
-    recover_interrupted_swap(index_dir, MANIFEST)
-    remove_abandoned_builds(index_dir)
-    # The folder comes first, so an unwritable location fails before minutes of embedding.
-    tmp = make_build_folder(index_dir)
-    try:
-        chunks = split_documents(documents, max_words, overlap_sentences)
-        sentence_rows = [(ci, s) for ci, chunk in enumerate(chunks) for s in chunk.sentences]
-        cache = _previous_vectors(index_dir, model_id)
-        before = len(cache)
-
-        chunk_texts = [c.embedding_text for c in chunks]
-        chunk_keys = [text_key(model_id, t) for t in chunk_texts]
-        sentence_texts = [s for _, s in sentence_rows]
-        sentence_keys = [text_key(model_id, t) for t in sentence_texts]
-        total = len(set(chunk_keys)) + len(set(sentence_keys))
-        en_id = english_model.model_id if english_model else None
-        if en_id:
-            total += english.distinct_texts(en_id, chunk_texts, sentence_texts)
-        tick = progress("embedding", total) if progress else None
-        chunk_vectors = embed_cached(embeddings, chunk_texts, chunk_keys, cache, batch_size, tick)
-        sentence_vectors = embed_cached(embeddings, sentence_texts, sentence_keys, cache, batch_size, tick)
-        sentence_chunk = np.array([ci for ci, _ in sentence_rows], dtype=np.int32)
-        en_vectors = None
-        if english_model:
-            en_cache = _previous_vectors(index_dir, english_model.model_id, companion=True)
-            before += len(en_cache)
-            en_vectors = english.embed_texts(english_model, chunk_texts, sentence_texts, en_cache, batch_size, tick)
-            cache.update(en_cache)
-
-        manifest = IndexManifest(
-            format_version=FORMAT_VERSION,
-            model=model_id,
-            dimension=int(chunk_vectors.shape[1]),
-            corpus_hash=corpus_hash(documents),
-            chunking={"max_words": max_words, "overlap_sentences": overlap_sentences},
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            documents=len(documents),
-            chunks=len(chunks),
-            sentences=len(sentence_rows),
-            embedded=len(cache) - before,
-            build_seconds=round(time.perf_counter() - started, 2),
-            english_model=en_id,
-            english_dimension=int(en_vectors[0].shape[1]) if en_vectors else None,
-        )
-
-        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as handle:
-            for chunk in chunks:
-                handle.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
-        np.save(tmp / CHUNK_VECTORS, chunk_vectors)
-        np.save(tmp / SENTENCE_VECTORS, sentence_vectors)
-        np.save(tmp / "sentence_chunk.npy", sentence_chunk)
-        faiss.write_index(build_faiss(chunk_vectors), str(tmp / "chunks.faiss"))
-        faiss.write_index(build_faiss(sentence_vectors), str(tmp / "sentences.faiss"))
-        if en_vectors:
-            english.save(tmp, *en_vectors)
-        # The manifest goes last: a directory without one is never taken for a finished index.
-        (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
-        swap_in(tmp, index_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    logger.info(
-        "index built: %d chunks, %d sentences, %d embedded",
-        manifest.chunks,
-        manifest.sentences,
-        manifest.embedded,
-    )
-    return manifest
 
 
 def read_manifest(index_dir: Path) -> IndexManifest:
@@ -274,7 +155,7 @@ def _read_index(
         overlap_sentences=overlap_sentences,
         english_model=english_model,
     )
-    chunks = _read_part(index_dir, "chunks.jsonl", _read_chunks)
+    chunks = _read_part(index_dir, "chunks.jsonl", read_chunks)
     chunk_index = _read_part(index_dir, "chunks.faiss", lambda p: faiss.read_index(str(p)))
     sentence_index = _read_part(index_dir, "sentences.faiss", lambda p: faiss.read_index(str(p)))
     sentence_chunk = _read_part(index_dir, "sentence_chunk.npy", np.load)
@@ -332,37 +213,16 @@ def _read_part(index_dir: Path, name: str, reader: Callable[[Path], Any]) -> Any
         ) from exc
 
 
-def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False) -> dict[str, np.ndarray]:
-    """Vectors of the index being replaced, keyed by model + text, when it was built with the same model.
-
-    ``companion`` reads the English companion's vectors instead of the main model's.
-    """
-    files = (english.CHUNK_VECTORS, english.SENTENCE_VECTORS) if companion else (CHUNK_VECTORS, SENTENCE_VECTORS)
-    try:
-        manifest = read_manifest(index_dir)
-        built_with = manifest.english_model if companion else manifest.model
-        if built_with != model_id or manifest.format_version != FORMAT_VERSION:
-            return {}
-        chunks = _read_chunks(index_dir / "chunks.jsonl")
-        chunk_vectors = np.load(index_dir / files[0])
-        sentence_vectors = np.load(index_dir / files[1])
-    except (IndexNotReadyError, OSError, ValueError, KeyError, TypeError, EOFError):
-        return {}
-    cache = {text_key(model_id, c.embedding_text): v for c, v in zip(chunks, chunk_vectors, strict=False)}
-    sentences = [s for c in chunks for s in c.sentences]
-    cache.update({text_key(model_id, s): v for s, v in zip(sentences, sentence_vectors, strict=False)})
-    logger.info("reusing %d cached vectors from %s", len(cache), index_dir)
-    return cache
-
-
-def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+def chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+    """One line of ``chunks.jsonl``."""
     data = asdict(chunk)
     data["heading_path"] = list(chunk.heading_path)
     data["sentences"] = list(chunk.sentences)
     return data
 
 
-def _read_chunks(path: Path) -> list[Chunk]:
+def read_chunks(path: Path) -> list[Chunk]:
+    """The chunks of a ``chunks.jsonl`` file (ValueError names the first line that is not one)."""
     chunks = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):

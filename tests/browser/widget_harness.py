@@ -21,7 +21,8 @@ from navigator.api.deps import search_options
 from navigator.config import Settings
 from navigator.glossary import load_glossary
 from navigator.retrieval.expansion import GlossaryExpander
-from navigator.retrieval.index_store import build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index
 from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import make_document

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from navigator.answer.locales import get_locale
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.retrieval.index_store import build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher, SearchOptions
 from navigator.testing import FakeEmbedder, tiny_corpus
 

@@ -25,7 +25,8 @@ from navigator.config import LLMSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.glossary import load_glossary
 from navigator.retrieval.expansion import GlossaryExpander
-from navigator.retrieval.index_store import LoadedIndex, build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import make_document

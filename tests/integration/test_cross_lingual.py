@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 
 from navigator.api.app import create_app
 from navigator.config import ChunkingSettings, Settings
-from navigator.retrieval.index_store import build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index
 from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import make_document

@@ -14,7 +14,8 @@ from navigator.config import ChunkingSettings, Settings
 from navigator.errors import IndexMismatchError, IndexNotReadyError
 from navigator.retrieval import english
 from navigator.retrieval.english import EnglishModel
-from navigator.retrieval.index_store import build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index
 from navigator.retrieval.mpnet_model import MPNET_NAME, MPNET_WEIGHTS_SHA256, install_mpnet
 from navigator.retrieval.onnx_embedder import OnnxEmbedder
 from navigator.retrieval.provision import E5_SMALL_NAME, read_provenance

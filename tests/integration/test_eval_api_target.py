@@ -11,7 +11,8 @@ from evals.answers.runner import ApiTarget, run_items
 from evals.answers.scoring import summarize
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.retrieval.index_store import build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, tiny_corpus
 

@@ -30,7 +30,8 @@ from navigator.api.deps import build_searcher
 from navigator.config import ChunkingSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.documents import Document, load_documents, save_documents
-from navigator.retrieval.index_store import IndexManifest, build_index, corpus_hash, load_index, read_manifest
+from navigator.retrieval.index_build import build_index, corpus_hash
+from navigator.retrieval.index_store import IndexManifest, load_index, read_manifest
 from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.testing import make_document
 

@@ -15,7 +15,8 @@ from openai_server import OpenAICompatibleServer
 from navigator.answer.contacts import load_contacts
 from navigator.api.app import create_app
 from navigator.config import LLMSettings, Settings
-from navigator.retrieval.index_store import build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher, SearchOptions
 from navigator.testing import FakeEmbedder, make_document, tiny_corpus
 

@@ -18,7 +18,7 @@ from navigator.cli import cli
 from navigator.config import get_settings
 from navigator.corpus_build import SCRAPED_MARK
 from navigator.documents import load_documents
-from navigator.retrieval.index_store import build_index
+from navigator.retrieval.index_build import build_index
 from navigator.retrieval.provision import E5_SMALL_NAME
 
 pytestmark = pytest.mark.integration

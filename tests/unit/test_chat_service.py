@@ -22,7 +22,8 @@ from navigator.answer.signposting import Contacts
 from navigator.conversations import ConversationStore
 from navigator.errors import ComposerUnavailableError, QueryRejectedError
 from navigator.glossary import load_glossary
-from navigator.retrieval.index_store import LoadedIndex, build_index, load_index
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, make_document, tiny_corpus
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from navigator.errors import IndexMismatchError, IndexNotReadyError
-from navigator.retrieval.index_store import build_index, load_index, read_manifest
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index, read_manifest
 from navigator.testing import FakeEmbedder, make_document, tiny_corpus
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}

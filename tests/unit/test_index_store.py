@@ -4,7 +4,8 @@ from dataclasses import replace
 import pytest
 
 from navigator.errors import IndexMismatchError, IndexNotReadyError
-from navigator.retrieval.index_store import build_index, load_index, read_manifest
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index, read_manifest
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, make_document, tiny_corpus
 
