@@ -97,3 +97,62 @@ def tiny_corpus() -> list[Document]:
             ],
         ),
     ]
+
+
+def _one_section(doc_id: str, title: str, headings: list[str], text: str) -> Document:
+    return make_document(doc_id, title, [(headings, text)], url=f"https://example.org/{doc_id}")
+
+
+def chat_corpus() -> list[Document]:
+    """Six one-section SEND documents that the chat tests and the widget's browser tests both serve."""
+    return [
+        _one_section(
+            "ehcp-timescales",
+            "EHC plans in Birmingham",
+            ["Education, health and care plans", "Timescales"],
+            "The local authority must issue the final EHC plan within 20 weeks of the request for an EHC needs "
+            "assessment. In Birmingham the rolling average of plans issued within 20 weeks was 55% in March 2024. "
+            "Parents have 15 days to comment on the draft plan before it is finalised.",
+        ),
+        _one_section(
+            "part-time-timetables",
+            "Part-time timetables and being sent home",
+            ["Inclusion", "Part-time timetables"],
+            "A part-time timetable can only be used in very limited circumstances, for example because of a "
+            "medical need. It must not be used to manage a child's behaviour and it should be reviewed every few "
+            "weeks. Sending a child home at lunchtime without a formal exclusion is an unlawful exclusion.",
+        ),
+        _one_section(
+            "school-transport",
+            "Home to school transport",
+            ["Travel assistance", "Who can get it"],
+            "Children with special educational needs may get free home to school transport when they live beyond "
+            "the statutory walking distance. Young people aged 16 to 18 can apply for post-16 travel assistance, "
+            "such as a bus pass or a personal travel budget. Travel training helps young people learn to travel "
+            "independently on buses and trains.",
+        ),
+        _one_section(
+            "sendiass",
+            "Birmingham SENDIASS",
+            ["Advice and support", "SENDIASS"],
+            "Birmingham SENDIASS gives free, confidential and impartial information, advice and support to "
+            "parents and carers of children with SEND. The service is independent of the council and can help you "
+            "get ready for meetings with the school or the local authority.",
+        ),
+        _one_section(
+            "tribunal",
+            "Disagreements, mediation and the SEND Tribunal",
+            ["Disagreements", "Mediation and appeals"],
+            "If you disagree with a decision not to carry out an assessment, you must first think about "
+            "mediation. After mediation you can appeal to the SEND Tribunal within two months of the date of the "
+            "decision letter. Mediation is free for parents and is run by an independent mediator.",
+        ),
+        _one_section(
+            "short-breaks",
+            "Short breaks for disabled children",
+            ["Family support", "Short breaks"],
+            "Short breaks give disabled children and young people enjoyable activities away from home and give "
+            "parent carers a rest from caring. Short breaks can be after-school clubs, weekend activities or "
+            "overnight stays.",
+        ),
+    ]

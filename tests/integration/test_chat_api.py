@@ -29,7 +29,7 @@ from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher
-from navigator.testing import make_document
+from navigator.testing import chat_corpus, make_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -48,54 +48,7 @@ def _doc(doc_id: str, title: str, headings: list[str], text: str):
 
 
 DOCUMENTS = [
-    _doc(
-        "ehcp-timescales",
-        "EHC plans in Birmingham",
-        ["Education, health and care plans", "Timescales"],
-        "The local authority must issue the final EHC plan within 20 weeks of the request for an EHC needs "
-        "assessment. In Birmingham the rolling average of plans issued within 20 weeks was 55% in March 2024. "
-        "Parents have 15 days to comment on the draft plan before it is finalised.",
-    ),
-    _doc(
-        "part-time-timetables",
-        "Part-time timetables and being sent home",
-        ["Inclusion", "Part-time timetables"],
-        "A part-time timetable can only be used in very limited circumstances, for example because of a medical "
-        "need. It must not be used to manage a child's behaviour and it should be reviewed every few weeks. "
-        "Sending a child home at lunchtime without a formal exclusion is an unlawful exclusion.",
-    ),
-    _doc(
-        "school-transport",
-        "Home to school transport",
-        ["Travel assistance", "Who can get it"],
-        "Children with special educational needs may get free home to school transport when they live beyond the "
-        "statutory walking distance. Young people aged 16 to 18 can apply for post-16 travel assistance, such as a "
-        "bus pass or a personal travel budget. Travel training helps young people learn to travel independently "
-        "on buses and trains.",
-    ),
-    _doc(
-        "sendiass",
-        "Birmingham SENDIASS",
-        ["Advice and support", "SENDIASS"],
-        "Birmingham SENDIASS gives free, confidential and impartial information, advice and support to parents "
-        "and carers of children with SEND. The service is independent of the council and can help you get ready "
-        "for meetings with the school or the local authority.",
-    ),
-    _doc(
-        "tribunal",
-        "Disagreements, mediation and the SEND Tribunal",
-        ["Disagreements", "Mediation and appeals"],
-        "If you disagree with a decision not to carry out an assessment, you must first think about mediation. "
-        "After mediation you can appeal to the SEND Tribunal within two months of the date of the decision letter. "
-        "Mediation is free for parents and is run by an independent mediator.",
-    ),
-    _doc(
-        "short-breaks",
-        "Short breaks for disabled children",
-        ["Family support", "Short breaks"],
-        "Short breaks give disabled children and young people enjoyable activities away from home and give parent "
-        "carers a rest from caring. Short breaks can be after-school clubs, weekend activities or overnight stays.",
-    ),
+    *chat_corpus(),
     _doc(
         "adulthood",
         "Preparing for adulthood",
