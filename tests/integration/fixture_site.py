@@ -16,12 +16,13 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 import docx
+from loopback_server import LoopbackServer
 
 HTML = "text/html; charset=utf-8"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -241,14 +242,13 @@ class FixtureSite:
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``, without a trailing slash."""
-        assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        assert self._server is not None, "server not started"
+        return self._server.origin
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path``."""
@@ -261,20 +261,14 @@ class FixtureSite:
         class Handler(_SiteHandler):
             owner = site
 
-        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(Handler, "fixture-site")
         return self
 
     def stop(self) -> None:
         """Release delayed handlers, stop serving and close the socket."""
         self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
 
     def update(self, path: str, body: str | bytes, *, lastmod: str | None = None) -> None:
         """Give ``path`` a new body (new ETag, Last-Modified now) and, when given, a new sitemap <lastmod>."""
@@ -342,11 +336,6 @@ class FixtureSite:
             "content": content,
         }
         return json.dumps(payload).encode()
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:  # clients that give up are expected
-        pass
 
 
 class _SiteHandler(BaseHTTPRequestHandler):

@@ -7,8 +7,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from loopback_server import LoopbackServer
 
 
 @dataclass
@@ -42,15 +44,14 @@ class OpenAICompatibleServer:
 
     behaviour: ScriptedBehaviour = field(default_factory=ScriptedBehaviour)
     requests: list[RecordedRequest] = field(default_factory=list)
-    _httpd: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
+    _server: LoopbackServer | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def base_url(self) -> str:
         """The OpenAI-style base URL (``http://127.0.0.1:<port>/v1``)."""
-        assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        assert self._server is not None, "server not started"
+        return f"{self._server.origin}/v1"
 
     def start(self) -> OpenAICompatibleServer:
         """Listen on a free loopback port."""
@@ -59,22 +60,14 @@ class OpenAICompatibleServer:
         class Handler(_ChatHandler):
             owner = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="openai-test-server", daemon=True
-        )
-        self._thread.start()
+        self._server = LoopbackServer(Handler, "openai-test-server")
         return self
 
     def stop(self) -> None:
         """Release delayed handlers, stop serving and close the socket."""
         self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
 
 
 class _ChatHandler(BaseHTTPRequestHandler):
