@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +13,36 @@ from navigator.cli_support import handled
 from navigator.config import get_settings
 
 
+def dataset_and_out(default_out: Path) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--dataset`` (repeatable) and ``--out`` options that every scoring command takes."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--out",
+            type=click.Path(path_type=Path),
+            default=default_out,
+            show_default=True,
+            help="Folder for the timestamped run.",
+        )(command)
+        return click.option(
+            "--dataset",
+            "datasets",
+            multiple=True,
+            required=True,
+            type=click.Path(exists=True, path_type=Path),
+            help="JSONL evaluation set (repeatable).",
+        )(command)
+
+    return decorate
+
+
 @click.group("eval")
 def eval_group() -> None:
     """Measure quality on an evaluation set."""
 
 
 @eval_group.command("retrieval")
-@click.option(
-    "--dataset",
-    "datasets",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="JSONL evaluation set (repeatable).",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("results/retrieval"),
-    show_default=True,
-    help="Folder for the timestamped run.",
-)
+@dataset_and_out(Path("results/retrieval"))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 @click.option("--fail-under", type=float, default=None, help="Exit 1 when overall hit@5 is below this.")
 def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_under: float | None) -> None:
@@ -51,21 +61,7 @@ def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_un
 
 
 @eval_group.command("run")
-@click.option(
-    "--dataset",
-    "datasets",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="JSONL evaluation set (repeatable).",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("results/eval"),
-    show_default=True,
-    help="Folder for the timestamped run.",
-)
+@dataset_and_out(Path("results/eval"))
 @click.option("--api", default=None, help="Evaluate a running server at this URL instead of in process.")
 @click.option(
     "--fail-under",
