@@ -2,7 +2,8 @@
 
 Baseline: LangChain's RecursiveCharacterTextSplitter(1000, 200) over the raw source texts, the same e5
 model in a LangChain FAISS store, ``similarity_search``; and BM25 alone over those chunks. Then the
-navigator's index with each retriever alone and fused. Writes benchmarks/results/retrieval_quality.json.
+navigator's index with each retriever alone and fused, without and with late-interaction reranking.
+Writes benchmarks/results/retrieval_quality.json.
 
     python benchmarks/retrieval_quality.py [--dataset ../shared/evals/dev.jsonl]
 """
@@ -100,9 +101,15 @@ def main() -> None:
         "tutorial chunks + BM25": as_search(BM25Retriever(chunks)),
     }
 
-    def variant(expand: bool = True, **weights: float) -> SearchFn:
-        options = replace(searcher.options, **weights)
+    def variant(expand: bool = True, late: bool = False, **weights: float) -> SearchFn:
+        options = replace(searcher.options, late_interaction=late, **weights)
         return Searcher(searcher.index, embeddings, options, searcher.expander if expand else None).search
+
+    def without_late() -> SearchFn:
+        options = replace(searcher.options, late_interaction=False)
+        english = searcher.english_queries.embeddings if searcher.english_queries else None
+        plain = Searcher(searcher.index, embeddings, options, searcher.expander, searcher.detect_language, english)
+        return plain.search
 
     off = {"dense_weight": 0.0, "sentence_weight": 0.0, "bm25_weight": 0.0}
     systems["navigator: dense chunks only"] = variant(**off | {"dense_weight": 1.0})
@@ -113,7 +120,8 @@ def main() -> None:
     systems["navigator: all three, RRF k=60"] = variant(False, rrf_k=60)
     systems["navigator: all three, RRF k=5"] = variant(False)
     systems["navigator: all three + glossary, no English companion"] = variant()
-    systems["navigator (configured: + glossary, + English companion for English questions)"] = searcher.search
+    systems["navigator: + glossary, + English companion, no late interaction"] = without_late()
+    systems["navigator (configured: + glossary, + English companion, + late interaction)"] = searcher.search
 
     report = {"dataset": str(args.dataset), "model": settings.embedding_model,
               "index": searcher.index.manifest.__dict__, "systems": {}}

@@ -214,6 +214,7 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
         batch_size=settings.embedding_batch_size,
         progress=progress,
         english_model=english,
+        late_interaction=settings.retrieval.late_interaction,
     )
 
 

@@ -33,6 +33,13 @@ class RetrievalSettings(BaseModel):
         1.0, ge=0, description="Weight of the English companion's best-sentence ranking (English questions only)"
     )
     expand_glossary: bool = Field(True, description="Add English SEND terms found via the glossary")
+    late_interaction: bool = Field(
+        True,
+        description="Store the chunks' token states at index build and rerank the fused top passages by "
+        "token-level matching (needs the ONNX backend)",
+    )
+    late_depth: int = Field(30, ge=1, le=200, description="Fused passages that late interaction ranks again")
+    late_weight: float = Field(1.0, ge=0, description="Weight of the token-level ranking when fused with theirs")
 
 
 class LLMSettings(BaseModel):

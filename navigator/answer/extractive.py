@@ -115,12 +115,16 @@ class ExtractiveComposer:
         return dense + self.options.lexical_weight * overlap + (self.options.evidence_bonus if holds else 0.0)
 
     def select(self, request: CompositionRequest) -> list[ScoredUnit]:
-        """The units to quote: the top passage's best, then others that score nearly as well."""
+        """The units to quote: the best of the highest-ranked passage, then others that score nearly as well.
+
+        The highest-ranked passage is always quoted: retrieval ranked it first on the whole passage, with
+        more evidence than one sentence's score holds (on the dev set, dropping it lost two right answers).
+        """
         candidates = self.best_units(request)[: self.options.max_quotes]
         if not candidates:
             return []
         top = max(c.score for c in candidates)
-        return [c for c in candidates if c.score >= self.options.min_relative_score * top]
+        return [c for i, c in enumerate(candidates) if i == 0 or c.score >= self.options.min_relative_score * top]
 
     def compose(self, request: CompositionRequest) -> Composition:
         """Quoted sentences, one line each, followed by their citation numbers."""

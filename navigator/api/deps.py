@@ -190,6 +190,9 @@ def search_options(settings: Settings) -> SearchOptions:
         english_dense_weight=r.english_dense_weight,
         english_sentence_weight=r.english_sentence_weight,
         max_query_chars=settings.max_query_chars,
+        late_interaction=r.late_interaction,
+        late_depth=r.late_depth,
+        late_weight=r.late_weight,
     )
 
 

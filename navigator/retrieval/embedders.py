@@ -14,6 +14,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import ModelError
+from navigator.retrieval.late_interaction import TokenStates, TokenStateSource
 
 logger = logging.getLogger(__name__)
 
@@ -67,27 +68,47 @@ class SentenceTransformerEmbedder(Embeddings):
 
 
 class QueryVectorCache:
-    """Embeds each query once even when several retrievers (chunks, sentences) need its vector."""
+    """Embeds each query once even when several retrievers (chunks, sentences, tokens) need it.
+
+    A model that can give token states (``TokenStateSource``) gives them from the same run as the vector.
+    """
 
     def __init__(self, embeddings: Embeddings, size: int = 256) -> None:
         self.embeddings = embeddings
         self._size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[np.ndarray, TokenStates | None]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def gives_states(self) -> bool:
+        """Whether ``states`` returns token states."""
+        return isinstance(self.embeddings, TokenStateSource)
 
     def vector(self, text: str) -> np.ndarray:
         """The unit-length float32 query vector for ``text``."""
+        return self._entry(text)[0]
+
+    def states(self, text: str) -> TokenStates | None:
+        """The query's token states, or None when the model cannot give them."""
+        return self._entry(text)[1]
+
+    def _entry(self, text: str) -> tuple[np.ndarray, TokenStates | None]:
         with self._lock:
             hit = self._cache.get(text)
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector: np.ndarray = normalize(np.asarray([self.embeddings.embed_query(text)], dtype=np.float32))[0]
+        states: TokenStates | None = None
+        if isinstance(self.embeddings, TokenStateSource):
+            raw, states = self.embeddings.query_with_states(text)
+        else:
+            raw = self.embeddings.embed_query(text)
+        entry = (normalize(np.asarray([raw], dtype=np.float32))[0], states)
         with self._lock:
-            self._cache[text] = vector
+            self._cache[text] = entry
             if len(self._cache) > self._size:
                 self._cache.popitem(last=False)
-        return vector
+        return entry
 
 
 def normalize(matrix: np.ndarray) -> np.ndarray:
@@ -136,3 +157,25 @@ def embed_cached(
     if not keys:
         return np.zeros((0, 0), dtype=np.float32)
     return np.stack([cache[k] for k in keys]).astype(np.float32)
+
+
+def embed_states_cached(
+    source: TokenStateSource,
+    texts: Sequence[str],
+    keys: Sequence[str],
+    cache: dict[str, TokenStates],
+    batch_size: int = 32,
+    progress: Callable[[int], None] | None = None,
+) -> list[TokenStates]:
+    """Token states of ``texts`` as passages, reusing those found in ``cache`` (as ``embed_cached`` does)."""
+    unique = dict(zip(keys, texts, strict=True))
+    todo = sorted(((k, t) for k, t in unique.items() if k not in cache), key=lambda kt: (len(kt[1]), kt[0]))
+    if progress and len(unique) > len(todo):
+        progress(len(unique) - len(todo))
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        for (key, _), states in zip(batch, source.token_states([t for _, t in batch], "passage"), strict=True):
+            cache[key] = states
+        if progress:
+            progress(len(batch))
+    return [cache[k] for k in keys]

@@ -26,7 +26,7 @@ from navigator.documents import Document
 from navigator.errors import IndexNotReadyError
 from navigator.retrieval import english
 from navigator.retrieval.dense import build_faiss
-from navigator.retrieval.embedders import embed_cached, text_key
+from navigator.retrieval.embedders import embed_cached, embed_states_cached, text_key
 from navigator.retrieval.folder_swap import (
     make_build_folder,
     recover_interrupted_swap,
@@ -41,8 +41,10 @@ from navigator.retrieval.index_store import (
     IndexManifest,
     chunk_to_json,
     read_chunks,
+    read_late_index,
     read_manifest,
 )
+from navigator.retrieval.late_interaction import LateInteractionIndex, TokenStates, TokenStateSource
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def build_index(
     batch_size: int = 32,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
     english_model: english.EnglishModel | None = None,
+    late_interaction: bool = True,
 ) -> IndexManifest:
     """Chunk, embed and write a complete index to ``index_dir``, atomically.
 
@@ -79,6 +82,8 @@ def build_index(
         batch_size: texts per model call.
         progress: given a label and a total, returns a callback that advances by a count.
         english_model: the English companion model, whose vectors are stored too; None for none.
+        late_interaction: store the chunks' token states for late-interaction reranking, when the model can
+            give them (``TokenStateSource``).
 
     """
     started = time.perf_counter()
@@ -100,6 +105,9 @@ def build_index(
         en_id = english_model.model_id if english_model else None
         if en_id:
             total += english.distinct_texts(en_id, chunk_texts, sentence_texts)
+        late_source = embeddings if late_interaction and isinstance(embeddings, TokenStateSource) else None
+        if late_source is not None:
+            total += len(set(chunk_keys))
         tick = progress("embedding", total) if progress else None
         chunk_vectors = embed_cached(embeddings, chunk_texts, chunk_keys, cache, batch_size, tick)
         sentence_vectors = embed_cached(embeddings, sentence_texts, sentence_keys, cache, batch_size, tick)
@@ -110,6 +118,11 @@ def build_index(
             before += len(en_cache)
             en_vectors = english.embed_texts(english_model, chunk_texts, sentence_texts, en_cache, batch_size, tick)
             cache.update(en_cache)
+        late = None
+        if late_source is not None:
+            late_cache = _previous_states(index_dir, model_id)
+            states = embed_states_cached(late_source, chunk_texts, chunk_keys, late_cache, batch_size, tick)
+            late = LateInteractionIndex.from_states(states, int(chunk_vectors.shape[1]))
 
         manifest = IndexManifest(
             format_version=FORMAT_VERSION,
@@ -125,6 +138,7 @@ def build_index(
             build_seconds=round(time.perf_counter() - started, 2),
             english_model=en_id,
             english_dimension=int(en_vectors[0].shape[1]) if en_vectors else None,
+            late_interaction=late is not None,
         )
 
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as handle:
@@ -137,6 +151,8 @@ def build_index(
         faiss.write_index(build_faiss(sentence_vectors), str(tmp / "sentences.faiss"))
         if en_vectors:
             english.save(tmp, *en_vectors)
+        if late is not None:
+            late.save(tmp)
         # The manifest goes last: a directory without one is never taken for a finished index.
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
         swap_in(tmp, index_dir)
@@ -173,3 +189,18 @@ def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False
     cache.update({text_key(model_id, s): v for s, v in zip(sentences, sentence_vectors, strict=False)})
     logger.info("reusing %d cached vectors from %s", len(cache), index_dir)
     return cache
+
+
+def _previous_states(index_dir: Path, model_id: str) -> dict[str, TokenStates]:
+    """Token states of the index being replaced, keyed like chunk vectors, when built with the same model."""
+    try:
+        manifest = read_manifest(index_dir)
+        if manifest.model != model_id or not manifest.late_interaction:
+            return {}
+        chunks = read_chunks(index_dir / "chunks.jsonl")
+        late = read_late_index(index_dir)
+    except (IndexNotReadyError, OSError, ValueError, KeyError, TypeError, EOFError):
+        return {}
+    if late.check(len(chunks), manifest.dimension):
+        return {}
+    return {text_key(model_id, c.embedding_text): late.chunk_states(i) for i, c in enumerate(chunks)}

@@ -17,12 +17,13 @@ import faiss
 import numpy as np
 
 from navigator.errors import IndexMismatchError, IndexNotReadyError
-from navigator.retrieval import english
+from navigator.retrieval import english, late_interaction
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.folder_swap import (
     directory_identity,
     recover_interrupted_swap,
 )
+from navigator.retrieval.late_interaction import LateInteractionIndex
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class IndexManifest:
     build_seconds: float
     english_model: str | None = None  # the English companion model, when the index carries its vectors
     english_dimension: int | None = None
+    late_interaction: bool = False  # the chunks' token states are stored (late_interaction.py)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class LoadedIndex:
     sentence_chunk: np.ndarray  # row i of the sentence index belongs to chunks[sentence_chunk[i]]
     sentence_vectors: np.ndarray
     english: english.EnglishVectors | None = None
+    late: LateInteractionIndex | None = None
 
 
 def read_manifest(index_dir: Path) -> IndexManifest:
@@ -185,12 +188,27 @@ def _read_index(
         )
         if not problems:
             en_vectors = english.vectors_index(en_chunks, en_sentences)
+    late = None
+    if manifest.late_interaction:
+        late = read_late_index(index_dir)
+        problems += late.check(manifest.chunks, manifest.dimension)
     if problems:
         raise IndexNotReadyError(
             f"The index at {index_dir} is inconsistent: {'; '.join(problems)}. A file was changed or replaced "
             "after the build. Run `navigator index build` to rebuild it."
         )
-    return LoadedIndex(manifest, chunks, chunk_index, sentence_index, sentence_chunk, sentence_vectors, en_vectors)
+    return LoadedIndex(
+        manifest, chunks, chunk_index, sentence_index, sentence_chunk, sentence_vectors, en_vectors, late
+    )
+
+
+def read_late_index(index_dir: Path) -> LateInteractionIndex:
+    """The chunks' token states of an index folder (``IndexNotReadyError`` names a missing or damaged file)."""
+    return LateInteractionIndex(
+        _read_part(index_dir, late_interaction.VECTORS, np.load),
+        _read_part(index_dir, late_interaction.TOKEN_IDS, np.load),
+        _read_part(index_dir, late_interaction.OFFSETS, np.load),
+    )
 
 
 def _read_part(index_dir: Path, name: str, reader: Callable[[Path], Any]) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import ModelError
-from navigator.retrieval.onnx_export import export_onnx, onnx_path
+from navigator.retrieval.late_interaction import TokenStates, unit_rows
+from navigator.retrieval.onnx_export import TOKEN_STATES, export_onnx, onnx_path
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class _Runtime:
     normalise: bool
     pad_id: int
     lowercase: bool  # sentence-transformers' do_lower_case
+    has_states: bool  # the export also outputs token states (exports before version 2 do not)
 
 
 def token_batches(lengths: Sequence[int], max_texts: int, max_tokens: int) -> list[range]:
@@ -139,13 +141,60 @@ class OnnxEmbedder(Embeddings):
         normalise = any(m.get("type", "").endswith(".Normalize") for m in modules)
         prompt_texts = {k: str(v) for k, v in prompts.items()}
         lowercase = bool(st_config.get("do_lower_case", False))
-        return _Runtime(session, tokenizer, prompt_texts, pooling, normalise, pad_id, lowercase)
+        has_states = TOKEN_STATES in [o.name for o in session.get_outputs()]
+        return _Runtime(session, tokenizer, prompt_texts, pooling, normalise, pad_id, lowercase, has_states)
 
     def embed_raw(self, texts: list[str]) -> np.ndarray:
         """Vectors of ``texts`` as given (no prompt added), in runs of similar length (see ``token_batches``)."""
         rt = self._load()
-        encodings = rt.tokenizer.encode_batch([t.strip().lower() if rt.lowercase else t.strip() for t in texts])
-        out = []
+        out = [_pool(hidden, mask, rt.pooling, rt.normalise) for _, hidden, _, mask in self._runs(texts)]
+        if not out:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32)
+
+    def raw_token_states(self, texts: list[str]) -> list[np.ndarray]:
+        """Every token's second-to-last-layer state of ``texts`` as given (special tokens included), float32.
+
+        Raises:
+            ModelError: the export predates token states (run `navigator models install`).
+
+        """
+        states: dict[int, np.ndarray] = {}
+        for run, _, tokens, mask in self._runs(texts, need_states=True):
+            assert tokens is not None  # need_states raises first
+            for row, i in enumerate(run):
+                states[i] = tokens[row, : int(mask[row].sum())].astype(np.float32)
+        return [states[i] for i in range(len(texts))]
+
+    def token_states(self, texts: list[str], prompt_name: str) -> list[TokenStates]:
+        """Token states of ``texts`` with the model's ``prompt_name`` prompt, without special or prompt tokens."""
+        rt = self._load()
+        prompt = rt.prompts.get(prompt_name, "")
+        encodings = rt.tokenizer.encode_batch([self._prepare(rt, prompt + t) for t in texts])
+        raw = self.raw_token_states([prompt + t for t in texts])
+        return [_text_states(e, states, len(prompt)) for e, states in zip(encodings, raw, strict=True)]
+
+    def query_with_states(self, text: str) -> tuple[list[float], TokenStates]:
+        """The query vector and the query's token states, from one run of the model."""
+        rt = self._load()
+        prompt = rt.prompts.get("query", "")
+        ((_, hidden, tokens, mask),) = list(self._runs([prompt + text], need_states=True))
+        assert tokens is not None  # need_states raises first
+        vector = _pool(hidden, mask, rt.pooling, rt.normalise)[0]
+        encoding = rt.tokenizer.encode(self._prepare(rt, prompt + text))
+        return vector.tolist(), _text_states(encoding, tokens[0][: len(encoding.ids)], len(prompt))
+
+    def _runs(
+        self, texts: list[str], need_states: bool = False
+    ) -> Iterator[tuple[range, np.ndarray, np.ndarray | None, np.ndarray]]:
+        """For each run of similar-length texts: its indices, last hidden states, token states and mask."""
+        rt = self._load()
+        if need_states and not rt.has_states:
+            raise ModelError(
+                f"The ONNX export of {self.model_path!r} has no token states (it predates them). "
+                "Run `navigator models install` to export the model again."
+            )
+        encodings = rt.tokenizer.encode_batch([self._prepare(rt, t) for t in texts])
         for run in token_batches([len(e.ids) for e in encodings], self.batch_size, self.max_batch_tokens):
             longest = max(len(encodings[i].ids) for i in run)
             ids = np.full((len(run), longest), rt.pad_id, dtype=np.int64)
@@ -153,11 +202,12 @@ class OnnxEmbedder(Embeddings):
             for row, i in enumerate(run):
                 ids[row, : len(encodings[i].ids)] = encodings[i].ids
                 mask[row, : len(encodings[i].ids)] = 1
-            hidden = rt.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            out.append(_pool(hidden, mask, rt.pooling, rt.normalise))
-        if not out:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32)
+            outputs = rt.session.run(None, {"input_ids": ids, "attention_mask": mask})
+            yield run, outputs[0], (outputs[1] if rt.has_states else None), mask
+
+    @staticmethod
+    def _prepare(rt: _Runtime, text: str) -> str:
+        return text.strip().lower() if rt.lowercase else text.strip()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Passage embeddings (with the model's passage prompt)."""
@@ -170,6 +220,13 @@ class OnnxEmbedder(Embeddings):
         prompt = self._load().prompts.get("query", "")
         vectors: list[list[float]] = self.embed_raw([prompt + text]).tolist()
         return vectors[0]
+
+
+def _text_states(encoding: Any, states: np.ndarray, prompt_chars: int) -> TokenStates:
+    """The states of the text's own tokens: not special, and ending after the prompt's characters."""
+    ends = np.array([end for _, end in encoding.offsets])
+    keep = ~np.asarray(encoding.special_tokens_mask, dtype=bool) & (ends > prompt_chars)
+    return TokenStates(unit_rows(states[keep]), np.asarray(encoding.ids, dtype=np.int32)[keep])
 
 
 def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str, normalise: bool) -> np.ndarray:

@@ -6,6 +6,10 @@ which is most of a search's time. The export runs once, at `navigator models ins
 hash-checked weights; it is kept only if ONNX Runtime's embeddings of a set of probe texts agree with
 PyTorch's at cosine >= ``MIN_COSINE``, so a faulty export can never silently change what is retrieved.
 The export lives inside the model folder (``onnx/model.onnx``) with a record of the check.
+
+The graph has a second output, ``token_states``: every token's state after the second-to-last layer, which
+late-interaction reranking compares token by token (``late_interaction.py``). It comes from the same run, so
+it costs a query nothing extra.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from navigator.errors import ModelError
 from navigator.retrieval.provision import dist_version
 
@@ -30,7 +36,10 @@ ONNX_DIR = "onnx"
 ONNX_FILE = "model.onnx"
 EXPORT_RECORD = "export.json"
 MIN_COSINE = 0.9999
+MIN_TOKEN_COSINE = 0.999  # single token states differ a little more than their pooled mean
 OPSET = 17
+TOKEN_STATES = "token_states"
+EXPORT_VERSION = 2  # 2: the graph also outputs token_states; version-1 exports are made again
 
 # Short and long, several scripts, with and without the model's prompts: the shapes a deployment sees.
 PROBE_TEXTS = (
@@ -60,6 +69,8 @@ def read_export_record(model_folder: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(record, dict) or record.get("bytes") != size or record.get("min_cosine", 0) < MIN_COSINE:
         return None
+    if record.get("version") != EXPORT_VERSION or record.get("min_token_cosine", 0) < MIN_TOKEN_COSINE:
+        return None
     return record
 
 
@@ -82,15 +93,18 @@ def export_onnx(model_folder: Path, *, force: bool = False) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".onnx.export-", dir=model_folder))
     try:
         reference = _export(model_folder, tmp / ONNX_FILE)
-        min_cosine = _check(model_folder, tmp / ONNX_FILE, reference)
-        if min_cosine < MIN_COSINE:
+        min_cosine, min_token_cosine = _check(model_folder, tmp / ONNX_FILE, reference)
+        if min_cosine < MIN_COSINE or min_token_cosine < MIN_TOKEN_COSINE:
             raise ModelError(
                 f"The ONNX export of {model_folder} disagrees with PyTorch (lowest cosine {min_cosine:.6f}, "
-                f"needed {MIN_COSINE}). Set NAVIGATOR_EMBEDDING_BACKEND=torch to use PyTorch."
+                f"needed {MIN_COSINE}; lowest token-state cosine {min_token_cosine:.6f}, needed "
+                f"{MIN_TOKEN_COSINE}). Set NAVIGATOR_EMBEDDING_BACKEND=torch to use PyTorch."
             )
         record = {
+            "version": EXPORT_VERSION,
             "bytes": (tmp / ONNX_FILE).stat().st_size,
             "min_cosine": round(min_cosine, 7),
+            "min_token_cosine": round(min_token_cosine, 7),
             "opset": OPSET,
             "torch": dist_version("torch"),
             "onnxruntime": dist_version("onnxruntime"),
@@ -126,20 +140,22 @@ def _export(model_folder: Path, out: Path) -> Any:
     transformer.eval()
 
     class _Hidden(torch.nn.Module):
-        """The transformer's last hidden state only: pooling and normalising stay in NumPy."""
+        """The last hidden state and the second-to-last layer's: pooling and normalising stay in NumPy."""
 
         def __init__(self) -> None:
             super().__init__()
             self.transformer = transformer
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            return self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            out = self.transformer(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+            return out.last_hidden_state, out.hidden_states[-2]
 
     sample = model.preprocess(["query: an example sentence to trace the graph"])
     axes = {
         "input_ids": {0: "batch", 1: "tokens"},
         "attention_mask": {0: "batch", 1: "tokens"},
         "last_hidden_state": {0: "batch", 1: "tokens"},
+        TOKEN_STATES: {0: "batch", 1: "tokens"},
     }
     try:
         # The TorchScript exporter on purpose: the newer one needs onnxscript and gave no faster graph. Its
@@ -151,7 +167,7 @@ def _export(model_folder: Path, out: Path) -> Any:
                 (sample["input_ids"], sample["attention_mask"]),
                 str(out),
                 input_names=["input_ids", "attention_mask"],
-                output_names=["last_hidden_state"],
+                output_names=["last_hidden_state", TOKEN_STATES],
                 dynamic_axes=axes,
                 opset_version=OPSET,
                 dynamo=False,
@@ -161,16 +177,32 @@ def _export(model_folder: Path, out: Path) -> Any:
     return model
 
 
-def _check(model_folder: Path, exported: Path, reference: Any) -> float:
-    """The lowest cosine between PyTorch's and ONNX Runtime's embeddings of the probe texts (with each prompt)."""
+def _check(model_folder: Path, exported: Path, reference: Any) -> tuple[float, float]:
+    """The lowest cosines between PyTorch's and ONNX Runtime's probe embeddings and token states."""
+    import torch
+
     from navigator.retrieval.onnx_embedder import OnnxEmbedder
 
     embedder = OnnxEmbedder(model_folder.name, str(model_folder), onnx_file=exported)
     prompts = dict(getattr(reference, "prompts", {}) or {})
-    lowest = 1.0
+    lowest = lowest_token = 1.0
     for prompt in {prompts.get("query", ""), prompts.get("passage", "")}:
         texts = [prompt + t for t in PROBE_TEXTS]
         torch_vectors = reference.encode(texts, normalize_embeddings=True, batch_size=4, show_progress_bar=False)
         onnx_vectors = embedder.embed_raw(texts)
         lowest = min(lowest, float((torch_vectors * onnx_vectors).sum(axis=1).min()))
-    return lowest
+        for text, states in zip(texts, embedder.raw_token_states(texts), strict=True):
+            features = reference.tokenize([text])
+            with torch.no_grad():
+                out = reference[0].auto_model(
+                    input_ids=features["input_ids"],
+                    attention_mask=features["attention_mask"],
+                    output_hidden_states=True,
+                )
+            expected = out.hidden_states[-2][0].numpy()
+            expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+            got = states / np.linalg.norm(states, axis=1, keepdims=True)
+            if expected.shape != got.shape:
+                return lowest, 0.0
+            lowest_token = min(lowest_token, float((expected * got).sum(axis=1).min()))
+    return lowest, lowest_token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ from navigator.retrieval.embedders import QueryVectorCache
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.hybrid import HybridRetriever
 from navigator.retrieval.index_store import LoadedIndex
+from navigator.retrieval.late_interaction import LateInteractionOptions, LateInteractionReranker
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +33,9 @@ class SearchOptions:
     english_dense_weight: float = 1.0  # the English companion's rankings, for English questions only
     english_sentence_weight: float = 1.0
     max_query_chars: int = 1000
+    late_interaction: bool = True  # rerank the fused top passages token by token, when the index has the states
+    late_depth: int = 30
+    late_weight: float = 1.0
 
 
 class Searcher:
@@ -72,6 +79,14 @@ class Searcher:
                 "english_sentence": o.english_sentence_weight,
             }
             self.english_retriever = HybridRetriever(parts, weights, o.candidates, o.rrf_k)
+        self.reranker: LateInteractionReranker | None = None
+        if self.options.late_interaction and index.late is not None:
+            if self.queries.gives_states:
+                rows = {c.id: i for i, c in enumerate(index.chunks)}
+                late = LateInteractionOptions(self.options.late_depth, self.options.late_weight, self.options.rrf_k)
+                self.reranker = LateInteractionReranker(index.late, rows, late)
+            else:
+                logger.warning("the embedding model gives no token states here; late-interaction reranking is off")
 
     @property
     def weights(self) -> Mapping[str, float]:
@@ -114,4 +129,10 @@ class Searcher:
             lang = self.detect_language(text)
         expansion = self.expander.expand(text, lang) if self.expander else ""
         retriever = self.english_retriever if lang == "en" and self.english_retriever else self.retriever
-        return retriever.retrieve(Query(text, lang, expansion), k)
+        if self.reranker is None:
+            return retriever.retrieve(Query(text, lang, expansion), k)
+        fused = retriever.retrieve(Query(text, lang, expansion), max(k, self.options.late_depth))
+        states = self.queries.states(text)
+        if states is None:
+            return fused[:k]
+        return self.reranker.rerank(fused, states)[:k]

@@ -1,0 +1,158 @@
+"""Late-interaction reranking: the fused top passages ranked again by matching the question token by token.
+
+A single vector per passage blurs a question's words into one point; comparing each question token with
+every passage token (MaxSim, as in ColBERT) keeps them apart. The token states come from the embedding
+model's second-to-last layer, where multilingual encoders align a word with its translation better than
+in the last layer (which is trained for the pooled vector), so an Urdu or Polish question is matched word
+by word against English passages. Question tokens are weighted by their rarity among the passages (IDF),
+so "the" and "کے" count for little. The MaxSim ranking of the top ``depth`` passages is fused with their
+fused ranking by reciprocal rank; no model beyond the embedding model runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from navigator.retrieval.base import ScoredChunk
+from navigator.retrieval.hybrid import rrf_fuse
+
+VECTORS = "late_vectors.npy"
+TOKEN_IDS = "late_token_ids.npy"
+OFFSETS = "late_offsets.npy"
+
+
+@dataclass(frozen=True)
+class TokenStates:
+    """One text's token states (unit rows, float16) with their token ids; special and prompt tokens left out."""
+
+    vectors: np.ndarray  # (tokens, dimension)
+    ids: np.ndarray  # (tokens,) int32
+
+
+@runtime_checkable
+class TokenStateSource(Protocol):
+    """An embedding model that can also give token states (the ONNX embedder)."""
+
+    def token_states(self, texts: list[str], prompt_name: str) -> list[TokenStates]:
+        """Token states of ``texts`` with the model's ``prompt_name`` prompt."""
+        ...
+
+    def query_with_states(self, text: str) -> tuple[list[float], TokenStates]:
+        """The query vector and the query's token states, from one run of the model."""
+        ...
+
+
+def unit_rows(states: np.ndarray) -> np.ndarray:
+    """Token states scaled to unit length, as float16 (half the memory; cosines change by < 0.001)."""
+    norms = np.linalg.norm(states, axis=1, keepdims=True)
+    unit: np.ndarray = (states / np.maximum(norms, 1e-12)).astype(np.float16)
+    return unit
+
+
+class LateInteractionIndex:
+    """Every chunk's token states in one array, row ``offsets[i]`` to ``offsets[i + 1]`` for chunk ``i``."""
+
+    def __init__(self, vectors: np.ndarray, token_ids: np.ndarray, offsets: np.ndarray) -> None:
+        self.vectors = vectors
+        self.token_ids = token_ids
+        self.offsets = offsets
+        chunks = len(offsets) - 1
+        seen = [np.unique(token_ids[offsets[i] : offsets[i + 1]]) for i in range(chunks)]
+        flat = np.concatenate(seen) if seen else np.zeros(0, dtype=np.int64)
+        df = np.bincount(flat.astype(np.int64)) if flat.size else np.zeros(1, dtype=np.int64)
+        # A token in no passage (a word of another language) gets the highest weight, like the rarest.
+        self._idf = np.log1p(chunks / (1.0 + df)).astype(np.float32)
+        self._unseen_idf = math.log1p(chunks)
+
+    @classmethod
+    def from_states(cls, states: Sequence[TokenStates], dimension: int) -> LateInteractionIndex:
+        """The index of chunks' token states, in chunk order."""
+        lengths = [len(s.ids) for s in states]
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        vectors = np.concatenate([s.vectors for s in states]) if states else np.zeros((0, dimension), np.float16)
+        ids = np.concatenate([s.ids for s in states]) if states else np.zeros(0, np.int32)
+        return cls(vectors.astype(np.float16), ids.astype(np.int32), offsets)
+
+    def chunk_states(self, row: int) -> TokenStates:
+        """The token states of chunk ``row``."""
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        return TokenStates(self.vectors[start:end], self.token_ids[start:end])
+
+    def weights(self, token_ids: np.ndarray) -> np.ndarray:
+        """IDF of each query token among the chunks."""
+        known = token_ids < len(self._idf)
+        out = np.full(len(token_ids), self._unseen_idf, dtype=np.float32)
+        out[known] = self._idf[token_ids[known]]
+        return out
+
+    def maxsim(self, query: TokenStates, rows: Sequence[int]) -> np.ndarray:
+        """For each chunk row: the IDF-weighted mean over query tokens of the best cosine with a chunk token."""
+        if not len(rows) or not len(query.ids):
+            return np.zeros(len(rows), dtype=np.float32)
+        spans = [(int(self.offsets[r]), int(self.offsets[r + 1])) for r in rows]
+        scores = np.zeros(len(rows), dtype=np.float32)
+        filled = [i for i, (a, b) in enumerate(spans) if b > a]
+        if not filled:
+            return scores
+        matrix = np.concatenate([self.vectors[spans[i][0] : spans[i][1]] for i in filled]).astype(np.float32)
+        sims = query.vectors.astype(np.float32) @ matrix.T  # (query tokens, all candidate tokens)
+        starts = np.cumsum([0] + [spans[i][1] - spans[i][0] for i in filled[:-1]])
+        best = np.maximum.reduceat(sims, starts, axis=1)  # (query tokens, candidates)
+        weights = self.weights(query.ids)
+        scores[filled] = (weights @ best) / float(weights.sum())
+        return scores
+
+    def save(self, folder: Path) -> None:
+        """Write the three arrays into an index folder."""
+        np.save(folder / VECTORS, self.vectors)
+        np.save(folder / TOKEN_IDS, self.token_ids)
+        np.save(folder / OFFSETS, self.offsets)
+
+    def check(self, chunks: int, dimension: int) -> list[str]:
+        """What is inconsistent with an index of ``chunks`` chunks of ``dimension``-d vectors (empty when none)."""
+        problems = []
+        if len(self.offsets) != chunks + 1:
+            problems.append(f"rows in {OFFSETS} ({len(self.offsets)} instead of {chunks + 1})")
+        elif self.offsets[0] != 0 or np.any(np.diff(self.offsets) < 0) or self.offsets[-1] != len(self.vectors):
+            problems.append(f"{OFFSETS} does not cover {VECTORS} in order")
+        if len(self.token_ids) != len(self.vectors):
+            problems.append(f"rows in {TOKEN_IDS} ({len(self.token_ids)} instead of {len(self.vectors)})")
+        if self.vectors.ndim != 2 or self.vectors.shape[1] != dimension:
+            problems.append(f"shape of {VECTORS} ({self.vectors.shape}, wanted (n, {dimension}))")
+        return problems
+
+
+@dataclass(frozen=True)
+class LateInteractionOptions:
+    """How many fused passages are ranked again, and the weight of the token-level ranking in their fusion."""
+
+    depth: int = 30
+    weight: float = 1.0
+    rrf_k: int = 5
+
+
+class LateInteractionReranker:
+    """Fuses the top passages' fused ranking with their MaxSim ranking."""
+
+    def __init__(
+        self, index: LateInteractionIndex, chunk_rows: Mapping[str, int], options: LateInteractionOptions
+    ) -> None:
+        self.index = index
+        self.chunk_rows = chunk_rows
+        self.options = options
+
+    def rerank(self, fused: Sequence[ScoredChunk], query: TokenStates) -> list[ScoredChunk]:
+        """The top ``depth`` of ``fused`` in their new order, then the rest as they were."""
+        head = list(fused[: self.options.depth])
+        scores = self.index.maxsim(query, [self.chunk_rows[s.chunk.id] for s in head])
+        order = np.argsort(-scores, kind="stable")
+        by_tokens = [ScoredChunk(head[i].chunk, float(scores[i]), "late") for i in order]
+        weights = {"fused": 1.0, "late": self.options.weight}
+        reranked = rrf_fuse({"fused": head, "late": by_tokens}, weights, self.options.rrf_k)
+        return reranked + list(fused[self.options.depth :])

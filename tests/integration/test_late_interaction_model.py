@@ -1,0 +1,125 @@
+"""Late interaction with the real model: token states from the ONNX export, stored at build, used at search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from navigator.errors import IndexNotReadyError
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import load_index
+from navigator.retrieval.late_interaction import TokenStates
+from navigator.retrieval.onnx_embedder import OnnxEmbedder
+from navigator.retrieval.provision import E5_SMALL_NAME
+from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.testing import make_document
+
+pytestmark = [pytest.mark.integration, pytest.mark.model]
+
+CHUNKING = {"max_words": 80, "overlap_sentences": 1}
+PASSAGES = {
+    "timescales": "Education, health and care plans should be issued within 20 weeks of the request for an "
+    "assessment. The rolling annual average of plans issued within 20 weeks was 55% in March 2024.",
+    "part-time": "A part-time timetable can only be justified in very limited circumstances, for example "
+    "because of significant physical or mental health needs. It must not be used to manage a child's behaviour.",
+    "transport": "Home to school transport is provided for eligible children with special educational needs. "
+    "Travel training helps young people learn to travel independently on buses and trains.",
+    "short-breaks": "Short breaks give disabled children enjoyable activities away from home and give their "
+    "parents and carers a rest from caring.",
+}
+
+
+class CountingEmbedder(OnnxEmbedder):
+    """The real embedder, counting the texts whose token states it computes."""
+
+    states_computed = 0
+
+    def token_states(self, texts: list[str], prompt_name: str) -> list[TokenStates]:
+        self.states_computed += len(texts)
+        return super().token_states(texts, prompt_name)
+
+
+def _documents(changed: str | None = None):
+    return [
+        make_document(key, key.title(), [([key.title()], text + (" Updated." if key == changed else ""))])
+        for key, text in PASSAGES.items()
+    ]
+
+
+@pytest.fixture(scope="module")
+def counting(e5) -> CountingEmbedder:
+    return CountingEmbedder(E5_SMALL_NAME, e5.model_path)
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, counting):
+    path = tmp_path_factory.mktemp("late") / "index"
+    build_index(_documents(), counting, path, model_id=E5_SMALL_NAME, **CHUNKING)
+    return path
+
+
+def test_late_interaction_token_states_leave_out_the_prompt_and_special_tokens(e5):
+    tokenizer = e5._load().tokenizer
+    text = "Wie lange dauert ein EHC-Plan?"
+
+    (states,) = e5.token_states([text], "passage")
+
+    assert states.ids.tolist() == tokenizer.encode(text, add_special_tokens=False).ids
+    assert states.vectors.dtype == np.float16 and states.vectors.shape == (len(states.ids), 384)
+    assert np.allclose(np.linalg.norm(states.vectors.astype(np.float32), axis=1), 1.0, atol=1e-3)
+
+
+def test_late_interaction_query_states_come_with_the_same_vector_as_embed_query(e5):
+    question = "کیا اسکول میرے بیٹے کو صرف آدھا دن بلا سکتا ہے؟"
+
+    vector, states = e5.query_with_states(question)
+    (alone,) = e5.token_states([question], "query")
+
+    assert float(np.dot(vector, e5.embed_query(question))) > 0.9999
+    assert states.ids.tolist() == alone.ids.tolist()
+    assert np.allclose(states.vectors.astype(np.float32), alone.vectors.astype(np.float32), atol=2e-3)
+
+
+def test_late_interaction_index_stores_states_and_the_searcher_reranks(index_dir, e5):
+    index = load_index(index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
+
+    assert index.manifest.late_interaction and index.late is not None
+    assert index.late.check(len(index.chunks), index.manifest.dimension) == []
+    searcher = Searcher(index, e5)
+    assert searcher.reranker is not None
+    results = searcher.search("کیا اسکول میرے بیٹے کو رویے کی وجہ سے صرف آدھا دن بلا سکتا ہے؟", k=3, lang="ur")
+    assert results[0].chunk.doc_id == "part-time"
+    plain = Searcher(index, e5, SearchOptions(late_interaction=False))
+    assert plain.reranker is None
+    assert {r.chunk.id for r in plain.search("Ile tygodni na plan EHC?", k=4, lang="pl")} == {
+        r.chunk.id for r in searcher.search("Ile tygodni na plan EHC?", k=4, lang="pl")
+    }  # the same passages, maybe in another order
+
+
+def test_late_interaction_rebuild_computes_states_only_for_changed_chunks(index_dir, counting):
+    before = counting.states_computed
+
+    build_index(_documents(changed="transport"), counting, index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
+
+    assert counting.states_computed - before == 1
+    index = load_index(index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
+    row = next(i for i, c in enumerate(index.chunks) if c.doc_id == "transport")
+    (fresh,) = counting.token_states([index.chunks[row].embedding_text], "passage")
+    assert index.late is not None and index.late.chunk_states(row).ids.tolist() == fresh.ids.tolist()
+
+
+def test_late_interaction_off_at_build_stores_nothing(tmp_path, e5):
+    build_index(_documents(), e5, tmp_path / "index", model_id=E5_SMALL_NAME, late_interaction=False, **CHUNKING)
+
+    index = load_index(tmp_path / "index", model_id=E5_SMALL_NAME, **CHUNKING)
+    assert not index.manifest.late_interaction and index.late is None
+    assert not list((tmp_path / "index").glob("late_*"))
+    assert Searcher(index, e5).reranker is None
+
+
+def test_late_interaction_damaged_states_are_refused_on_load(tmp_path, e5):
+    build_index(_documents(), e5, tmp_path / "index", model_id=E5_SMALL_NAME, **CHUNKING)
+    np.save(tmp_path / "index" / "late_offsets.npy", np.array([0, 1], dtype=np.int64))
+
+    with pytest.raises(IndexNotReadyError, match=r"late_offsets\.npy"):
+        load_index(tmp_path / "index", model_id=E5_SMALL_NAME, **CHUNKING)
