@@ -156,15 +156,15 @@ def provision_models(settings: Settings, *, force: bool = False) -> list[Any]:
     from navigator.retrieval.onnx_export import export_onnx
     from navigator.retrieval.provision import E5_SMALL_ALIASES, install_e5_small
 
-    paths = []
+    exports = []  # (folder, whether its export carries token states: only the main model's needs them)
     if settings.embedding_model in E5_SMALL_ALIASES:
-        paths.append(install_e5_small(settings.model_cache_dir, force=force))
+        exports.append((install_e5_small(settings.model_cache_dir, force=force), True))
     if settings.english_model in MPNET_ALIASES:
-        paths.append(install_mpnet(settings.model_cache_dir, force=force))
+        exports.append((install_mpnet(settings.model_cache_dir, force=force), False))
     if settings.embedding_backend != "torch":
-        for path in paths:
-            export_onnx(path, force=force)
-    return paths
+        for path, token_states in exports:
+            export_onnx(path, force=force, token_states=token_states)
+    return [path for path, _ in exports]
 
 
 # ---- index --------------------------------------------------------------------------------------------

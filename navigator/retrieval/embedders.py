@@ -14,7 +14,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import ModelError
-from navigator.retrieval.late_interaction import TokenStates, TokenStateSource
+from navigator.retrieval.late_interaction import TokenStates, TokenStateSource, gives_states
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class QueryVectorCache:
     @property
     def gives_states(self) -> bool:
         """Whether ``states`` returns token states."""
-        return isinstance(self.embeddings, TokenStateSource)
+        return gives_states(self.embeddings)
 
     def vector(self, text: str) -> np.ndarray:
         """The unit-length float32 query vector for ``text``."""
@@ -99,7 +99,7 @@ class QueryVectorCache:
                 self._cache.move_to_end(text)
                 return hit
         states: TokenStates | None = None
-        if isinstance(self.embeddings, TokenStateSource):
+        if isinstance(self.embeddings, TokenStateSource) and self.gives_states:
             raw, states = self.embeddings.query_with_states(text)
         else:
             raw = self.embeddings.embed_query(text)

@@ -106,6 +106,8 @@ def build_index(
         if en_id:
             total += english.distinct_texts(en_id, chunk_texts, sentence_texts)
         late_source = embeddings if late_interaction and isinstance(embeddings, TokenStateSource) else None
+        if late_source is not None and not late_source.gives_states:
+            late_source = None
         if late_source is not None:
             total += len(set(chunk_keys))
         tick = progress("embedding", total) if progress else None

@@ -206,6 +206,7 @@ def read_late_index(index_dir: Path) -> LateInteractionIndex:
     """The chunks' token states of an index folder (``IndexNotReadyError`` names a missing or damaged file)."""
     return LateInteractionIndex(
         _read_part(index_dir, late_interaction.VECTORS, np.load),
+        _read_part(index_dir, late_interaction.SCALES, np.load),
         _read_part(index_dir, late_interaction.TOKEN_IDS, np.load),
         _read_part(index_dir, late_interaction.OFFSETS, np.load),
     )

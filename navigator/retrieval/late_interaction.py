@@ -23,6 +23,7 @@ from navigator.retrieval.base import ScoredChunk
 from navigator.retrieval.hybrid import rrf_fuse
 
 VECTORS = "late_vectors.npy"
+SCALES = "late_scales.npy"
 TOKEN_IDS = "late_token_ids.npy"
 OFFSETS = "late_offsets.npy"
 
@@ -37,7 +38,12 @@ class TokenStates:
 
 @runtime_checkable
 class TokenStateSource(Protocol):
-    """An embedding model that can also give token states (the ONNX embedder)."""
+    """An embedding model that can also give token states (the ONNX embedder, when ``gives_states``)."""
+
+    @property
+    def gives_states(self) -> bool:
+        """Whether this model's runtime has token states."""
+        ...
 
     def token_states(self, texts: list[str], prompt_name: str) -> list[TokenStates]:
         """Token states of ``texts`` with the model's ``prompt_name`` prompt."""
@@ -48,6 +54,11 @@ class TokenStateSource(Protocol):
         ...
 
 
+def gives_states(model: object) -> bool:
+    """Whether ``model`` can give token states."""
+    return isinstance(model, TokenStateSource) and model.gives_states
+
+
 def unit_rows(states: np.ndarray) -> np.ndarray:
     """Token states scaled to unit length, as float16 (half the memory; cosines change by < 0.001)."""
     norms = np.linalg.norm(states, axis=1, keepdims=True)
@@ -55,11 +66,27 @@ def unit_rows(states: np.ndarray) -> np.ndarray:
     return unit
 
 
-class LateInteractionIndex:
-    """Every chunk's token states in one array, row ``offsets[i]`` to ``offsets[i + 1]`` for chunk ``i``."""
+def quantize(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 with one float32 scale each (row = q * scale).
 
-    def __init__(self, vectors: np.ndarray, token_ids: np.ndarray, offsets: np.ndarray) -> None:
+    A quarter of float32's memory, and int8 converts to float32 for the product about five times faster than
+    float16 does; cosines move by about 0.002.
+    """
+    states = states.astype(np.float32)
+    scales = np.maximum(np.abs(states).max(axis=1), 1e-12) / 127.0
+    quantized = np.round(states / scales[:, None]).astype(np.int8)
+    return quantized, scales.astype(np.float32)
+
+
+class LateInteractionIndex:
+    """Every chunk's token states in one array, row ``offsets[i]`` to ``offsets[i + 1]`` for chunk ``i``.
+
+    States are kept as int8 rows with a float32 scale each (``quantize``).
+    """
+
+    def __init__(self, vectors: np.ndarray, scales: np.ndarray, token_ids: np.ndarray, offsets: np.ndarray) -> None:
         self.vectors = vectors
+        self.scales = scales
         self.token_ids = token_ids
         self.offsets = offsets
         chunks = len(offsets) - 1
@@ -77,12 +104,14 @@ class LateInteractionIndex:
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         vectors = np.concatenate([s.vectors for s in states]) if states else np.zeros((0, dimension), np.float16)
         ids = np.concatenate([s.ids for s in states]) if states else np.zeros(0, np.int32)
-        return cls(vectors.astype(np.float16), ids.astype(np.int32), offsets)
+        quantized, scales = quantize(vectors) if len(vectors) else (np.zeros((0, dimension), np.int8), np.zeros(0))
+        return cls(quantized, scales.astype(np.float32), ids.astype(np.int32), offsets)
 
     def chunk_states(self, row: int) -> TokenStates:
-        """The token states of chunk ``row``."""
+        """The token states of chunk ``row`` (quantizing them again gives the same rows)."""
         start, end = int(self.offsets[row]), int(self.offsets[row + 1])
-        return TokenStates(self.vectors[start:end], self.token_ids[start:end])
+        states = self.vectors[start:end].astype(np.float32) * self.scales[start:end, None]
+        return TokenStates(states.astype(np.float16), self.token_ids[start:end])
 
     def weights(self, token_ids: np.ndarray) -> np.ndarray:
         """IDF of each query token among the chunks."""
@@ -100,8 +129,10 @@ class LateInteractionIndex:
         filled = [i for i, (a, b) in enumerate(spans) if b > a]
         if not filled:
             return scores
-        matrix = np.concatenate([self.vectors[spans[i][0] : spans[i][1]] for i in filled]).astype(np.float32)
-        sims = query.vectors.astype(np.float32) @ matrix.T  # (query tokens, all candidate tokens)
+        parts = [slice(spans[i][0], spans[i][1]) for i in filled]
+        matrix = np.concatenate([self.vectors[p] for p in parts]).astype(np.float32)
+        scales = np.concatenate([self.scales[p] for p in parts])
+        sims = (query.vectors.astype(np.float32) @ matrix.T) * scales  # (query tokens, all candidate tokens)
         starts = np.cumsum([0] + [spans[i][1] - spans[i][0] for i in filled[:-1]])
         best = np.maximum.reduceat(sims, starts, axis=1)  # (query tokens, candidates)
         weights = self.weights(query.ids)
@@ -109,8 +140,9 @@ class LateInteractionIndex:
         return scores
 
     def save(self, folder: Path) -> None:
-        """Write the three arrays into an index folder."""
+        """Write the four arrays into an index folder."""
         np.save(folder / VECTORS, self.vectors)
+        np.save(folder / SCALES, self.scales)
         np.save(folder / TOKEN_IDS, self.token_ids)
         np.save(folder / OFFSETS, self.offsets)
 
@@ -121,10 +153,12 @@ class LateInteractionIndex:
             problems.append(f"rows in {OFFSETS} ({len(self.offsets)} instead of {chunks + 1})")
         elif self.offsets[0] != 0 or np.any(np.diff(self.offsets) < 0) or self.offsets[-1] != len(self.vectors):
             problems.append(f"{OFFSETS} does not cover {VECTORS} in order")
-        if len(self.token_ids) != len(self.vectors):
-            problems.append(f"rows in {TOKEN_IDS} ({len(self.token_ids)} instead of {len(self.vectors)})")
-        if self.vectors.ndim != 2 or self.vectors.shape[1] != dimension:
-            problems.append(f"shape of {VECTORS} ({self.vectors.shape}, wanted (n, {dimension}))")
+        for name, array in ((TOKEN_IDS, self.token_ids), (SCALES, self.scales)):
+            if len(array) != len(self.vectors):
+                problems.append(f"rows in {name} ({len(array)} instead of {len(self.vectors)})")
+        if self.vectors.ndim != 2 or self.vectors.shape[1] != dimension or self.vectors.dtype != np.int8:
+            found = f"{self.vectors.shape} {self.vectors.dtype}"
+            problems.append(f"shape of {VECTORS} ({found}, wanted (n, {dimension}) int8)")
         return problems
 
 

@@ -91,10 +91,17 @@ class OnnxEmbedder(Embeddings):
         self._runtime: _Runtime | None = None
 
     @classmethod
-    def exported(cls, model_id: str, model_path: Path, batch_size: int = 32) -> OnnxEmbedder:
+    def exported(
+        cls, model_id: str, model_path: Path, batch_size: int = 32, *, token_states: bool = True
+    ) -> OnnxEmbedder:
         """The embedder of a provisioned folder, exporting it first if `navigator models install` has not."""
-        export_onnx(model_path)
+        export_onnx(model_path, token_states=token_states)
         return cls(model_id, str(model_path), batch_size)
+
+    @property
+    def gives_states(self) -> bool:
+        """Whether the export outputs token states (only the main model's does)."""
+        return self._load().has_states
 
     def _load(self) -> _Runtime:
         with self._lock:

