@@ -15,7 +15,7 @@ from navigator.api.deps import _reusable_embeddings, embedder_from_settings
 from navigator.config import Settings
 from navigator.errors import ModelError
 from navigator.retrieval import onnx_export
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.retrieval.embedders import QueryVectorCache, SentenceTransformerEmbedder
 from navigator.retrieval.mpnet_model import MPNET_NAME, install_mpnet
 from navigator.retrieval.onnx_embedder import OnnxEmbedder
 from navigator.retrieval.onnx_export import MIN_COSINE, export_onnx, onnx_path, read_export_record
@@ -64,8 +64,8 @@ def test_export_that_disagrees_with_torch_is_refused_and_leaves_no_export(
     export_onnx(other)
     real_export = onnx_export._export
 
-    def export_the_other_model(model_folder: Path, out: Path) -> Any:
-        reference = real_export(model_folder, out)
+    def export_the_other_model(model_folder: Path, out: Path, token_states: bool) -> Any:
+        reference = real_export(model_folder, out, token_states)
         shutil.copyfile(onnx_path(other), out)  # a graph whose weights are not the folder's
         return reference
 
@@ -130,3 +130,6 @@ def test_real_models_give_torch_vectors_in_every_language(e5: OnnxEmbedder, e5_p
     english = [QUESTIONS[0], LONG, "Who can ask for an EHC needs assessment?"]
     torch_mpnet = SentenceTransformerEmbedder(MPNET_NAME, str(mpnet_path))
     assert lowest_cosine(mpnet.embed_documents(english), torch_mpnet.embed_documents(english)) >= MIN_COSINE
+    # Token states only where late interaction uses them: the English companion's graph stays fully fused.
+    assert e5.gives_states and not mpnet.gives_states
+    assert QueryVectorCache(mpnet).states(english[0]) is None
