@@ -5,7 +5,9 @@ every passage token (MaxSim, as in ColBERT) keeps them apart. The token states c
 model's second-to-last layer, where multilingual encoders align a word with its translation better than
 in the last layer (which is trained for the pooled vector), so an Urdu or Polish question is matched word
 by word against English passages. Question tokens are weighted by their rarity among the passages (IDF),
-so "the" and "کے" count for little. The MaxSim ranking of the top ``depth`` passages is fused with their
+so "the" and "of" count for little; a word of another language, in no passage, counts as the rarest (its
+best matches differ little from passage to passage, so common ones add much the same to every score). The
+MaxSim ranking of the top ``depth`` passages is fused with their
 fused ranking by reciprocal rank; no model beyond the embedding model runs.
 """
 
