@@ -8,7 +8,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -17,6 +17,8 @@ from navigator.errors import ModelError
 from navigator.retrieval.late_interaction import TokenStates, TokenStateSource, gives_states
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class SentenceTransformerEmbedder(Embeddings):
@@ -142,18 +144,11 @@ def embed_cached(
         progress: called with the number of distinct texts done, per batch and once for all cache hits.
 
     """
-    unique = dict(zip(keys, texts, strict=True))
-    # Length-sorted batches pad little: on CPU, padding tokens cost as much as real ones.
-    todo = sorted(((k, t) for k, t in unique.items() if k not in cache), key=lambda kt: (len(kt[1]), kt[0]))
-    if progress and len(unique) > len(todo):
-        progress(len(unique) - len(todo))
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        vectors = normalize(np.asarray(embeddings.embed_documents([t for _, t in batch]), dtype=np.float32))
-        for (key, _), vector in zip(batch, vectors, strict=True):
-            cache[key] = vector
-        if progress:
-            progress(len(batch))
+
+    def embed(batch: list[str]) -> list[np.ndarray]:
+        return list(normalize(np.asarray(embeddings.embed_documents(batch), dtype=np.float32)))
+
+    _fill(texts, keys, cache, embed, batch_size, progress)
     if not keys:
         return np.zeros((0, 0), dtype=np.float32)
     return np.stack([cache[k] for k in keys]).astype(np.float32)
@@ -168,14 +163,27 @@ def embed_states_cached(
     progress: Callable[[int], None] | None = None,
 ) -> list[TokenStates]:
     """Token states of ``texts`` as passages, reusing those found in ``cache`` (as ``embed_cached`` does)."""
+    _fill(texts, keys, cache, lambda batch: source.token_states(batch, "passage"), batch_size, progress)
+    return [cache[k] for k in keys]
+
+
+def _fill(
+    texts: Sequence[str],
+    keys: Sequence[str],
+    cache: dict[str, T],
+    compute: Callable[[list[str]], Sequence[T]],
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Compute what ``cache`` lacks for ``texts``, each distinct key once, in length-sorted batches."""
     unique = dict(zip(keys, texts, strict=True))
+    # Length-sorted batches pad little: on CPU, padding tokens cost as much as real ones.
     todo = sorted(((k, t) for k, t in unique.items() if k not in cache), key=lambda kt: (len(kt[1]), kt[0]))
     if progress and len(unique) > len(todo):
         progress(len(unique) - len(todo))
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        for (key, _), states in zip(batch, source.token_states([t for _, t in batch], "passage"), strict=True):
-            cache[key] = states
+        for (key, _), value in zip(batch, compute([t for _, t in batch]), strict=True):
+            cache[key] = value
         if progress:
             progress(len(batch))
-    return [cache[k] for k in keys]

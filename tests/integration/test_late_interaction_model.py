@@ -12,21 +12,11 @@ from navigator.retrieval.late_interaction import TokenStates
 from navigator.retrieval.onnx_embedder import OnnxEmbedder
 from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher, SearchOptions
-from navigator.testing import make_document
+from navigator.testing import chat_corpus, make_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
 CHUNKING = {"max_words": 80, "overlap_sentences": 1}
-PASSAGES = {
-    "timescales": "Education, health and care plans should be issued within 20 weeks of the request for an "
-    "assessment. The rolling annual average of plans issued within 20 weeks was 55% in March 2024.",
-    "part-time": "A part-time timetable can only be justified in very limited circumstances, for example "
-    "because of significant physical or mental health needs. It must not be used to manage a child's behaviour.",
-    "transport": "Home to school transport is provided for eligible children with special educational needs. "
-    "Travel training helps young people learn to travel independently on buses and trains.",
-    "short-breaks": "Short breaks give disabled children enjoyable activities away from home and give their "
-    "parents and carers a rest from caring.",
-}
 
 
 class CountingEmbedder(OnnxEmbedder):
@@ -40,9 +30,12 @@ class CountingEmbedder(OnnxEmbedder):
 
 
 def _documents(changed: str | None = None):
+    """The shared chat corpus, with one sentence added to ``changed``'s text."""
     return [
-        make_document(key, key.title(), [([key.title()], text + (" Updated." if key == changed else ""))])
-        for key, text in PASSAGES.items()
+        make_document(d.id, d.title, [(list(d.sections[0].heading_path), d.sections[0].text + " Updated.")], d.url)
+        if d.id == changed
+        else d
+        for d in chat_corpus()
     ]
 
 
@@ -88,7 +81,7 @@ def test_late_interaction_index_stores_states_and_the_searcher_reranks(index_dir
     searcher = Searcher(index, e5)
     assert searcher.reranker is not None
     results = searcher.search("کیا اسکول میرے بیٹے کو رویے کی وجہ سے صرف آدھا دن بلا سکتا ہے؟", k=3, lang="ur")
-    assert results[0].chunk.doc_id == "part-time"
+    assert results[0].chunk.doc_id == "part-time-timetables"
     plain = Searcher(index, e5, SearchOptions(late_interaction=False))
     assert plain.reranker is None
     assert {r.chunk.id for r in plain.search("Ile tygodni na plan EHC?", k=4, lang="pl")} == {
@@ -99,11 +92,11 @@ def test_late_interaction_index_stores_states_and_the_searcher_reranks(index_dir
 def test_late_interaction_rebuild_computes_states_only_for_changed_chunks(index_dir, counting):
     before = counting.states_computed
 
-    build_index(_documents(changed="transport"), counting, index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
+    build_index(_documents(changed="school-transport"), counting, index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
 
     assert counting.states_computed - before == 1
     index = load_index(index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
-    row = next(i for i, c in enumerate(index.chunks) if c.doc_id == "transport")
+    row = next(i for i, c in enumerate(index.chunks) if c.doc_id == "school-transport")
     (fresh,) = counting.token_states([index.chunks[row].embedding_text], "passage")
     assert index.late is not None and index.late.chunk_states(row).ids.tolist() == fresh.ids.tolist()
 
