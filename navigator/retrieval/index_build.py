@@ -105,10 +105,9 @@ def build_index(
         en_id = english_model.model_id if english_model else None
         if en_id:
             total += english.distinct_texts(en_id, chunk_texts, sentence_texts)
-        late_source = embeddings if late_interaction and isinstance(embeddings, TokenStateSource) else None
-        if late_source is not None and not late_source.gives_states:
-            late_source = None
-        if late_source is not None:
+        late_source = None
+        if late_interaction and isinstance(embeddings, TokenStateSource) and embeddings.gives_states:
+            late_source = embeddings
             total += len(set(chunk_keys))
         tick = progress("embedding", total) if progress else None
         chunk_vectors = embed_cached(embeddings, chunk_texts, chunk_keys, cache, batch_size, tick)

@@ -79,14 +79,13 @@ class Searcher:
                 "english_sentence": o.english_sentence_weight,
             }
             self.english_retriever = HybridRetriever(parts, weights, o.candidates, o.rrf_k)
+        # Whether the model gives token states is known once it has loaded: the first search turns the reranker
+        # off if it does not (constructors stay cheap).
         self.reranker: LateInteractionReranker | None = None
         if self.options.late_interaction and index.late is not None:
-            if self.queries.gives_states:
-                rows = {c.id: i for i, c in enumerate(index.chunks)}
-                late = LateInteractionOptions(self.options.late_depth, self.options.late_weight, self.options.rrf_k)
-                self.reranker = LateInteractionReranker(index.late, rows, late)
-            else:
-                logger.warning("the embedding model gives no token states here; late-interaction reranking is off")
+            rows = {c.id: i for i, c in enumerate(index.chunks)}
+            late = LateInteractionOptions(self.options.late_depth, self.options.late_weight, self.options.rrf_k)
+            self.reranker = LateInteractionReranker(index.late, rows, late)
 
     @property
     def weights(self) -> Mapping[str, float]:
@@ -134,5 +133,7 @@ class Searcher:
         fused = retriever.retrieve(Query(text, lang, expansion), max(k, self.options.late_depth))
         states = self.queries.states(text)
         if states is None:
+            logger.warning("the embedding model gives no token states here; late-interaction reranking is off")
+            self.reranker = None
             return fused[:k]
         return self.reranker.rerank(fused, states)[:k]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from navigator.errors import IndexNotReadyError
+from navigator.retrieval.embedders import SentenceTransformerEmbedder
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
 from navigator.retrieval.late_interaction import TokenStates
@@ -116,3 +117,14 @@ def test_late_interaction_damaged_states_are_refused_on_load(tmp_path, e5):
 
     with pytest.raises(IndexNotReadyError, match=r"late_offsets\.npy"):
         load_index(tmp_path / "index", model_id=E5_SMALL_NAME, **CHUNKING)
+
+
+def test_late_interaction_is_skipped_when_the_model_gives_no_states(index_dir, e5):
+    index = load_index(index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
+    torch_e5 = SentenceTransformerEmbedder(E5_SMALL_NAME, e5.model_path)  # same vectors, no token states
+    searcher = Searcher(index, torch_e5)
+
+    results = searcher.search("How long does the council have to issue an EHC plan?", k=3, lang="en")
+
+    assert results[0].chunk.doc_id == "ehcp-timescales"
+    assert searcher.reranker is None  # turned off at the first search, with a warning
