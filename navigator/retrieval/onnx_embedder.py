@@ -154,7 +154,8 @@ class OnnxEmbedder(Embeddings):
     def embed_raw(self, texts: list[str]) -> np.ndarray:
         """Vectors of ``texts`` as given (no prompt added), in runs of similar length (see ``token_batches``)."""
         rt = self._load()
-        out = [_pool(hidden, mask, rt.pooling, rt.normalise) for _, hidden, _, mask in self._runs(texts)]
+        runs = self._runs(self._encode(texts))
+        out = [_pool(hidden, mask, rt.pooling, rt.normalise) for _, hidden, _, mask in runs]
         if not out:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(out).astype(np.float32)
@@ -166,33 +167,42 @@ class OnnxEmbedder(Embeddings):
             ModelError: the export predates token states (run `navigator models install`).
 
         """
-        states: dict[int, np.ndarray] = {}
-        for run, _, tokens, mask in self._runs(texts, need_states=True):
-            assert tokens is not None  # need_states raises first
-            for row, i in enumerate(run):
-                states[i] = tokens[row, : int(mask[row].sum())].astype(np.float32)
-        return [states[i] for i in range(len(texts))]
+        return self._token_states(self._encode(texts))
 
     def token_states(self, texts: list[str], prompt_name: str) -> list[TokenStates]:
         """Token states of ``texts`` with the model's ``prompt_name`` prompt, without special or prompt tokens."""
-        rt = self._load()
-        prompt = rt.prompts.get(prompt_name, "")
-        encodings = rt.tokenizer.encode_batch([self._prepare(rt, prompt + t) for t in texts])
-        raw = self.raw_token_states([prompt + t for t in texts])
+        prompt = self._load().prompts.get(prompt_name, "")
+        encodings = self._encode([prompt + t for t in texts])
+        raw = self._token_states(encodings)
         return [_text_states(e, states, len(prompt)) for e, states in zip(encodings, raw, strict=True)]
 
     def query_with_states(self, text: str) -> tuple[list[float], TokenStates]:
         """The query vector and the query's token states, from one run of the model."""
         rt = self._load()
         prompt = rt.prompts.get("query", "")
-        ((_, hidden, tokens, mask),) = list(self._runs([prompt + text], need_states=True))
+        encodings = self._encode([prompt + text])
+        ((_, hidden, tokens, mask),) = list(self._runs(encodings, need_states=True))
         assert tokens is not None  # need_states raises first
         vector = _pool(hidden, mask, rt.pooling, rt.normalise)[0]
-        encoding = rt.tokenizer.encode(self._prepare(rt, prompt + text))
-        return vector.tolist(), _text_states(encoding, tokens[0][: len(encoding.ids)], len(prompt))
+        return vector.tolist(), _text_states(encodings[0], tokens[0], len(prompt))
+
+    def _encode(self, texts: list[str]) -> list[Any]:
+        """Token ids of ``texts``, lower-cased first when the model's sentence-transformers config says so."""
+        rt = self._load()
+        prepared = [t.strip().lower() if rt.lowercase else t.strip() for t in texts]
+        encodings: list[Any] = rt.tokenizer.encode_batch(prepared)
+        return encodings
+
+    def _token_states(self, encodings: list[Any]) -> list[np.ndarray]:
+        states: dict[int, np.ndarray] = {}
+        for run, _, tokens, _ in self._runs(encodings, need_states=True):
+            assert tokens is not None  # need_states raises first
+            for row, i in enumerate(run):
+                states[i] = tokens[row, : len(encodings[i].ids)].astype(np.float32)
+        return [states[i] for i in range(len(encodings))]
 
     def _runs(
-        self, texts: list[str], need_states: bool = False
+        self, encodings: list[Any], need_states: bool = False
     ) -> Iterator[tuple[range, np.ndarray, np.ndarray | None, np.ndarray]]:
         """For each run of similar-length texts: its indices, last hidden states, token states and mask."""
         rt = self._load()
@@ -201,7 +211,6 @@ class OnnxEmbedder(Embeddings):
                 f"The ONNX export of {self.model_path!r} has no token states (it predates them). "
                 "Run `navigator models install` to export the model again."
             )
-        encodings = rt.tokenizer.encode_batch([self._prepare(rt, t) for t in texts])
         for run in token_batches([len(e.ids) for e in encodings], self.batch_size, self.max_batch_tokens):
             longest = max(len(encodings[i].ids) for i in run)
             ids = np.full((len(run), longest), rt.pad_id, dtype=np.int64)
@@ -211,10 +220,6 @@ class OnnxEmbedder(Embeddings):
                 mask[row, : len(encodings[i].ids)] = 1
             outputs = rt.session.run(None, {"input_ids": ids, "attention_mask": mask})
             yield run, outputs[0], (outputs[1] if rt.has_states else None), mask
-
-    @staticmethod
-    def _prepare(rt: _Runtime, text: str) -> str:
-        return text.strip().lower() if rt.lowercase else text.strip()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Passage embeddings (with the model's passage prompt)."""
