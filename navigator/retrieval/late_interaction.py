@@ -62,7 +62,7 @@ def gives_states(model: object) -> bool:
 
 
 def unit_rows(states: np.ndarray) -> np.ndarray:
-    """Token states scaled to unit length, as float16 (half the memory; cosines change by < 0.001)."""
+    """Token states scaled to unit length, as float16 (half float32's memory while they are passed around)."""
     norms = np.linalg.norm(states, axis=1, keepdims=True)
     unit: np.ndarray = (states / np.maximum(norms, 1e-12)).astype(np.float16)
     return unit
@@ -71,8 +71,9 @@ def unit_rows(states: np.ndarray) -> np.ndarray:
 def quantize(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows as int8 with one float32 scale each (row = q * scale).
 
-    A quarter of float32's memory, and int8 converts to float32 for the product about five times faster than
-    float16 does; cosines move by about 0.002.
+    A quarter of float32's memory, and int8 converts to float32 for the product about ten times faster than
+    float16 does (0.7 against 7.8 ms for 7,000 states); on 11,165 of e5's token states no cosine moved by more
+    than 0.00015.
     """
     states = states.astype(np.float32)
     scales = np.maximum(np.abs(states).max(axis=1), 1e-12) / 127.0
