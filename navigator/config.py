@@ -42,6 +42,24 @@ class RetrievalSettings(BaseModel):
     late_weight: float = Field(1.0, ge=0, description="Weight of the token-level ranking when fused with theirs")
 
 
+class SafeguardingSettings(BaseModel):
+    """How messages that tell of a child at risk are recognised (see navigator/answer/safety.py)."""
+
+    meaning: bool = Field(
+        True, description="Also compare the message's query vector with example disclosures (no extra model call)"
+    )
+    margin: float = Field(
+        0.0,
+        description="How much nearer to example disclosures than to ordinary examples a message must be to be "
+        "flagged; for multilingual-e5-small, chosen on the calibration half of evals/safeguarding",
+    )
+    guarded_margin: float = Field(
+        0.0,
+        description="The same when a negation or a staff policy cue is present (a higher bar: doubt lowers certainty)",
+    )
+    neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")
+
+
 class LLMSettings(BaseModel):
     """The optional language model that writes answers; "none" keeps the extractive composer only."""
 
@@ -128,6 +146,9 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None,
         description="Bearer token for POST /api/admin/reload (at least 16 characters); unset disables the route",
+    )
+    safeguarding: SafeguardingSettings = Field(
+        default_factory=SafeguardingSettings, description="Recognising messages about a child at risk"
     )
     min_evidence_score: float | None = Field(
         0.80,

@@ -146,7 +146,8 @@ class ChatService:
         history = self._history(conversation_id, parts)
         query_text = self._retrieval_text(message, history)
 
-        danger = self.safeguarding.detect(message)
+        # The message's own vector: the one retrieval uses too whenever the message is searched alone.
+        danger = self.safeguarding.detect(message, self.searcher.queries.vector(message))
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")

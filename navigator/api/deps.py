@@ -23,13 +23,14 @@ from navigator.answer.language import LanguageDetector
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
+from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.answer.signposting import Contacts
 from navigator.config import Settings
 from navigator.conversations import ConversationStore
 from navigator.errors import IndexMismatchError, IndexNotReadyError, ModelError, NavigatorError
 from navigator.glossary import load_glossary
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.retrieval.embedders import SentenceTransformerEmbedder, query_vectors
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_store import load_index
 from navigator.retrieval.onnx_embedder import OnnxEmbedder
@@ -287,12 +288,14 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
     glossary = searcher.expander.glossary if searcher.expander else load_glossary()
     scope = ScopeClassifier(searcher.queries.vector, load_scope_data())
     scope.warm_up()
+    safeguarding = safeguarding_from_settings(settings, searcher)
+    safeguarding.warm_up()
     return ChatService(
         searcher,
         extractive,
         glossary=glossary,
         contacts=Contacts(safeguarding_contacts(), handoff_contacts()),
-        safeguarding=SafeguardingDetector(),
+        safeguarding=safeguarding,
         greetings=GreetingDetector(load_scope_data().greetings),
         scope=scope,
         named_terms=NamedTermCheck(glossary),
@@ -301,6 +304,19 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
         redact=redact_personal_data,
         options=ChatOptions(history_turns=settings.history_turns, min_evidence_score=settings.min_evidence_score),
     )
+
+
+def safeguarding_from_settings(settings: Settings, searcher: Searcher) -> SafeguardingDetector:
+    """Word patterns plus, unless switched off, the meaning check over the searcher's own query vectors."""
+    options = settings.safeguarding
+    matcher = None
+    if options.meaning:
+        embeddings = searcher.queries.embeddings
+        model_key = f"{settings.embedding_model}:{getattr(embeddings, 'model_path', type(embeddings).__name__)}"
+        matcher = ExemplarMatcher(
+            lambda texts: query_vectors(embeddings, texts), load_exemplars(), model_key, options.neighbours
+        )
+    return SafeguardingDetector(matcher=matcher, margin=options.margin, guarded_margin=options.guarded_margin)
 
 
 def open_store(settings: Settings) -> ConversationStore:

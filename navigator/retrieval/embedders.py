@@ -69,6 +69,15 @@ class SentenceTransformerEmbedder(Embeddings):
         return result
 
 
+def query_vectors(embeddings: Embeddings, texts: Sequence[str]) -> np.ndarray:
+    """Unit-length float32 query vectors of ``texts``, batched when the model can batch queries."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    batch = getattr(embeddings, "embed_queries", None)
+    raw = batch(texts) if callable(batch) else [embeddings.embed_query(t) for t in texts]
+    return normalize(np.asarray(raw, dtype=np.float32))
+
+
 class QueryVectorCache:
     """Embeds each query once even when several retrievers (chunks, sentences, tokens) need it.
 

@@ -227,6 +227,11 @@ class OnnxEmbedder(Embeddings):
         vectors: list[list[float]] = self.embed_raw([prompt + t for t in texts]).tolist()
         return vectors
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query embeddings of several texts in batched runs (with the model's query prompt), one row each."""
+        prompt = self._load().prompts.get("query", "")
+        return self.embed_raw([prompt + t for t in texts])
+
     def embed_query(self, text: str) -> list[float]:
         """Query embedding (with the model's query prompt)."""
         prompt = self._load().prompts.get("query", "")

@@ -1,0 +1,1 @@
+"""The safeguarding evaluation set: recall on disclosures and false alarms on ordinary questions."""

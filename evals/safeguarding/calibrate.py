@@ -1,0 +1,106 @@
+"""Choose the meaning check's margins on the calibration half only, and show what each choice costs.
+
+    python -m evals.safeguarding.calibrate [--target-false-alarms 0.005] [--write results.json]
+
+The patterns are fixed; the meaning check adds a message when it is nearer to example disclosures than to
+ordinary examples by at least ``margin`` (``guarded_margin`` when a negation or policy cue is present). For each
+candidate pair the script counts, on the calibration half, the disclosures caught and the ordinary messages
+flagged, and picks the lowest margins whose false alarms stay within the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evals.safeguarding.dataset import CALIBRATION, load_items
+
+GRID = [round(x, 3) for x in np.arange(-0.02, 0.101, 0.0025)]
+
+
+def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pattern result, doubt cues and meaning margin of every item, with the configured model."""
+    from navigator.api.deps import embedder_from_settings, safeguarding_from_settings  # noqa: F401
+    from navigator.answer.safety import SafeguardingDetector
+    from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
+    from navigator.config import get_settings
+    from navigator.retrieval.embedders import query_vectors
+
+    settings = get_settings()
+    embeddings = embedder_from_settings(settings)
+    matcher = ExemplarMatcher(lambda t: query_vectors(embeddings, t), load_exemplars(), "calibration")
+    detector = SafeguardingDetector(matcher=matcher)
+    vectors = query_vectors(embeddings, [" ".join(i["text"].split()) for i in items])
+    out = []
+    for item, vector in zip(items, vectors, strict=True):
+        reading = detector.read_patterns(item["text"])
+        nearest = matcher.nearest(vector)
+        out.append({
+            "id": item["id"], "lang": item["lang"], "label": item["label"],
+            "group": item.get("category") or item.get("kind"),
+            "pattern": reading.hit.category if reading.hit else None,
+            "guarded": reading.guarded, "margin": nearest.margin, "nearest": nearest.category,
+        })
+    return out
+
+
+def flagged(row: dict[str, Any], margin: float, guarded_margin: float) -> bool:
+    """Whether the detector would flag the item at these margins."""
+    if row["pattern"] is not None:
+        return True
+    return row["margin"] >= (guarded_margin if row["guarded"] else margin)
+
+
+def rates(rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float) -> tuple[float, float]:
+    """Recall on disclosures and false-alarm rate on ordinary messages."""
+    pos = [r for r in rows if r["label"] == "risk"]
+    neg = [r for r in rows if r["label"] == "none"]
+    recall = sum(flagged(r, margin, guarded_margin) for r in pos) / max(1, len(pos))
+    false_alarms = sum(flagged(r, margin, guarded_margin) for r in neg) / max(1, len(neg))
+    return recall, false_alarms
+
+
+def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float]:
+    """The pair with the best recall whose false alarms stay within ``target`` (lower margins break ties)."""
+    best: tuple[float, float, float] | None = None
+    for margin in GRID:
+        for guarded in GRID:
+            if guarded < margin:
+                continue
+            recall, false_alarms = rates(rows, margin, guarded)
+            if false_alarms <= target and (best is None or recall > best[0]):
+                best = (recall, margin, guarded)
+    if best is None:
+        raise SystemExit("no margin keeps false alarms within the target")
+    return best[1], best[2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=CALIBRATION)
+    parser.add_argument("--target-false-alarms", type=float, default=0.005)
+    parser.add_argument("--write", type=Path, default=None, help="Also write every item's reading here (JSON).")
+    args = parser.parse_args()
+    rows = readings(load_items(args.dataset))
+    margin, guarded = choose(rows, args.target_false_alarms)
+    recall, false_alarms = rates(rows, margin, guarded)
+    patterns_only = rates(rows, 9.0, 9.0)
+    print(f"patterns alone: recall {patterns_only[0]:.3f}, false alarms {patterns_only[1]:.3f}")
+    print(f"chosen margin {margin}, guarded margin {guarded}: recall {recall:.3f}, false alarms {false_alarms:.3f}")
+    for lang in sorted({r["lang"] for r in rows}):
+        part = [r for r in rows if r["lang"] == lang]
+        r_, f_ = rates(part, margin, guarded)
+        print(f"  {lang:<4} recall {r_:.3f}  false alarms {f_:.3f}")
+    if args.write:
+        payload = {"margin": margin, "guarded_margin": guarded, "recall": recall, "false_alarms": false_alarms,
+                   "rows": rows}
+        args.write.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

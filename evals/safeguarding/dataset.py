@@ -1,0 +1,40 @@
+"""Read and check the safeguarding evaluation items (format in evals/safeguarding/README.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+CALIBRATION = HERE / "calibration.jsonl"
+TEST = HERE / "test.jsonl"
+LABELS = ("risk", "none")
+KINDS = ("ordinary", "hard")
+
+
+def load_items(path: Path) -> list[dict[str, Any]]:
+    """Every item of a safeguarding JSONL file.
+
+    Raises:
+        ValueError: a line is not JSON or lacks ``id``, ``text``, ``lang`` or a valid ``label`` (with
+            ``category`` for a disclosure, ``kind`` for an ordinary message); the message names the line.
+
+    """
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+        missing = [k for k in ("id", "text", "lang", "label") if not isinstance(item.get(k), str) or not item[k]]
+        if missing or item["label"] not in LABELS:
+            raise ValueError(f"{path}:{number}: needs id, text, lang and label (risk or none); missing {missing}")
+        if item["label"] == "risk" and not item.get("category"):
+            raise ValueError(f"{path}:{number}: a disclosure needs its category")
+        if item["label"] == "none" and item.get("kind") not in KINDS:
+            raise ValueError(f"{path}:{number}: an ordinary message needs kind ordinary or hard")
+        items.append(item)
+    return items
