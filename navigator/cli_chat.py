@@ -39,6 +39,7 @@ def ask(message: str, language: str | None, as_json: bool) -> None:
         click.echo(f"\n[{c.n}] {c.title} > {c.section}" + (f" ({c.url})" if c.url else ""))
     for g in reply.glossary:
         click.echo(f"\n{g.term}: {g.explanation}")
+    click.echo("\n" + reply.safety_line.text)
 
 
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets would run these as formulas

@@ -20,7 +20,7 @@ import numpy as np
 
 from evals.safeguarding.dataset import CALIBRATION, load_items
 
-GRID = [round(x, 3) for x in np.arange(-0.02, 0.101, 0.0025)]
+GRID = [round(float(x), 4) for x in np.arange(-0.02, 0.101, 0.0025)]
 
 
 def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

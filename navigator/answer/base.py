@@ -94,6 +94,8 @@ class Answer:
     composer: str = "extractive"
     notes: tuple[str, ...] = field(default=())  # why the status was chosen, for logs and evals
     evidence_score: float | None = None  # the best quote's match score, for calibration and evals
+    safety_line: str = ""  # 999 and the Children's Trust, in the reply's language, on every reply
+    safety_sources: tuple[str, ...] = ()  # the public pages that confirmed those numbers
 
 
 class Composer(Protocol):

@@ -165,7 +165,11 @@ class ChatService:
             # only tells of harm gets the people to call, not loosely related passages.
             yield from self._answer(message, query_text, locale, parts, followup=danger is not None)
 
-        answer = parts.build(locale)
+        answer = replace(
+            parts.build(locale),
+            safety_line=self.contacts.safety_line(locale),
+            safety_sources=self.contacts.line_sources,
+        )
         index = self._store_turn(conversation_id, message, answer, parts)
         answer = replace(answer, notes=tuple(parts.notes))  # with "history_not_stored" when storing failed
         elapsed = (time.perf_counter() - started) * 1000

@@ -213,3 +213,18 @@ def handoff_contacts() -> tuple[Contact, ...]:
 
     """
     return _contacts_with("handoff")
+
+
+SAFETY_LINE_CONTACTS = ("emergency", "childrens-trust")
+"""The two services every reply names: the emergency number and Birmingham's children's social care front door."""
+
+
+def safety_line_sources() -> tuple[str, ...]:
+    """The public pages that confirmed the numbers of the standing safety line (999 and the Children's Trust).
+
+    Raises:
+        ConfigError: If the packaged file is malformed.
+
+    """
+    records = {record.id: record for record in _default_contacts()}
+    return tuple(dict.fromkeys(records[i].source for i in SAFETY_LINE_CONTACTS if i in records and records[i].source))

@@ -212,11 +212,19 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
 
 
 def negated(text: str, hit: PatternHit, latin: bool, cues: Sequence[re.Pattern[str]]) -> bool:
-    """Whether a negation cue ends just before the hit ("nobody hits him", "he is not in danger")."""
-    start = hit.span[0]
+    """Whether a negation cue comes just before the hit ("nobody hits him", "he is not in danger") or inside it.
+
+    Inside counts only for patterns that hold no negation of their own: a gap may have swallowed one ("he hasn't
+    gone missing"), while "doesn't want to live" is itself the risk.
+    """
+    start, end = hit.span
     if latin:
-        before = text[:start].split()[-_NEGATION_WORDS:]
-        window = " ".join(before)
+        window = " ".join(text[:start].split()[-_NEGATION_WORDS:])
     else:
         window = text[max(0, start - _NEGATION_CHARS) : start]
-    return any(cue.search(window) for cue in cues)
+    if any(cue.search(window) for cue in cues):
+        return True
+    own = prepare_text(hit.pattern.replace("_", " ").replace("|", " "))
+    if any(cue.search(own) for cue in cues):
+        return False
+    return any(cue.search(text[start:end]) for cue in cues)

@@ -19,6 +19,7 @@ class Contacts:
 
     safeguarding: tuple[Contact, ...]
     handoff: tuple[Contact, ...]
+    line_sources: tuple[str, ...] = ()  # where the standing safety line's numbers were confirmed
 
     def emergency_number(self) -> str:
         """The emergency number from the contacts file (the only place numbers are kept).
@@ -27,10 +28,24 @@ class Contacts:
             ConfigError: the contacts file has no emergency entry with a phone number.
 
         """
+        return self._phone("emergency")
+
+    def _phone(self, contact_id: str) -> str:
         for contact in self.safeguarding:
-            if contact.id == "emergency" and contact.phone:
+            if contact.id == contact_id and contact.phone:
                 return contact.phone
-        raise ConfigError("data/contacts.json needs an 'emergency' contact with a phone number.")
+        raise ConfigError(f"data/contacts.json needs a safeguarding contact {contact_id!r} with a phone number.")
+
+    def safety_line(self, locale: Locale) -> str:
+        """The one line every reply carries: 999 for a child in danger now, the Children's Trust for a worry.
+
+        A disclosure the detector misses still leaves the family a route to help.
+
+        Raises:
+            ConfigError: the contacts file lacks the emergency or Children's Trust number.
+
+        """
+        return locale.text("safety_line", emergency=self._phone("emergency"), phone=self._phone("childrens-trust"))
 
     def for_answers(self) -> list[Contact]:
         """For answered and unrelated messages: the advice service and the Local Offer."""

@@ -105,8 +105,16 @@ class GlossaryNotePublic(BaseModel):
     explanation: str
 
 
+class SafetyLinePublic(BaseModel):
+    """The line every reply carries, whatever its status, so a missed disclosure still has a route to help."""
+
+    text: str = Field(..., description="In the reply's language: 999 for a child in danger now, the Children's Trust")
+    sources: list[str] = Field(..., description="Public pages where the numbers were confirmed")
+
+
 class ChatResponse(BaseModel):
-    """The reply (contract in docs/architecture.md; ``glossary``, ``direction`` and ``message_index`` add to it)."""
+    """The reply (contract in docs/architecture.md; ``glossary``, ``direction``, ``message_index`` and
+    ``safety_line`` add to it)."""
 
     conversation_id: str
     message_index: int | None = Field(None, description="Which turn of the conversation this is (for feedback)")
@@ -118,6 +126,7 @@ class ChatResponse(BaseModel):
     citations: list[CitationPublic]
     handoff: list[HandoffPublic]
     glossary: list[GlossaryNotePublic]
+    safety_line: SafetyLinePublic
 
 
 class FeedbackRequest(BaseModel):

@@ -307,7 +307,7 @@ def test_chat_service_safeguarding_comes_first_and_still_answers(make_service):
     assert "Sending a child home at lunchtime is an exclusion. [1]" in rest
     assert [c.doc_id for c in answer.citations] == ["exclusions"]
     assert [c.id for c in answer.handoff] == [c.id for c in safeguarding_contacts()]
-    assert "safeguarding:crisis" in answer.notes
+    assert "safeguarding:parent_crisis" in answer.notes
 
 
 def test_chat_service_safeguarding_without_an_answer_adds_no_decline(make_service):

@@ -20,6 +20,7 @@ from navigator.api.schemas import (
     ErrorResponse,
     GlossaryNotePublic,
     HandoffPublic,
+    SafetyLinePublic,
 )
 from navigator.errors import NavigatorError
 
@@ -55,6 +56,7 @@ def to_response(turn: ChatTurn) -> ChatResponse:
             GlossaryNotePublic(id=g.term_id, term=g.term, english=g.english, explanation=g.explanation)
             for g in a.glossary
         ],
+        safety_line=SafetyLinePublic(text=a.safety_line, sources=list(a.safety_sources)),
     )
 
 

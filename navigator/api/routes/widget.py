@@ -17,7 +17,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
 import navigator
+from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
 from navigator.answer.locales import LANGUAGES, get_locale, load_locales, widget_strings
+from navigator.answer.signposting import Contacts
 from navigator.api.schemas import ErrorResponse, Language
 
 router = APIRouter()
@@ -123,6 +125,8 @@ def strings(
     # Shown above the first message and under the form; not "widget." keys because the chat API writes them too.
     texts["welcome"] = locale.text("welcome")
     texts["disclaimer"] = locale.text("disclaimer")
+    # Shown under the transcript all the time, with the numbers from the contacts file.
+    texts["safety_line"] = Contacts(safeguarding_contacts(), handoff_contacts()).safety_line(locale)
     response.headers.update({**_COMMON_HEADERS, "Cache-Control": _STATIC_CACHE})
     locales = load_locales()
     return WidgetStringsResponse(
