@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+import navigator
 from navigator.cli_support import handled
 from navigator.config import get_settings
 
@@ -34,6 +35,10 @@ def dataset_and_out(default_out: Path) -> Callable[[Callable[..., Any]], Callabl
         )(command)
 
     return decorate
+
+
+SAFEGUARDING_TEST = Path(navigator.__file__).resolve().parents[1] / "evals" / "safeguarding" / "test.jsonl"
+"""The test half of the safeguarding set, in the source checkout."""
 
 
 @click.group("eval")
@@ -71,6 +76,15 @@ def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_un
     help="Exit 1 when a metric misses this (repeatable; false_decline and latency must stay under).",
 )
 @click.option("--give-language", is_flag=True, help="Send each item's language with the question (default: detect).")
+@click.option(
+    "--safeguarding",
+    "safeguarding_set",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=SAFEGUARDING_TEST,
+    show_default=True,
+    help="Safeguarding set: disclosures that must be signposted, ordinary messages that must not.",
+)
+@click.option("--no-safeguarding", is_flag=True, help="Skip the safeguarding set.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 def eval_run(
     datasets: tuple[Path, ...],
@@ -78,6 +92,8 @@ def eval_run(
     api: str | None,
     fail_under: tuple[str, ...],
     give_language: bool,
+    safeguarding_set: Path,
+    no_safeguarding: bool,
     as_json: bool,
 ) -> None:
     """Score retrieval and chat replies on every item, sliced by language, audience and document."""
@@ -86,6 +102,8 @@ def eval_run(
     from evals.answers.runner import ApiTarget, InProcessTarget, run_items, write_run
     from evals.answers.scoring import missed_thresholds, parse_thresholds
     from evals.datasets import validate_dataset
+    from evals.safeguarding.dataset import load_items
+    from evals.safeguarding.evaluate import run_safeguarding
     from navigator.answer.language import LanguageDetector
     from navigator.documents import load_documents
 
@@ -106,13 +124,25 @@ def eval_run(
         target = ApiTarget(api) if api else InProcessTarget(settings)
         detector = LanguageDetector()
         rows = run_items(items, target, lambda text: detector.detect(text).lang, give_language=give_language)
+        safeguarding_rows = None
+        if not no_safeguarding:
+            if not safeguarding_set.is_file():
+                raise click.ClickException(
+                    f"No safeguarding set at {safeguarding_set}: pass --safeguarding PATH, or --no-safeguarding."
+                )
+            try:
+                safeguarding_items = load_items(safeguarding_set)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+            safeguarding_rows = run_safeguarding(safeguarding_items, target.chat, give_language=give_language)
     config = {
         "datasets": [str(p) for p in datasets],
+        "safeguarding": None if no_safeguarding else str(safeguarding_set),
         "started_at": started,
         "thresholds": thresholds,
         **target.description,
     }
-    run_dir, summary = write_run(out, rows, config)
+    run_dir, summary = write_run(out, rows, config, safeguarding_rows)
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
     click.echo(f"Run written to {run_dir} (open report.html)", err=True)
     missed = missed_thresholds(summary["overall"], thresholds)
@@ -142,6 +172,16 @@ def format_summary(summary: dict[str, Any]) -> str:
     for key in ("by_lang", "by_audience"):
         lines.append("")
         lines.extend(line(f"{key[3:]}={name}", values) for name, values in summary[key].items())
+    guard = summary.get("safeguarding")
+    if guard:
+        lines.append("")
+        lines.append(f"{'safeguarding':<22}{'n':>5}{'recall':>19}{'n':>5}{'false_alarms':>19}")
+        for name, values in [("overall", guard["overall"]), *guard["by_lang"].items()]:
+            recall, alarms = values["recall"], values["false_alarms"]
+            lines.append(
+                f"{name[:22]:<22}{values['n_risk']:>5}{'–' if recall is None else round(recall, 3):>19}"
+                f"{values['n_none']:>5}{'–' if alarms is None else round(alarms, 3):>19}"
+            )
     return "\n".join(lines)
 
 

@@ -49,6 +49,9 @@
       "support in Birmingham. Ask me a question in your own words, in your own language.",
     disclaimer: "I quote published Birmingham documents and I can make mistakes. Check the source, and ask " +
       "SENDIASS if you are not sure.",
+    // The numbers come from navigator/data/contacts.json; a test keeps this copy equal to the server's line.
+    safety_line: "If a child is in danger now, call 999. Worried about a child in Birmingham? Call Birmingham " +
+      "Children's Trust on 0121 303 1888.",
   };
 
   const CSS = `
@@ -107,6 +110,7 @@ padding:.25rem .5rem;max-width:100%}
 .clear{margin-inline-start:auto;font-size:.9375rem}
 .scroller{flex:1;min-height:0;overflow-y:auto;overflow-x:hidden;padding:.75rem 1rem;overscroll-behavior:contain}
 .welcome{margin:0 0 .75rem;color:var(--muted)}
+.safety{margin:0;padding:.5rem 1rem;border-top:1px solid var(--muted);font-size:.9375rem;font-weight:600}
 .msg{margin:0 0 .75rem;padding:.5rem .75rem;border-radius:.5rem;overflow-wrap:anywhere;background:var(--bubble)}
 .msg p{margin:0 0 .5rem}
 .msg p:last-child{margin-bottom:0}
@@ -372,6 +376,8 @@ scroll-behavior:auto!important}}
         $.streamWho, h("p", {}, $.streamText, $.dots));
       $.disclaimer = h("p", { class: "welcome" });
       $.scroller = h("div", { class: "scroller", tabindex: "0" }, $.welcome, $.disclaimer, $.log, $.stream);
+      // Always shown under the transcript: a family whose message was not recognised still has a route to help.
+      $.safety = h("p", { class: "safety", id: "sn-safety" });
       $.status = h("p", { class: "sr-only", role: "status" });
       $.alert = h("p", { class: "alert", role: "alert" });
       $.retry = h("button", { type: "button", class: "retry primary", hidden: true, onclick: () => this.retry() });
@@ -392,7 +398,7 @@ scroll-behavior:auto!important}}
       },
       h("div", { class: "head" }, h("div", {}, $.title, $.sub), $.close),
       h("div", { class: "tools" }, $.langLabel, $.select, $.clear),
-      $.scroller, $.status,
+      $.scroller, $.safety, $.status,
       h("div", { class: "errors" }, $.alert, $.retry),
       $.form);
       if (!inline) {
@@ -438,6 +444,7 @@ scroll-behavior:auto!important}}
       $.input.setAttribute("placeholder", this.t("placeholder"));
       $.sendLabel.textContent = this.t("send");
       $.disclaimer.textContent = this.t("disclaimer");
+      $.safety.textContent = this.t("safety_line");
       this.updateCount();
     }
 

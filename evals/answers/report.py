@@ -105,8 +105,15 @@ article{border-top:1px solid #ccc;padding:.5rem 0}dt{font-weight:bold}pre{white-
 blockquote{margin:.2rem 0 .5rem 1rem;color:#333}img{max-width:100%}"""
 
 
-def render_report(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -> str:
+def render_report(
+    summary: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    config: Mapping[str, Any],
+    safeguarding_rows: Sequence[Mapping[str, Any]] = (),
+) -> str:
     """The report page (no external assets)."""
+    from evals.safeguarding.evaluate import render_safeguarding
+
     ci = summary.get("ci95", {})
     overall = {"overall": summary["overall"]}
     failures = [(row, reason) for row in rows if (reason := failure_reason(row))]
@@ -121,6 +128,7 @@ def render_report(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
         _table("By language", summary["by_lang"], ci.get("by_lang", {})),
         _table("By audience", summary["by_audience"], ci.get("by_audience", {})),
         _table("By source document", summary["by_source"], ci.get("by_source", {})),
+        render_safeguarding(summary["safeguarding"], safeguarding_rows) if "safeguarding" in summary else "",
         "<h2>Charts</h2>",
         _chart("By language", summary["by_lang"], ("hit@5", "citation_precision", "answer_language")),
         _chart("By audience", summary["by_audience"], ("hit@5", "citation_precision", "false_decline")),

@@ -27,6 +27,10 @@ class Target(Protocol):
         """Retrieve the top 10 passages and get the chat reply for ``question``."""
         ...
 
+    def chat(self, message: str, lang: str | None) -> dict[str, Any]:
+        """Only the chat reply's JSON (for the safeguarding set)."""
+        ...
+
 
 class InProcessTarget:
     """The configured index and chat service, loaded in this process (nothing is stored)."""
@@ -35,7 +39,7 @@ class InProcessTarget:
         from navigator.api.deps import build_chat_service, build_searcher
 
         self.searcher = build_searcher(settings)
-        self.chat = build_chat_service(settings, self.searcher, None)
+        self.service = build_chat_service(settings, self.searcher, None)
         self.description = {
             "target": "in-process",
             "settings": json.loads(settings.model_dump_json(exclude={"llm": {"api_key"}})),
@@ -48,10 +52,17 @@ class InProcessTarget:
         from navigator.api.routes.chat import to_response
 
         started = time.perf_counter()
-        turn = self.chat.reply(ChatInput(question, lang))
+        turn = self.service.reply(ChatInput(question, lang))
         latency = (time.perf_counter() - started) * 1000
         retrieved = [Passage(r.chunk.doc_id, r.chunk.text) for r in self.searcher.search(question, 10, None)]
         return retrieved, to_response(turn).model_dump(), latency
+
+    def chat(self, message: str, lang: str | None) -> dict[str, Any]:
+        """The chat reply's JSON, as the API would send it."""
+        from navigator.answer.chat import ChatInput
+        from navigator.api.routes.chat import to_response
+
+        return to_response(self.service.reply(ChatInput(message, lang))).model_dump()
 
 
 class ApiTarget:
@@ -74,6 +85,16 @@ class ApiTarget:
         found.raise_for_status()
         retrieved = [Passage(r["doc_id"], r["text"]) for r in found.json()["results"]]
         return retrieved, reply.json(), latency
+
+    def chat(self, message: str, lang: str | None) -> dict[str, Any]:
+        """POST /api/chat; a failed request is a reply with status ``error``."""
+        try:
+            reply = self.client.post(f"{self.base_url}/api/chat", json={"message": message, "language": lang})
+            reply.raise_for_status()
+        except httpx.HTTPError as exc:
+            return {"status": "error", "answer": str(exc)}
+        result: dict[str, Any] = reply.json()
+        return result
 
 
 def framing_language(answer: str, detect: Callable[[str], str]) -> str | None:
@@ -103,17 +124,30 @@ def run_items(
     return rows
 
 
-def write_run(out_dir: Path, rows: Sequence[dict[str, Any]], config: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
-    """A timestamped folder: config.json, rows.jsonl, summary.json and report.html."""
+def write_run(
+    out_dir: Path,
+    rows: Sequence[dict[str, Any]],
+    config: dict[str, Any],
+    safeguarding_rows: Sequence[dict[str, Any]] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """A timestamped folder: config.json, rows.jsonl, summary.json and report.html (and safeguarding.jsonl)."""
     from evals.answers.report import render_report
+    from evals.safeguarding.evaluate import summarize_safeguarding
 
     summary = summarize(rows)
+    if safeguarding_rows is not None:
+        summary["safeguarding"] = summarize_safeguarding(safeguarding_rows, rows)
     run_dir = out_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     run_dir.mkdir(parents=True, exist_ok=False)
     (run_dir / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     with (run_dir / "rows.jsonl").open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if safeguarding_rows is not None:
+        with (run_dir / "safeguarding.jsonl").open("w", encoding="utf-8") as handle:
+            for row in safeguarding_rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (run_dir / "report.html").write_text(render_report(summary, rows, config), encoding="utf-8")
+    report = render_report(summary, rows, config, safeguarding_rows or ())
+    (run_dir / "report.html").write_text(report, encoding="utf-8")
     return run_dir, summary

@@ -108,6 +108,7 @@ def score_item(
         "expected_answer": item.get("answer"),
         "evidence": evidence,
         "status": status,
+        "safety_line": bool((reply.get("safety_line") or {}).get("text")),
         "answer": reply.get("answer"),
         "reply_language": reply_language,
         "citations": [

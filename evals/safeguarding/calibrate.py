@@ -25,9 +25,9 @@ GRID = [round(float(x), 4) for x in np.arange(-0.02, 0.101, 0.0025)]
 
 def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pattern result, doubt cues and meaning margin of every item, with the configured model."""
-    from navigator.api.deps import embedder_from_settings, safeguarding_from_settings  # noqa: F401
     from navigator.answer.safety import SafeguardingDetector
     from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
+    from navigator.api.deps import embedder_from_settings, safeguarding_from_settings  # noqa: F401
     from navigator.config import get_settings
     from navigator.retrieval.embedders import query_vectors
 
@@ -81,6 +81,7 @@ def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float]
 
 
 def main() -> None:
+    """Choose the margins and print what they give, overall and per language."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=CALIBRATION)
     parser.add_argument("--target-false-alarms", type=float, default=0.005)

@@ -227,4 +227,5 @@ def safety_line_sources() -> tuple[str, ...]:
 
     """
     records = {record.id: record for record in _default_contacts()}
-    return tuple(dict.fromkeys(records[i].source for i in SAFETY_LINE_CONTACTS if i in records and records[i].source))
+    sources = [records[i].source for i in SAFETY_LINE_CONTACTS if i in records]
+    return tuple(dict.fromkeys(source for source in sources if source))

@@ -26,6 +26,7 @@ from navigator.answer.safety_patterns import (
     LanguagePatterns,
     PatternHit,
     negated,
+    negated_after,
     parse_language,
     prepare_text,
 )
@@ -187,6 +188,7 @@ class SafeguardingDetector:
         rank = {c: i for i, c in enumerate(data.categories)}
         policy = any(cue.search(prepared) for lang in data.languages for cue in lang.policy)
         negations = [cue for lang in data.languages for cue in lang.negations]
+        after = [cue for lang in data.languages for cue in lang.negations_after]
         excluded = [m.span() for lang in data.languages for cue in lang.exclusions for m in cue.finditer(prepared)]
         best: PatternHit | None = None
         guarded = policy
@@ -197,7 +199,7 @@ class SafeguardingDetector:
                         continue
                     if pattern.kind == "topic" and policy:
                         continue
-                    if negated(prepared, hit, pattern.latin, negations):
+                    if negated(prepared, hit, pattern.latin, [*negations, *after]) or negated_after(prepared, hit, after):
                         guarded = True
                         continue
                     if best is None or (rank[hit.category], hit.span[0]) < (rank[best.category], best.span[0]):

@@ -3,8 +3,8 @@
 A pattern is a short sequence of slots rather than a fixed phrase, so one line covers "his dad hit him", "dad
 has been hitting my son" and "my stepdad beat me": a slot lists alternatives (``hit|hits|beat*``, where ``*``
 takes any ending), names a shared word class (``{ADULT}``), is optional (a trailing ``?``) or is a gap of a few
-words (``~``); ``_`` joins several words into one alternative (``no_one|nobody``). Latin-script patterns match whole words; other scripts match inside words, because Urdu, Bengali
-and Punjabi suffixes and Arabic-script prefixes would hide whole-word matches, and Chinese has no spaces.
+words (``~``); ``_`` joins several words into one alternative (``no_one|nobody``). Latin-script patterns match
+whole words; other scripts match inside words, because Urdu, Bengali and Punjabi suffixes and Arabic-script prefixes would hide whole-word matches, and Chinese has no spaces.
 
 Patterns come in two kinds. An *event* tells what happened to someone ("dad hits him"); only a negation just
 before it ("nobody hits him") cancels it. A *topic* names a harm without a person ("county lines", "self-harm"),
@@ -87,6 +87,7 @@ class LanguagePatterns:
     negations: tuple[re.Pattern[str], ...]
     policy: tuple[re.Pattern[str], ...]
     exclusions: tuple[re.Pattern[str], ...]
+    negations_after: tuple[re.Pattern[str], ...] = ()  # cues that follow what they negate (Urdu, Punjabi, Bengali)
 
 
 class _Compiler:
@@ -208,7 +209,15 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
     negations = tuple(compiler.compile(t)[0] for t in _strings(raw.get("negations", []), f"{where}['negations']"))
     policy = tuple(compiler.compile(t)[0] for t in _strings(raw.get("policy", []), f"{where}['policy']"))
     exclusions = tuple(compiler.compile(t)[0] for t in _strings(raw.get("exclusions", []), f"{where}['exclusions']"))
-    return LanguagePatterns(language, tuple(patterns), negations, policy, exclusions)
+    after = tuple(compiler.compile(t)[0] for t in _strings(raw.get("negations_after", []), f"{where}['negations_after']"))
+    return LanguagePatterns(language, tuple(patterns), negations, policy, exclusions, after)
+
+
+def negated_after(text: str, hit: PatternHit, cues: Sequence[re.Pattern[str]]) -> bool:
+    """Whether a negation cue directly follows the hit, as it does in Urdu, Punjabi and Bengali word order."""
+    return any(cue.match(text, hit.span[1], hit.span[1] + _NEGATION_CHARS) for cue in cues) or any(
+        cue.match(text[hit.span[1] :].lstrip()[:_NEGATION_CHARS]) for cue in cues
+    )
 
 
 def negated(text: str, hit: PatternHit, latin: bool, cues: Sequence[re.Pattern[str]]) -> bool:
@@ -218,10 +227,8 @@ def negated(text: str, hit: PatternHit, latin: bool, cues: Sequence[re.Pattern[s
     gone missing"), while "doesn't want to live" is itself the risk.
     """
     start, end = hit.span
-    if latin:
-        window = " ".join(text[:start].split()[-_NEGATION_WORDS:])
-    else:
-        window = text[max(0, start - _NEGATION_CHARS) : start]
+    before = text[:start]
+    window = " ".join(before.split()[-_NEGATION_WORDS:]) if latin else before[-_NEGATION_CHARS:]
     if any(cue.search(window) for cue in cues):
         return True
     own = prepare_text(hit.pattern.replace("_", " ").replace("|", " "))

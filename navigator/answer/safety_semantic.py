@@ -49,7 +49,7 @@ def parse_exemplars(data: Any, categories: Sequence[str] | None = None) -> Exemp
         ConfigError: a part is missing, empty, of the wrong shape, or names an unknown language or category.
 
     """
-    if not isinstance(data, dict) or not isinstance(data.get("risk"), dict) or not isinstance(data.get("ordinary"), dict):
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), dict) for k in ("risk", "ordinary")):
         raise ConfigError(f"the exemplars need 'risk' and 'ordinary' objects. {_FIX_HINT}")
     risk: list[tuple[str, str, str]] = []
     ordinary: list[tuple[str, str]] = []

@@ -113,8 +113,10 @@ class SafetyLinePublic(BaseModel):
 
 
 class ChatResponse(BaseModel):
-    """The reply (contract in docs/architecture.md; ``glossary``, ``direction``, ``message_index`` and
-    ``safety_line`` add to it)."""
+    """The reply (contract in docs/architecture.md).
+
+    ``glossary``, ``direction``, ``message_index`` and ``safety_line`` extend the contract.
+    """
 
     conversation_id: str
     message_index: int | None = Field(None, description="Which turn of the conversation this is (for feedback)")

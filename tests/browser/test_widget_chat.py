@@ -155,6 +155,24 @@ def test_widget_contacts_are_tappable_phone_links(live_server, new_page):
         assert link.inner_text() == EN["call"].format(name=contact["name"], phone=contact["phone"])
 
 
+def test_widget_shows_the_safety_line_under_the_transcript_whatever_the_reply(live_server, new_page):
+    page = new_page()
+    open_with_keyboard(page, live_server.base + "/")
+    line = page.locator(".safety")
+    served = httpx.get(live_server.base + "/api/widget/strings?lang=en").json()["strings"]["safety_line"]
+    assert line.is_visible() and line.inner_text() == served
+    assert "999" in served and "0121 303 1888" in served
+
+    final = ask(page, "What's the weather tomorrow?")  # not a SEND question: the line stays all the same
+    assert final["status"] == "out_of_scope"
+    assert line.is_visible() and line.inner_text() == served
+    # It sits below the transcript and above the message box.
+    box = {name: page.locator(sel).bounding_box() for name, sel in (("log", ".scroller"), ("form", "form"))}
+    position = line.bounding_box()
+    assert box["log"] and box["form"] and position
+    assert box["log"]["y"] < position["y"] < box["form"]["y"]
+
+
 def test_widget_feedback_is_posted_and_stored(live_server, new_page):
     page = new_page()
     open_with_keyboard(page, live_server.base + "/")

@@ -184,7 +184,7 @@ def test_safety_custom_file_supports_classes_gaps_and_exclusions(tmp_path: Path)
         ({"version": 2, "categories": ["a"], "languages": {"xx": {}}}, "unknown language"),
         ({"version": 2, "categories": ["a"], "languages": {"en": {"events": {"b": ["x"]}}}}, "not in 'categories'"),
         ({"version": 2, "categories": ["a"], "languages": {"en": {"events": {"a": "x"}}}}, "list of strings"),
-        ({"version": 2, "categories": ["a"], "languages": {"en": {"events": {"a": ["{NOPE} x"]}}}}, "unknown word class"),
+        ({"version": 2, "categories": ["a"], "languages": {"en": {"events": {"a": ["{NO} x"]}}}}, "unknown word class"),
         ({"version": 2, "categories": ["a"], "languages": {"en": {"events": {"a": ["ab*"]}}}}, "at least 3 letters"),
         ({"version": 2, "categories": ["a"], "languages": {"en": {"events": {"a": ["a*b"]}}}}, "not at the end"),
         ({"version": 2, "categories": ["a"], "languages": {"en": {"events": {"a": ["~ x"]}}}}, "start or end"),
