@@ -199,7 +199,8 @@ class SafeguardingDetector:
                         continue
                     if pattern.kind == "topic" and policy:
                         continue
-                    if negated(prepared, hit, pattern.latin, [*negations, *after]) or negated_after(prepared, hit, after):
+                    cues = [*negations, *after]
+                    if negated(prepared, hit, pattern.latin, cues) or negated_after(prepared, hit, after):
                         guarded = True
                         continue
                     if best is None or (rank[hit.category], hit.span[0]) < (rank[best.category], best.span[0]):

@@ -4,10 +4,12 @@ A pattern is a short sequence of slots rather than a fixed phrase, so one line c
 has been hitting my son" and "my stepdad beat me": a slot lists alternatives (``hit|hits|beat*``, where ``*``
 takes any ending), names a shared word class (``{ADULT}``), is optional (a trailing ``?``) or is a gap of a few
 words (``~``); ``_`` joins several words into one alternative (``no_one|nobody``). Latin-script patterns match
-whole words; other scripts match inside words, because Urdu, Bengali and Punjabi suffixes and Arabic-script prefixes would hide whole-word matches, and Chinese has no spaces.
+whole words; other scripts match inside words, because Urdu, Bengali and Punjabi suffixes and Arabic-script
+prefixes would hide whole-word matches, and Chinese has no spaces. In Urdu, Punjabi and Bengali a negation follows
+what it negates (``negations_after``).
 
-Patterns come in two kinds. An *event* tells what happened to someone ("dad hits him"); only a negation just
-before it ("nobody hits him") cancels it. A *topic* names a harm without a person ("county lines", "self-harm"),
+Patterns come in two kinds. An *event* tells what happened to someone ("dad hits him"); only a negation next to
+it ("nobody hits him") cancels it. A *topic* names a harm without a person ("county lines", "self-harm"),
 so a message that also has a policy or information cue ("our policy on", "training") is a staff question, not a
 disclosure, and the topic is set aside.
 """
@@ -209,7 +211,8 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
     negations = tuple(compiler.compile(t)[0] for t in _strings(raw.get("negations", []), f"{where}['negations']"))
     policy = tuple(compiler.compile(t)[0] for t in _strings(raw.get("policy", []), f"{where}['policy']"))
     exclusions = tuple(compiler.compile(t)[0] for t in _strings(raw.get("exclusions", []), f"{where}['exclusions']"))
-    after = tuple(compiler.compile(t)[0] for t in _strings(raw.get("negations_after", []), f"{where}['negations_after']"))
+    after_raw = _strings(raw.get("negations_after", []), f"{where}['negations_after']")
+    after = tuple(compiler.compile(t)[0] for t in after_raw)
     return LanguagePatterns(language, tuple(patterns), negations, policy, exclusions, after)
 
 
