@@ -146,8 +146,10 @@ class ChatService:
         history = self._history(conversation_id, parts)
         query_text = self._retrieval_text(message, history)
 
-        # The message's own vector: the one retrieval uses too whenever the message is searched alone.
-        danger = self.safeguarding.detect(message, self.searcher.queries.vector(message))
+        # A message that is nothing but a greeting tells of nothing (its vector is too short to compare). Otherwise
+        # the message's own vector: the one retrieval uses too whenever the message is searched alone.
+        greeting = self.greetings.is_greeting(message)
+        danger = None if greeting else self.safeguarding.detect(message, self.searcher.queries.vector(message))
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
@@ -156,7 +158,7 @@ class ChatService:
             parts.handoff = list(self.contacts.safeguarding)
             yield from parts.emit(intro)
 
-        if danger is None and self.greetings.is_greeting(message):
+        if greeting:
             parts.status = "out_of_scope"
             parts.notes.append("greeting")
             yield from parts.emit(locale.text("welcome"))
