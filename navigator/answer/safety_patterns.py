@@ -34,8 +34,9 @@ _LATIN_WORD = f"{_LATIN_LETTER}+"
 _OTHER_LETTERS = r"[^\s0-9a-z]"  # letters of the other scripts (after lower-casing)
 _LATIN_GAP_WORDS = 3  # "~" in Latin script: up to this many words in between
 _OTHER_GAP_CHARS = 14  # "~" elsewhere: up to this many characters in between
-_NEGATION_WORDS = 4  # a negation cue ending this many words before an event cancels it
-_NEGATION_CHARS = 18  # the same for scripts matched inside words
+_NEGATION_WORDS = 3  # a negation cue among the last words before an event cancels it (not one a clause earlier)
+_NEGATION_CHARS = 18  # and within this many characters (Chinese has no spaces to count words by)
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 _APOSTROPHES = "'\u2019\u02bc`"
 
@@ -101,14 +102,21 @@ class _Compiler:
         self.where = where
         self._expanding: list[str] = []
 
-    def compile(self, pattern: str) -> tuple[re.Pattern[str], bool]:
-        """The regex of a whole pattern, and whether it is matched by whole words."""
+    def compile(self, pattern: str, *, whole_words: bool = False) -> tuple[re.Pattern[str], bool]:
+        """The regex of a whole pattern, and whether it is matched by whole words.
+
+        ``whole_words`` makes a pattern in another script (not Chinese) match only between spaces: negation cues
+        such as Arabic "مش" would otherwise be found inside ordinary words.
+        """
         if not isinstance(pattern, str) or not pattern.strip():
             raise ConfigError(f"{self.where}: every pattern must be a non-empty string. {_FIX_HINT}")
-        latin = is_latin(self._letters(pattern))
+        letters = self._letters(pattern)
+        latin = is_latin(letters)
         body = self._sequence(pattern.strip(), latin)
         if latin:
             return re.compile(f"(?<!{_LATIN_LETTER}){body}(?!{_LATIN_LETTER})"), True
+        if whole_words and not _HAN.search(letters):
+            return re.compile(rf"(?<!\S){body}(?!\S)"), False
         return re.compile(body), False
 
     def _letters(self, pattern: str) -> str:
@@ -208,11 +216,13 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
             for text in _strings(items, f"{where}[{key!r}][{category!r}]"):
                 regex, latin = compiler.compile(text)
                 patterns.append(CompiledPattern(category, language, kind, text, regex, latin))  # type: ignore[arg-type]
-    negations = tuple(compiler.compile(t)[0] for t in _strings(raw.get("negations", []), f"{where}['negations']"))
+    negations = tuple(
+        compiler.compile(t, whole_words=True)[0] for t in _strings(raw.get("negations", []), f"{where}['negations']")
+    )
     policy = tuple(compiler.compile(t)[0] for t in _strings(raw.get("policy", []), f"{where}['policy']"))
     exclusions = tuple(compiler.compile(t)[0] for t in _strings(raw.get("exclusions", []), f"{where}['exclusions']"))
     after_raw = _strings(raw.get("negations_after", []), f"{where}['negations_after']")
-    after = tuple(compiler.compile(t)[0] for t in after_raw)
+    after = tuple(compiler.compile(t, whole_words=True)[0] for t in after_raw)
     return LanguagePatterns(language, tuple(patterns), negations, policy, exclusions, after)
 
 
@@ -231,7 +241,9 @@ def negated(text: str, hit: PatternHit, latin: bool, cues: Sequence[re.Pattern[s
     """
     start, end = hit.span
     before = text[:start]
-    window = " ".join(before.split()[-_NEGATION_WORDS:]) if latin else before[-_NEGATION_CHARS:]
+    window = " ".join(before.split()[-_NEGATION_WORDS:])
+    if not latin:
+        window = window[-_NEGATION_CHARS:]
     if any(cue.search(window) for cue in cues):
         return True
     own = prepare_text(hit.pattern.replace("_", " ").replace("|", " "))

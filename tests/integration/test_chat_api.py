@@ -300,7 +300,9 @@ def test_chat_api_signposts_the_test_half_of_the_safeguarding_set(served):
     The floors sit a little under what was measured (docs/benchmarks.md, "Safeguarding"), so that a regression
     fails while the figures themselves are reported there.
     """
-    rows = run_safeguarding(load_items(SAFEGUARDING_TEST), lambda text, _: _chat(served.client, text), progress=False)
+    items = [i for i in load_items(SAFEGUARDING_TEST) if len(" ".join(i["text"].split())) <= MAX_QUERY_CHARS]
+    assert len(items) > 550  # this app's message limit is low; a few long messages are left out
+    rows = run_safeguarding(items, lambda text, _: _chat(served.client, text), progress=False)
     summary = summarize_safeguarding(rows)
     assert summary["safety_line_on_every_reply"]
     for lang, values in summary["by_lang"].items():
