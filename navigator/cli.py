@@ -195,7 +195,7 @@ def index_build(as_json: bool) -> None:
 
 def build_index_from_settings(settings: Settings, progress: Callable[[str, int], Callable[[int], None]] | None) -> Any:
     """Load the corpus and model named by ``settings`` and build the index."""
-    from navigator.api.deps import embedder_from_settings, english_embedder_from_settings
+    from navigator.api.deps import embedder_from_settings, english_embedder_from_settings, safeguarding_from_settings
     from navigator.documents import load_documents
     from navigator.retrieval.english import EnglishModel
     from navigator.retrieval.index_build import build_index
@@ -204,9 +204,10 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
     english = None
     if settings.english_model:
         english = EnglishModel(settings.english_model, english_embedder_from_settings(settings))
-    return build_index(
+    embeddings = embedder_from_settings(settings)
+    manifest = build_index(
         documents,
-        embedder_from_settings(settings),
+        embeddings,
         settings.index_dir,
         model_id=settings.embedding_model,
         max_words=settings.chunking.max_words,
@@ -216,6 +217,9 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
         english_model=english,
         late_interaction=settings.retrieval.late_interaction,
     )
+    # The safeguarding examples' vectors too, so that the server's first chat reply does not wait for them.
+    safeguarding_from_settings(settings, embeddings).warm_up()
+    return manifest
 
 
 # ---- search / serve / start ---------------------------------------------------------------------------

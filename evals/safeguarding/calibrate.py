@@ -1,6 +1,8 @@
 """Choose the meaning check's margins on the calibration half only, and show what each choice costs.
 
     python -m evals.safeguarding.calibrate [--target-false-alarms 0.005] [--write results.json]
+    python -m evals.safeguarding.calibrate --dataset evals/safeguarding/test.jsonl --margin M --guarded-margin G \
+        [--dev ../shared/evals/dev.jsonl] --write results.json     # report fixed margins, choose nothing
 
 The patterns are fixed; the meaning check adds a message when it is nearer to example disclosures than to
 ordinary examples by at least ``margin`` (``guarded_margin`` when a negation or policy cue is present). For each
@@ -25,16 +27,16 @@ GRID = [round(float(x), 4) for x in np.arange(-0.02, 0.101, 0.0025)]
 
 def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pattern result, doubt cues and meaning margin of every item, with the configured model."""
-    from navigator.answer.safety import SafeguardingDetector
-    from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
-    from navigator.api.deps import embedder_from_settings, safeguarding_from_settings  # noqa: F401
+    from navigator.api.deps import embedder_from_settings, safeguarding_from_settings
     from navigator.config import get_settings
     from navigator.retrieval.embedders import query_vectors
 
     settings = get_settings()
     embeddings = embedder_from_settings(settings)
-    matcher = ExemplarMatcher(lambda t: query_vectors(embeddings, t), load_exemplars(), "calibration")
-    detector = SafeguardingDetector(matcher=matcher)
+    detector = safeguarding_from_settings(settings, embeddings)  # its configured margins are not used here
+    matcher = detector.matcher
+    if matcher is None:
+        raise SystemExit("NAVIGATOR_SAFEGUARDING__MEANING is off: there is nothing to calibrate.")
     vectors = query_vectors(embeddings, [" ".join(i["text"].split()) for i in items])
     out = []
     for item, vector in zip(items, vectors, strict=True):
@@ -85,22 +87,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=CALIBRATION)
     parser.add_argument("--target-false-alarms", type=float, default=0.005)
+    parser.add_argument("--margin", type=float, default=None, help="Report these margins instead of choosing.")
+    parser.add_argument("--guarded-margin", type=float, default=None)
+    parser.add_argument("--dev", type=Path, default=None, help="Also count false alarms on this set's questions.")
     parser.add_argument("--write", type=Path, default=None, help="Also write every item's reading here (JSON).")
     args = parser.parse_args()
     rows = readings(load_items(args.dataset))
-    margin, guarded = choose(rows, args.target_false_alarms)
-    recall, false_alarms = rates(rows, margin, guarded)
-    patterns_only = rates(rows, 9.0, 9.0)
-    print(f"patterns alone: recall {patterns_only[0]:.3f}, false alarms {patterns_only[1]:.3f}")
-    print(f"chosen margin {margin}, guarded margin {guarded}: recall {recall:.3f}, false alarms {false_alarms:.3f}")
-    for lang in sorted({r["lang"] for r in rows}):
-        part = [r for r in rows if r["lang"] == lang]
-        r_, f_ = rates(part, margin, guarded)
-        print(f"  {lang:<4} recall {r_:.3f}  false alarms {f_:.3f}")
+    if args.margin is None:
+        margin, guarded = choose(rows, args.target_false_alarms)
+    else:
+        margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
+    report = summarize(rows, margin, guarded)
+    if args.dev:
+        questions = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
+        dev_rows = readings([{**q, "text": q["question"], "label": "none", "kind": "ordinary"} for q in questions])
+        report["dev_false_alarms"] = rates(dev_rows, margin, guarded)[1]
+        report["dev_n"] = len(dev_rows)
+    print(json.dumps(report, indent=1))
     if args.write:
-        payload = {"margin": margin, "guarded_margin": guarded, "recall": recall, "false_alarms": false_alarms,
-                   "rows": rows}
-        args.write.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        payload = json.dumps({**report, "rows": rows}, indent=1, ensure_ascii=False)
+        args.write.write_text(payload + "\n", encoding="utf-8")
+
+
+def summarize(rows: Sequence[dict[str, Any]], margin: float, guarded: float) -> dict[str, Any]:
+    """Recall and false alarms at these margins: overall, per language, category and kind; and patterns alone."""
+    recall, false_alarms = rates(rows, margin, guarded)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["group"], []).append(row)
+
+    def share(part: Sequence[dict[str, Any]]) -> float:
+        return round(sum(flagged(r, margin, guarded) for r in part) / len(part), 4)
+
+    return {
+        "margin": margin,
+        "guarded_margin": guarded,
+        "overall": {"recall": recall, "false_alarms": false_alarms},
+        "patterns_alone": dict(zip(("recall", "false_alarms"), rates(rows, 9.0, 9.0), strict=True)),
+        "by_lang": {
+            lang: dict(zip(("recall", "false_alarms"), rates([r for r in rows if r["lang"] == lang], margin, guarded),
+                           strict=True))
+            for lang in sorted({r["lang"] for r in rows})
+        },
+        "by_category": {g: share(p) for g, p in sorted(groups.items()) if p[0]["label"] == "risk"},
+        "by_kind": {g: share(p) for g, p in sorted(groups.items()) if p[0]["label"] == "none"},
+    }
 
 
 if __name__ == "__main__":

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from navigator.documents import atomic_write
 from navigator.errors import ConfigError
 from navigator.glossary import LANGUAGES
+
+logger = logging.getLogger(__name__)
 
 _FIX_HINT = "Fix navigator/data/safeguarding_exemplars.json (format in navigator/answer/safety_semantic.py)."
 
@@ -102,7 +107,14 @@ _VECTORS_LOCK = threading.Lock()
 class ExemplarMatcher:
     """Scores a message's vector against example disclosures per category and example ordinary messages."""
 
-    def __init__(self, embed_many: EmbedMany, exemplars: Exemplars, model_key: str, neighbours: int = 3) -> None:
+    def __init__(
+        self,
+        embed_many: EmbedMany,
+        exemplars: Exemplars,
+        model_key: str,
+        neighbours: int = 3,
+        cache_dir: Path | None = None,
+    ) -> None:
         """Keep the parts; nothing is embedded until first use (or :meth:`warm_up`).
 
         Args:
@@ -110,12 +122,18 @@ class ExemplarMatcher:
             exemplars: the examples.
             model_key: names the model (and its files), so cached example vectors are never mixed across models.
             neighbours: how many nearest examples are averaged on each side.
+            cache_dir: where the examples' vectors are kept between processes (embedding them all takes tens of
+                seconds on two cores); ``None`` keeps them in memory only.
 
         """
         self._embed_many = embed_many
         self.exemplars = exemplars
         self._key = (model_key, exemplars.digest())
         self.neighbours = neighbours
+        self._cache_file = None
+        if cache_dir is not None:
+            name = hashlib.sha256("\x00".join(self._key).encode("utf-8")).hexdigest()[:24]
+            self._cache_file = Path(cache_dir) / f"safeguarding-examples-{name}.npz"
         categories = sorted({c for c, _, _ in exemplars.risk})
         self._categories = categories
         self._rows = {c: np.array([i for i, (rc, _, _) in enumerate(exemplars.risk) if rc == c]) for c in categories}
@@ -126,13 +144,40 @@ class ExemplarMatcher:
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
         with _VECTORS_LOCK:
-            cached = _VECTORS.get(self._key)
+            cached = _VECTORS.get(self._key) or self._read_cache()
             if cached is None:
                 risk = self._embed_many([t for _, _, t in self.exemplars.risk])
                 ordinary = self._embed_many([t for _, t in self.exemplars.ordinary])
                 cached = (np.asarray(risk, dtype=np.float32), np.asarray(ordinary, dtype=np.float32))
-                _VECTORS[self._key] = cached
+                self._write_cache(cached)
+            _VECTORS[self._key] = cached
             return cached
+
+    def _read_cache(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The vectors from the cache file, when it was written for this model and these examples."""
+        if self._cache_file is None or not self._cache_file.is_file():
+            return None
+        try:
+            with np.load(self._cache_file, allow_pickle=False) as stored:
+                if str(stored["key"]) != "\x00".join(self._key):
+                    return None
+                risk, ordinary = stored["risk"], stored["ordinary"]
+        except (OSError, KeyError, ValueError) as exc:
+            logger.warning("ignoring the unreadable example-vector cache %s: %s", self._cache_file, exc)
+            return None
+        if risk.shape[0] != len(self.exemplars.risk) or ordinary.shape[0] != len(self.exemplars.ordinary):
+            return None
+        return risk.astype(np.float32), ordinary.astype(np.float32)
+
+    def _write_cache(self, vectors: tuple[np.ndarray, np.ndarray]) -> None:
+        """Keep the vectors for the next process; a failure only costs the next start its time."""
+        if self._cache_file is None:
+            return
+        try:
+            with atomic_write(self._cache_file, "wb") as handle:
+                np.savez(handle, key=np.array("\x00".join(self._key)), risk=vectors[0], ordinary=vectors[1])
+        except OSError as exc:
+            logger.warning("could not keep the example vectors in %s: %s", self._cache_file, exc)
 
     def nearest(self, vector: np.ndarray) -> Nearest:
         """The nearest category and its margin over the ordinary examples (positive: nearer to disclosures)."""

@@ -288,7 +288,7 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
     glossary = searcher.expander.glossary if searcher.expander else load_glossary()
     scope = ScopeClassifier(searcher.queries.vector, load_scope_data())
     scope.warm_up()
-    safeguarding = safeguarding_from_settings(settings, searcher)
+    safeguarding = safeguarding_from_settings(settings, searcher.queries.embeddings)
     safeguarding.warm_up()
     return ChatService(
         searcher,
@@ -306,15 +306,22 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
     )
 
 
-def safeguarding_from_settings(settings: Settings, searcher: Searcher) -> SafeguardingDetector:
-    """Word patterns plus, unless switched off, the meaning check over the searcher's own query vectors."""
+def safeguarding_from_settings(settings: Settings, embeddings: Embeddings) -> SafeguardingDetector:
+    """Word patterns plus, unless switched off, the meaning check over the same model's query vectors.
+
+    The examples' vectors are kept in ``model_cache_dir`` so that a server start does not embed them again.
+    """
     options = settings.safeguarding
     matcher = None
     if options.meaning:
-        embeddings = searcher.queries.embeddings
-        model_key = f"{settings.embedding_model}:{getattr(embeddings, 'model_path', type(embeddings).__name__)}"
+        runtime = type(embeddings).__name__
+        model_key = f"{settings.embedding_model}:{runtime}:{getattr(embeddings, 'model_path', '')}"
         matcher = ExemplarMatcher(
-            lambda texts: query_vectors(embeddings, texts), load_exemplars(), model_key, options.neighbours
+            lambda texts: query_vectors(embeddings, texts),
+            load_exemplars(),
+            model_key,
+            options.neighbours,
+            cache_dir=settings.model_cache_dir,
         )
     return SafeguardingDetector(matcher=matcher, margin=options.margin, guarded_margin=options.guarded_margin)
 

@@ -201,3 +201,30 @@ def test_safety_exemplars_reject_unknown_categories_and_empty_sets() -> None:
         parse_exemplars({"risk": {"en": {"x": ["a"]}}, "ordinary": {"en": ["b"]}}, ["y"])
     with pytest.raises(ConfigError, match="at least one"):
         parse_exemplars({"risk": {}, "ordinary": {"en": ["b"]}})
+
+
+def test_safety_example_vectors_are_kept_on_disk_for_the_next_process(tmp_path: Path) -> None:
+    exemplars = parse_exemplars({"risk": {"en": {"harm": ["a"]}}, "ordinary": {"en": ["b"]}})
+    calls: list[int] = []
+
+    def embed(texts: Any) -> np.ndarray:
+        calls.append(len(texts))
+        return np.asarray([[1, 0, 0] if t == "a" else [0, 1, 0] for t in texts], dtype=np.float32)
+
+    ExemplarMatcher(embed, exemplars, "model-one", cache_dir=tmp_path).warm_up()
+    assert calls == [1, 1] and len(list(tmp_path.glob("*.npz"))) == 1
+    # Another process (a fresh key in the in-memory cache is the same as a new process) reads the file.
+    from navigator.answer import safety_semantic
+
+    safety_semantic._VECTORS.clear()
+    again = ExemplarMatcher(embed, exemplars, "model-one", cache_dir=tmp_path)
+    assert again.nearest(np.array([1, 0, 0], dtype=np.float32)).margin == pytest.approx(1.0)
+    assert calls == [1, 1]
+    # Another model never uses those vectors; a damaged file is ignored and replaced.
+    ExemplarMatcher(embed, exemplars, "model-two", cache_dir=tmp_path).warm_up()
+    assert calls == [1, 1, 1, 1]
+    for path in tmp_path.glob("*.npz"):
+        path.write_bytes(b"not a numpy file")
+    safety_semantic._VECTORS.clear()
+    ExemplarMatcher(embed, exemplars, "model-one", cache_dir=tmp_path).warm_up()
+    assert calls == [1, 1, 1, 1, 1, 1]
