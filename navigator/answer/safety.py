@@ -190,6 +190,7 @@ class SafeguardingDetector:
         negations = [cue for lang in data.languages for cue in lang.negations]
         after = [cue for lang in data.languages for cue in lang.negations_after]
         excluded = [m.span() for lang in data.languages for cue in lang.exclusions for m in cue.finditer(prepared)]
+        doubtful = {category for lang in data.languages for category, cue in lang.contexts if cue.search(prepared)}
         best: PatternHit | None = None
         guarded = policy
         for lang in data.languages:
@@ -197,7 +198,8 @@ class SafeguardingDetector:
                 for hit in pattern.hits(prepared):
                     if any(hit.span[0] < end and start < hit.span[1] for start, end in excluded):
                         continue
-                    if pattern.kind == "topic" and policy:
+                    if (pattern.kind == "topic" and policy) or hit.category in doubtful:
+                        guarded = True
                         continue
                     cues = [*negations, *after]
                     if negated(prepared, hit, pattern.latin, cues) or negated_after(prepared, hit, after):

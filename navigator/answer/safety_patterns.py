@@ -91,6 +91,7 @@ class LanguagePatterns:
     policy: tuple[re.Pattern[str], ...]
     exclusions: tuple[re.Pattern[str], ...]
     negations_after: tuple[re.Pattern[str], ...] = ()  # cues that follow what they negate (Urdu, Punjabi, Bengali)
+    contexts: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (category, cue): a cue that sets that category aside
 
 
 class _Compiler:
@@ -191,7 +192,9 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
     """Compile one language's block: ``{"classes", "events", "topics", "negations", "policy", "exclusions"}``.
 
     ``exclusions`` are harmless phrases that contain a pattern ("missing lessons", "beat the deadline"): a hit
-    that lies inside one is ignored.
+    that overlaps one is ignored. ``contexts`` maps a category to cues that make its patterns doubtful ("sensory",
+    "meltdown" for a child who hits himself): with one present, that category is left to the meaning check's
+    higher bar, like a negated event.
 
     Raises:
         ConfigError: the block breaks the format in this module's docstring.
@@ -223,7 +226,15 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
     exclusions = tuple(compiler.compile(t)[0] for t in _strings(raw.get("exclusions", []), f"{where}['exclusions']"))
     after_raw = _strings(raw.get("negations_after", []), f"{where}['negations_after']")
     after = tuple(compiler.compile(t, whole_words=True)[0] for t in after_raw)
-    return LanguagePatterns(language, tuple(patterns), negations, policy, exclusions, after)
+    raw_contexts = raw.get("contexts", {})
+    if not isinstance(raw_contexts, dict) or sorted(set(raw_contexts) - set(categories)):
+        raise ConfigError(f"{where}['contexts'] must map categories to lists of cues. {_FIX_HINT}")
+    contexts = tuple(
+        (category, compiler.compile(text)[0])
+        for category, cues in raw_contexts.items()
+        for text in _strings(cues, f"{where}['contexts'][{category!r}]")
+    )
+    return LanguagePatterns(language, tuple(patterns), negations, policy, exclusions, after, contexts)
 
 
 def negated_after(text: str, hit: PatternHit, cues: Sequence[re.Pattern[str]]) -> bool:
