@@ -7,12 +7,16 @@
 The patterns are fixed; the meaning check adds a message when it is nearer to example disclosures than to
 ordinary examples by at least ``margin`` (``guarded_margin`` when a negation or policy cue is present). For each
 candidate pair the script counts, on the calibration half, the disclosures caught and the ordinary messages
-flagged, and picks the lowest margins whose false alarms stay within the target.
+flagged, and picks the pair with the best recall whose false alarms stay within the target.
+
+The calibration half's items are examples too (``--merge-examples`` adds them): each item is then scored in one
+of five folds without that fold's examples, so the margins are chosen on scores of unseen messages.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +26,9 @@ import numpy as np
 
 from evals.safeguarding.dataset import CALIBRATION, load_items
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "navigator" / "data" / "safeguarding_exemplars.json"
+
+FOLDS = 5
 GRID = [round(float(x), 4) for x in np.arange(-0.02, 0.101, 0.0025)]
 
 
@@ -37,11 +44,16 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     matcher = detector.matcher
     if matcher is None:
         raise SystemExit("NAVIGATOR_SAFEGUARDING__MEANING is off: there is nothing to calibrate.")
-    vectors = query_vectors(embeddings, [" ".join(i["text"].split()) for i in items])
+    texts = [" ".join(i["text"].split()) for i in items]
+    vectors = query_vectors(embeddings, texts)
+    # Items that are examples too (the calibration half is) are scored in folds, each without its own fold's
+    # examples, so that no message is compared with its own copy.
+    fold_of = [int(hashlib.sha256(i["id"].encode()).hexdigest(), 16) % FOLDS for i in items]
+    folds = [frozenset(t for t, f in zip(texts, fold_of, strict=True) if f == n) for n in range(FOLDS)]
     out = []
-    for item, vector in zip(items, vectors, strict=True):
+    for item, vector, fold in zip(items, vectors, fold_of, strict=True):
         reading = detector.read_patterns(item["text"])
-        nearest = matcher.nearest(vector)
+        nearest = matcher.nearest(vector, leave_out=folds[fold])
         out.append({
             "id": item["id"], "lang": item["lang"], "label": item["label"],
             "group": item.get("category") or item.get("kind"),
@@ -49,6 +61,26 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "guarded": reading.guarded, "margin": nearest.margin, "nearest": nearest.category,
         })
     return out
+
+
+def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
+    """Add items to the examples file (disclosures by language and category, the rest as ordinary); returns how many.
+
+    More examples, and harder ordinary ones, separate disclosures from look-alikes better than any threshold can.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    added = 0
+    for item in items:
+        text = " ".join(item["text"].split())
+        if item["label"] == "risk":
+            bucket = data["risk"].setdefault(item["lang"], {}).setdefault(item["category"], [])
+        else:
+            bucket = data["ordinary"].setdefault(item["lang"], [])
+        if text not in bucket:
+            bucket.append(text)
+            added += 1
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return added
 
 
 def flagged(row: dict[str, Any], margin: float, guarded_margin: float) -> bool:
@@ -91,7 +123,17 @@ def main() -> None:
     parser.add_argument("--guarded-margin", type=float, default=None)
     parser.add_argument("--dev", type=Path, default=None, help="Also count false alarms on this set's questions.")
     parser.add_argument("--write", type=Path, default=None, help="Also write every item's reading here (JSON).")
+    parser.add_argument(
+        "--merge-examples",
+        action="store_true",
+        help="First add the dataset's items to navigator/data/safeguarding_exemplars.json (calibration half only).",
+    )
     args = parser.parse_args()
+    if args.merge_examples:
+        if args.dataset.resolve() != CALIBRATION.resolve():
+            raise SystemExit("Only the calibration half may become examples; the test half stays unseen.")
+        added = merge_examples(load_items(args.dataset), EXAMPLES)
+        print(f"{added} calibration items added to {EXAMPLES}")
     rows = readings(load_items(args.dataset))
     if args.margin is None:
         margin, guarded = choose(rows, args.target_false_alarms)

@@ -179,16 +179,28 @@ class ExemplarMatcher:
         except OSError as exc:
             logger.warning("could not keep the example vectors in %s: %s", self._cache_file, exc)
 
-    def nearest(self, vector: np.ndarray) -> Nearest:
-        """The nearest category and its margin over the ordinary examples (positive: nearer to disclosures)."""
+    def nearest(self, vector: np.ndarray, leave_out: frozenset[str] = frozenset()) -> Nearest:
+        """The nearest category and its margin over the ordinary examples (positive: nearer to disclosures).
+
+        Args:
+            vector: the message's unit-length query vector.
+            leave_out: example texts to ignore (calibration scores a message without its own copy).
+
+        """
         risk, ordinary = self._vectors()
         k = self.neighbours
         ordinary_sims = ordinary @ vector
+        if leave_out:
+            ordinary_sims = ordinary_sims[[t not in leave_out for _, t in self.exemplars.ordinary]]
         near_ordinary = float(np.mean(_top(ordinary_sims, k)))
         risk_sims = risk @ vector
         best: Nearest | None = None
         for category in self._categories:
             rows = self._rows[category]
+            if leave_out:
+                rows = rows[[self.exemplars.risk[i][2] not in leave_out for i in rows]]
+            if not len(rows):
+                continue
             sims = risk_sims[rows]
             score = float(np.mean(_top(sims, k))) - near_ordinary
             if best is None or score > best.margin:
