@@ -25,7 +25,7 @@ from navigator.answer.base import (
 )
 from navigator.answer.language import LanguageDetector
 from navigator.answer.locales import Locale, get_locale
-from navigator.answer.named_terms import GENERIC_TERMS, NamedTermCheck, cited_texts
+from navigator.answer.named_terms import NamedTermCheck, cited_texts
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
@@ -162,7 +162,7 @@ class ChatService:
             parts.status = "out_of_scope"
             parts.notes.append("greeting")
             yield from parts.emit(locale.text("welcome"))
-        elif danger is None or self._asks_about_send(message):
+        elif danger is None or self._asks_a_question(message):
             # After the signposting, documents are quoted only for a question asked alongside: a message that
             # only tells of harm gets the people to call, not loosely related passages.
             yield from self._answer(message, query_text, locale, parts, followup=danger is not None)
@@ -329,11 +329,14 @@ class ChatService:
             notes.append(GlossaryNote(term.id, entry.term, term.english.term, entry.explanation))
         return notes
 
-    def _asks_about_send(self, message: str) -> bool:
-        """Whether a message that tells of harm also asks something: a question mark or a specific SEND term."""
-        if any(mark in message for mark in "?؟？"):
-            return True
-        return any(t.id not in GENERIC_TERMS for t in self.glossary.find(message, None))
+    @staticmethod
+    def _asks_a_question(message: str) -> bool:
+        """Whether a message that tells of harm also asks something (a question mark in any script).
+
+        Naming a SEND term is not enough: "we are sleeping in the car with my autistic son" needs the people to
+        call, not quotes about autism.
+        """
+        return any(mark in message for mark in "?؟？")
 
     def _retrieval_text(self, message: str, history: Sequence[str]) -> str:
         """A short follow-up ("and if she is under 5?") is searched together with the previous question."""

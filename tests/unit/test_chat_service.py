@@ -486,3 +486,11 @@ def test_chat_service_reply_survives_a_database_it_cannot_write(make_service, tm
 
     assert turn.message_index is None and turn.answer.text == expected.text
     assert "history_not_read" in turn.answer.notes and "history_not_stored" in turn.answer.notes
+
+
+def test_chat_service_disclosure_naming_a_send_term_without_a_question_quotes_nothing(make_service):
+    answer = make_service().reply(ChatInput("We were evicted and sleep in the car with my autistic son")).answer
+
+    assert answer.status == "safeguarding"
+    assert answer.citations == () and "[1]" not in answer.text
+    assert "0121 303 1888" in answer.text and "0121 303 1888" in answer.safety_line
