@@ -115,6 +115,22 @@ def _translation_table() -> dict[int, str | None]:
 
 _TRANSLATION = _translation_table()
 
+# Clause ends in the scripts the navigator reads: Latin punctuation, Arabic comma/semicolon/question mark, the Urdu
+# full stop, the Devanagari/Bengali danda, and the Chinese full-width marks.
+_CLAUSE_END = re.compile(r"[,.;:!?\n\u060c\u061b\u061f\u06d4\u0964\u3001\u3002\uff0c\uff01\uff1f\uff1b]+")
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """Where the clauses of ``text`` are, split at punctuation (non-empty spans, in order)."""
+    spans, start = [], 0
+    for end in _CLAUSE_END.finditer(text):
+        if end.start() > start and text[start : end.start()].strip():
+            spans.append((start, end.start()))
+        start = end.end()
+    if start < len(text) and text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
 
 def normalize(text: str) -> str:
     """Normalise text for matching; case is kept (matching ignores it where that is safe).

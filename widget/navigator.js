@@ -197,6 +197,33 @@ scroll-behavior:auto!important}}
     return String(template).replace(/\{(\w+)\}/g, (match, key) => (key in values ? String(values[key]) : match));
   }
 
+  /**
+   * Text split around runs of digits ("0121 303 1888", "999"), each run kept left to right: inside right-to-left
+   * text the bidirectional algorithm would otherwise show "0121 303 1888" as "1888 303 0121".
+   */
+  function numberParts(text) {
+    const parts = [];
+    const run = /\+?\d(?:[\d ]*\d)?/g;
+    let last = 0;
+    let match;
+    while ((match = run.exec(text))) {
+      if (match.index > last) parts.push({ text: text.slice(last, match.index), number: false });
+      parts.push({ text: match[0], number: true });
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) parts.push({ text: text.slice(last), number: false });
+    return parts;
+  }
+
+  /** Text nodes, with each run of digits isolated left to right, or (``tel``) as a link that calls it. */
+  function withNumbers(text, tel) {
+    return numberParts(String(text)).map((part) => {
+      if (!part.number) return part.text;
+      if (tel) return h("a", { href: "tel:" + part.text.replace(/[^\d+]/g, ""), dir: "ltr", text: part.text });
+      return h("bdi", { dir: "ltr", text: part.text });
+    });
+  }
+
   /** Only http(s) links from the server become hrefs; anything else (javascript:, data:) stays plain text. */
   function safeUrl(url) {
     if (!url) return null;
@@ -444,7 +471,7 @@ scroll-behavior:auto!important}}
       $.input.setAttribute("placeholder", this.t("placeholder"));
       $.sendLabel.textContent = this.t("send");
       $.disclaimer.textContent = this.t("disclaimer");
-      $.safety.textContent = this.t("safety_line");
+      $.safety.replaceChildren(...withNumbers(this.t("safety_line"), true)); // numbers are tappable on a phone
       this.updateCount();
     }
 
@@ -757,7 +784,7 @@ scroll-behavior:auto!important}}
       while ((match = marker.exec(line))) {
         const n = Number(match[1]);
         if (!byNumber.has(n)) continue;
-        p.append(line.slice(last, match.index));
+        p.append(...withNumbers(line.slice(last, match.index), false));
         const target = `${id}-s${n}`;
         p.append(h("a", {
           href: "#" + target, class: "cite", "aria-label": this.t("citation_link", { n }),
@@ -765,7 +792,7 @@ scroll-behavior:auto!important}}
         }, match[0]));
         last = match.index + match[0].length;
       }
-      p.append(line.slice(last));
+      p.append(...withNumbers(line.slice(last), false));
       return p;
     }
 

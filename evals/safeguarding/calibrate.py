@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from evals.safeguarding.dataset import CALIBRATION, load_items
 
@@ -36,7 +37,7 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pattern result, doubt cues and meaning margin of every item, with the configured model."""
     from navigator.api.deps import embedder_from_settings, safeguarding_from_settings
     from navigator.config import get_settings
-    from navigator.retrieval.embedders import query_vectors
+    from navigator.retrieval.embedders import QueryVectorCache
 
     settings = get_settings()
     embeddings = embedder_from_settings(settings)
@@ -45,15 +46,15 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     if matcher is None:
         raise SystemExit("NAVIGATOR_SAFEGUARDING__MEANING is off: there is nothing to calibrate.")
     texts = [" ".join(i["text"].split()) for i in items]
-    vectors = query_vectors(embeddings, texts)
+    queries = QueryVectorCache(embeddings, size=len(texts) + 1)  # as the chat turn gets them: vector and clauses
     # Items that are examples too (the calibration half is) are scored in folds, each without its own fold's
     # examples, so that no message is compared with its own copy.
     fold_of = [int(hashlib.sha256(i["id"].encode()).hexdigest(), 16) % FOLDS for i in items]
     folds = [frozenset(t for t, f in zip(texts, fold_of, strict=True) if f == n) for n in range(FOLDS)]
     out = []
-    for item, vector, fold in zip(items, vectors, fold_of, strict=True):
+    for item, text, fold in tqdm(list(zip(items, texts, fold_of, strict=True)), desc="messages", unit="message"):
         reading = detector.read_patterns(item["text"])
-        nearest = matcher.nearest(vector, leave_out=folds[fold])
+        nearest = matcher.nearest_of(queries.vector(text), queries.clauses(text), leave_out=folds[fold])
         out.append({
             "id": item["id"], "lang": item["lang"], "label": item["label"],
             "group": item.get("category") or item.get("kind"),

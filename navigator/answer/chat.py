@@ -149,7 +149,10 @@ class ChatService:
         # A message that is nothing but a greeting tells of nothing (its vector is too short to compare). Otherwise
         # the message's own vector: the one retrieval uses too whenever the message is searched alone.
         greeting = self.greetings.is_greeting(message)
-        danger = None if greeting else self.safeguarding.detect(message, self.searcher.queries.vector(message))
+        queries = self.searcher.queries
+        danger = None
+        if not greeting:
+            danger = self.safeguarding.detect(message, queries.vector(message), queries.clauses(message))
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")

@@ -33,6 +33,7 @@ from navigator.answer.safety_patterns import (
 from navigator.answer.safety_semantic import ExemplarMatcher
 from navigator.errors import ConfigError
 from navigator.glossary import LANGUAGES
+from navigator.glossary_matching import clause_spans
 
 _SCHEMA_VERSION = 2
 _FIX_HINT = "Fix navigator/data/safeguarding.json (format in navigator/answer/safety_patterns.py)."
@@ -177,46 +178,57 @@ class SafeguardingDetector:
     def read_patterns(self, text: str) -> PatternReading:
         """The most urgent pattern that counts in ``text``, and whether doubt cues are present.
 
+        Patterns, exclusions and negations are matched clause by clause (split at punctuation), so a gap never
+        reaches across a comma ("he is safe, no danger") and "I don't know what to do, dad hits me" is not
+        negated; policy and doubt contexts hold for the whole message.
+
         Raises:
             ConfigError: If the patterns file is malformed.
 
         """
         data = self._pattern_data()
-        prepared = prepare_text(text)
-        if not prepared:
+        whole = prepare_text(text)
+        if not whole:
             return PatternReading(None, False)
         rank = {c: i for i, c in enumerate(data.categories)}
-        policy = any(cue.search(prepared) for lang in data.languages for cue in lang.policy)
+        policy = any(cue.search(whole) for lang in data.languages for cue in lang.policy)
+        doubtful = {category for lang in data.languages for category, cue in lang.contexts if cue.search(whole)}
         negations = [cue for lang in data.languages for cue in lang.negations]
         after = [cue for lang in data.languages for cue in lang.negations_after]
-        excluded = [m.span() for lang in data.languages for cue in lang.exclusions for m in cue.finditer(prepared)]
-        doubtful = {category for lang in data.languages for category, cue in lang.contexts if cue.search(prepared)}
-        best: PatternHit | None = None
+        cues = [*negations, *after]
+        best: tuple[int, int, int, PatternHit] | None = None
         guarded = policy
-        for lang in data.languages:
-            for pattern in lang.patterns:
-                for hit in pattern.hits(prepared):
-                    if any(hit.span[0] < end and start < hit.span[1] for start, end in excluded):
-                        continue
-                    if (pattern.kind == "topic" and policy) or hit.category in doubtful:
-                        guarded = True
-                        continue
-                    cues = [*negations, *after]
-                    if negated(prepared, hit, pattern.latin, cues) or negated_after(prepared, hit, after):
-                        guarded = True
-                        continue
-                    if best is None or (rank[hit.category], hit.span[0]) < (rank[best.category], best.span[0]):
-                        best = hit
-                    break
-        return PatternReading(best, guarded)
+        clauses = [prepare_text(text[start:end]) for start, end in clause_spans(text)] or [whole]
+        for order, clause in enumerate(clauses):
+            excluded = [m.span() for lang in data.languages for cue in lang.exclusions for m in cue.finditer(clause)]
+            for lang in data.languages:
+                for pattern in lang.patterns:
+                    for hit in pattern.hits(clause):
+                        if any(hit.span[0] < end and start < hit.span[1] for start, end in excluded):
+                            continue
+                        if (pattern.kind == "topic" and policy) or hit.category in doubtful:
+                            guarded = True
+                            continue
+                        if negated(clause, hit, pattern.latin, cues) or negated_after(clause, hit, after):
+                            guarded = True
+                            continue
+                        key = (rank[hit.category], order, hit.span[0], hit)
+                        if best is None or key[:3] < best[:3]:
+                            best = key
+                        break
+        return PatternReading(best[3] if best else None, guarded)
 
-    def detect(self, text: str, vector: np.ndarray | None = None) -> SafeguardingMatch | None:
+    def detect(
+        self, text: str, vector: np.ndarray | None = None, clauses: np.ndarray | None = None
+    ) -> SafeguardingMatch | None:
         """Why ``text`` suggests a risk, or ``None``.
 
         Args:
             text: A message in any of the 11 languages, or a mix of them.
             vector: The message's unit-length query vector; without it (or without a matcher) only the patterns
                 are used.
+            clauses: Vectors of the message's clauses (rows), from the same model run: a disclosure followed by
+                "what should I do?" is judged by its first clause too, which the whole message's vector dilutes.
 
         Raises:
             ConfigError: If a data file is malformed.
@@ -228,7 +240,7 @@ class SafeguardingDetector:
             return SafeguardingMatch(hit.category, hit.language, hit.pattern, "pattern", None, reading.guarded)
         if vector is None or self.matcher is None:
             return None
-        nearest = self.matcher.nearest(vector)
+        nearest = self.matcher.nearest_of(vector, clauses)
         bar = self.guarded_margin if reading.guarded else self.margin
         if nearest.margin < bar:
             return None

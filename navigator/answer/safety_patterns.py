@@ -167,11 +167,11 @@ class _Compiler:
                 return f"(?:{self._sequence(self._macro_text(name), latin)})"
             finally:
                 self._expanding.pop()
-        if "*" in word.rstrip("*"):
-            raise ConfigError(f"{self.where}: {word!r} has a '*' that is not at the end. {_FIX_HINT}")
-        if "_" in word:  # several words as one alternative ("in_danger|at_risk")
+        if "_" in word:  # several words as one alternative ("in_danger|at_risk"), each word checked alone
             sep = " " if latin else r"\s*"
             return sep.join(self._alternative(part, latin) for part in word.split("_") if part)
+        if "*" in word.rstrip("*"):
+            raise ConfigError(f"{self.where}: {word!r} has a '*' that is not at the end. {_FIX_HINT}")
         stem = prepare_text(word.rstrip("*")).replace(" ", "")
         if not stem:
             raise ConfigError(f"{self.where}: {word!r} has no letters. {_FIX_HINT}")

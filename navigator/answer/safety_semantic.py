@@ -179,6 +179,17 @@ class ExemplarMatcher:
         except OSError as exc:
             logger.warning("could not keep the example vectors in %s: %s", self._cache_file, exc)
 
+    def nearest_of(
+        self, vector: np.ndarray, clauses: np.ndarray | None = None, leave_out: frozenset[str] = frozenset()
+    ) -> Nearest:
+        """The best of :meth:`nearest` over the whole message and each of its clauses."""
+        best = self.nearest(vector, leave_out)
+        for row in clauses if clauses is not None and clauses.size else ():
+            candidate = self.nearest(row, leave_out)
+            if candidate.margin > best.margin:
+                best = candidate
+        return best
+
     def nearest(self, vector: np.ndarray, leave_out: frozenset[str] = frozenset()) -> Nearest:
         """The nearest category and its margin over the ordinary examples (positive: nearer to disclosures).
 

@@ -87,7 +87,7 @@ class QueryVectorCache:
     def __init__(self, embeddings: Embeddings, size: int = 256) -> None:
         self.embeddings = embeddings
         self._size = size
-        self._cache: OrderedDict[str, tuple[np.ndarray, TokenStates | None]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[np.ndarray, TokenStates | None, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -103,18 +103,26 @@ class QueryVectorCache:
         """The query's token states, or None when the model cannot give them."""
         return self._entry(text)[1]
 
-    def _entry(self, text: str) -> tuple[np.ndarray, TokenStates | None]:
+    def clauses(self, text: str) -> np.ndarray:
+        """Unit-length vectors of the query's clauses, one row each (no rows for one clause or another runtime)."""
+        return self._entry(text)[2]
+
+    def _entry(self, text: str) -> tuple[np.ndarray, TokenStates | None, np.ndarray]:
         with self._lock:
             hit = self._cache.get(text)
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
         states: TokenStates | None = None
-        if isinstance(self.embeddings, TokenStateSource) and self.gives_states:
+        clauses = np.zeros((0, 0), dtype=np.float32)
+        with_clauses = getattr(self.embeddings, "query_with_clauses", None)
+        if callable(with_clauses):  # one run gives the vector, the token states and the clauses' vectors
+            raw, states, clauses = with_clauses(text)
+        elif isinstance(self.embeddings, TokenStateSource) and self.gives_states:
             raw, states = self.embeddings.query_with_states(text)
         else:
             raw = self.embeddings.embed_query(text)
-        entry = (normalize(np.asarray([raw], dtype=np.float32))[0], states)
+        entry = (normalize(np.asarray([raw], dtype=np.float32))[0], states, clauses)
         with self._lock:
             self._cache[text] = entry
             if len(self._cache) > self._size:

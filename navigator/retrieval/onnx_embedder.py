@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from navigator.glossary_matching import clause_spans
 from navigator.errors import ModelError
 from navigator.retrieval.late_interaction import TokenStates, unit_rows
 from navigator.retrieval.onnx_export import TOKEN_STATES, export_onnx, onnx_path
@@ -186,6 +187,22 @@ class OnnxEmbedder(Embeddings):
         vector = _pool(hidden, mask, rt.pooling, rt.normalise)[0]
         return vector.tolist(), _text_states(encodings[0], tokens[0], len(prompt))
 
+    def query_with_clauses(self, text: str) -> tuple[list[float], TokenStates | None, np.ndarray]:
+        """The query vector, its token states (when the export has them) and its clauses' vectors, from one run.
+
+        A clause's vector pools the last layer over the clause's own tokens (with the prompt and special tokens),
+        so that "my husband hits the children, what should I do?" can be judged by its first clause too, without
+        embedding it again. No rows when the message is one clause or the model pools its first token.
+        """
+        rt = self._load()
+        prompt = rt.prompts.get("query", "")
+        encodings = self._encode([prompt + text])
+        ((_, hidden, tokens, mask),) = list(self._runs(encodings, need_states=rt.has_states))
+        vector = _pool(hidden, mask, rt.pooling, rt.normalise)[0]
+        states = _text_states(encodings[0], tokens[0], len(prompt)) if tokens is not None else None
+        clauses = _clause_vectors(encodings[0], hidden[0], len(prompt), text) if rt.pooling != "cls" else _NO_ROWS
+        return vector.tolist(), states, clauses
+
     def _encode(self, texts: list[str]) -> list[Any]:
         """Token ids of ``texts``, lower-cased first when the model's sentence-transformers config says so."""
         rt = self._load()
@@ -237,6 +254,27 @@ class OnnxEmbedder(Embeddings):
         prompt = self._load().prompts.get("query", "")
         vectors: list[list[float]] = self.embed_raw([prompt + text]).tolist()
         return vectors[0]
+
+
+_NO_ROWS = np.zeros((0, 0), dtype=np.float32)
+
+
+def _clause_vectors(encoding: Any, hidden: np.ndarray, prompt_chars: int, text: str) -> np.ndarray:
+    """Unit-length mean-pooled vectors of the text's clauses (split at punctuation), one row each."""
+    spans = clause_spans(text)
+    if len(spans) < 2:
+        return _NO_ROWS
+    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+    offsets = [(a - prompt_chars, b - prompt_chars) for a, b in encoding.offsets]
+    frame = [i for i, (_, b) in enumerate(offsets) if special[i] or b <= 0]  # the prompt and [CLS]/[SEP]
+    rows = []
+    for a, b in spans:
+        own = [i for i, (x, y) in enumerate(offsets) if not special[i] and y > 0 and x >= a and y <= b]
+        if len(own) < 2:
+            continue
+        pooled = hidden[frame + own].mean(axis=0)
+        rows.append(pooled / max(float(np.linalg.norm(pooled)), 1e-12))
+    return np.asarray(rows, dtype=np.float32) if rows else _NO_ROWS
 
 
 def _text_states(encoding: Any, states: np.ndarray, prompt_chars: int) -> TokenStates:
