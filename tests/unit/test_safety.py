@@ -228,3 +228,40 @@ def test_safety_example_vectors_are_kept_on_disk_for_the_next_process(tmp_path: 
     safety_semantic._VECTORS.clear()
     ExemplarMatcher(embed, exemplars, "model-one", cache_dir=tmp_path).warm_up()
     assert calls == [1, 1, 1, 1, 1, 1]
+
+
+def test_safety_clause_spans_split_at_punctuation_in_every_script() -> None:
+    from navigator.glossary_matching import clause_spans
+
+    text = "He hits me, what do I do? میں کیا کروں؟ 我很害怕。怎么办"
+    parts = [text[a:b].strip() for a, b in clause_spans(text)]
+    assert parts == ["He hits me", "what do I do", "میں کیا کروں", "我很害怕", "怎么办"]
+    assert clause_spans("") == [] and clause_spans("?!") == []
+
+
+def test_safety_patterns_stay_inside_a_clause(detector: SafeguardingDetector) -> None:
+    # A negation in an earlier clause does not cancel a disclosure in a later one ...
+    assert detector.detect("I don't know what to do, my stepdad hits me") is not None
+    # ... and a gap does not reach across a comma.
+    assert detector.read_patterns("she is not worried she feels safe at home").hit is not None
+    assert detector.detect("she is not worried, she feels safe at home") is None
+
+
+def test_safety_context_cue_leaves_a_category_to_the_meaning_check(tmp_path: Path) -> None:
+    data = {
+        "version": 2,
+        "categories": ["self_harm"],
+        "languages": {
+            "en": {"events": {"self_harm": ["hits himself"]}, "contexts": {"self_harm": ["meltdown*|sensory"]}}
+        },
+    }
+    detector = SafeguardingDetector(_write(tmp_path, data))
+    assert detector.detect("he hits himself") is not None
+    reading = detector.read_patterns("he hits himself in a meltdown, what sensory support is there?")
+    assert reading.hit is None and reading.guarded
+
+
+def test_safety_word_endings_work_inside_joined_words(tmp_path: Path) -> None:
+    data = {"version": 2, "categories": ["a"], "languages": {"pl": {"events": {"a": ["napad*_zlosci"]}}}}
+    detector = SafeguardingDetector(_write(tmp_path, data))
+    assert detector.detect("ma napady złości") is not None
