@@ -123,3 +123,22 @@ def test_widget_options_set_language_position_and_colour(live_server, council, n
     assert box["x"] < 100  # bottom-left
     background = page.locator(".launcher").evaluate("b => getComputedStyle(b).backgroundColor")
     assert background == "rgb(11, 12, 12)"  # the council's colour
+
+
+def test_widget_urdu_safety_line_keeps_phone_numbers_left_to_right_and_tappable(live_server, new_page):
+    page = new_page()
+    open_with_keyboard(page, live_server.base + "/")
+    choose_language(page, "ur")
+
+    line = page.locator(".safety")
+    assert line.evaluate("p => getComputedStyle(p).direction") == "rtl"
+    links = line.locator("a[href^='tel:']")
+    assert links.all_inner_texts() == ["999", "0121 303 1888"]
+    assert links.nth(1).get_attribute("href") == "tel:01213031888" and links.nth(1).get_attribute("dir") == "ltr"
+    # Drawn left to right: "0121" starts left of "1888" although the sentence runs right to left.
+    box = links.nth(1).evaluate(
+        """a => { const r = document.createRange(); const t = a.firstChild;
+                  r.setStart(t, 0); r.setEnd(t, 4); const first = r.getBoundingClientRect().left;
+                  r.setStart(t, t.length - 4); r.setEnd(t, t.length); return [first, r.getBoundingClientRect().left]; }"""
+    )
+    assert box[0] < box[1]
