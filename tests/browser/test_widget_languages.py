@@ -139,6 +139,7 @@ def test_widget_urdu_safety_line_keeps_phone_numbers_left_to_right_and_tappable(
     box = links.nth(1).evaluate(
         """a => { const r = document.createRange(); const t = a.firstChild;
                   r.setStart(t, 0); r.setEnd(t, 4); const first = r.getBoundingClientRect().left;
-                  r.setStart(t, t.length - 4); r.setEnd(t, t.length); return [first, r.getBoundingClientRect().left]; }"""
+                  r.setStart(t, t.length - 4); r.setEnd(t, t.length);
+                  return [first, r.getBoundingClientRect().left]; }"""
     )
     assert box[0] < box[1]
