@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from navigator.glossary_matching import clause_spans
 from navigator.errors import ModelError
+from navigator.glossary_matching import clause_spans
 from navigator.retrieval.late_interaction import TokenStates, unit_rows
 from navigator.retrieval.onnx_export import TOKEN_STATES, export_onnx, onnx_path
 
