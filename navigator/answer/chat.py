@@ -157,8 +157,9 @@ class ChatService:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
             lead = locale.text("safeguarding", emergency=self.contacts.emergency_number())
-            intro = contact_block(locale, lead, self.contacts.safeguarding)
-            parts.handoff = list(self.contacts.safeguarding)
+            contacts = self.contacts.for_risk(danger.category)
+            intro = contact_block(locale, lead, contacts)
+            parts.handoff = list(contacts)
             yield from parts.emit(intro)
 
         if greeting:

@@ -12,6 +12,9 @@ from navigator.answer.base import Contact
 from navigator.answer.locales import Locale
 from navigator.errors import ConfigError
 
+_TALK_FIRST = ("emergency", "samaritans", "childline")
+_FIRST_FOR_RISK = {"suicide": _TALK_FIRST, "self_harm": _TALK_FIRST}
+
 
 @dataclass(frozen=True)
 class Contacts:
@@ -46,6 +49,14 @@ class Contacts:
 
         """
         return locale.text("safety_line", emergency=self._phone("emergency"), phone=self._phone("childrens-trust"))
+
+    def for_risk(self, category: str) -> tuple[Contact, ...]:
+        """The safeguarding contacts in the order that suits the risk: someone to talk to first after 999 for
+        suicidal thoughts or self-harm (a young person may be writing), the file's order otherwise.
+        """
+        first = _FIRST_FOR_RISK.get(category, ())
+        rank = {contact_id: i for i, contact_id in enumerate(first)}
+        return tuple(sorted(self.safeguarding, key=lambda c: rank.get(c.id, len(first))))
 
     def for_answers(self) -> list[Contact]:
         """For answered and unrelated messages: the advice service and the Local Offer."""

@@ -494,3 +494,12 @@ def test_chat_service_disclosure_naming_a_send_term_without_a_question_quotes_no
     assert answer.status == "safeguarding"
     assert answer.citations == () and "[1]" not in answer.text
     assert "0121 303 1888" in answer.text and "0121 303 1888" in answer.safety_line
+
+
+def test_chat_service_suicidal_thoughts_list_someone_to_talk_to_right_after_999(make_service):
+    answer = make_service().reply(ChatInput("i dont want to be alive anymore")).answer
+
+    assert answer.status == "safeguarding"
+    assert [c.id for c in answer.handoff][:3] == ["emergency", "samaritans", "childline"]
+    lines = answer.text.splitlines()
+    assert "999" in lines[1] and "116 123" in lines[2] and "0800 1111" in lines[3]
