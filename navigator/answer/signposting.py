@@ -51,8 +51,10 @@ class Contacts:
         return locale.text("safety_line", emergency=self._phone("emergency"), phone=self._phone("childrens-trust"))
 
     def for_risk(self, category: str) -> tuple[Contact, ...]:
-        """The safeguarding contacts in the order that suits the risk: someone to talk to first after 999 for
-        suicidal thoughts or self-harm (a young person may be writing), the file's order otherwise.
+        """The safeguarding contacts in the order that suits the risk.
+
+        For suicidal thoughts or self-harm someone to talk to comes right after 999 (a young person may be
+        writing); otherwise the file's order.
         """
         first = _FIRST_FOR_RISK.get(category, ())
         rank = {contact_id: i for i, contact_id in enumerate(first)}
