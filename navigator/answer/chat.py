@@ -33,6 +33,7 @@ from navigator.answer.signposting import Contacts, contact_block
 from navigator.conversations import ConversationStore
 from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
 from navigator.glossary import Glossary
+from navigator.glossary_matching import clause_spans
 from navigator.retrieval.searcher import Searcher
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class ChatService:
             parts.status = "out_of_scope"
             parts.notes.append("greeting")
             yield from parts.emit(locale.text("welcome"))
-        elif danger is None or self._asks_a_question(message):
+        elif danger is None or self._asks_about_send(message):
             # After the signposting, documents are quoted only for a question asked alongside: a message that
             # only tells of harm gets the people to call, not loosely related passages.
             yield from self._answer(message, query_text, locale, parts, followup=danger is not None)
@@ -333,14 +334,22 @@ class ChatService:
             notes.append(GlossaryNote(term.id, entry.term, term.english.term, entry.explanation))
         return notes
 
-    @staticmethod
-    def _asks_a_question(message: str) -> bool:
-        """Whether a message that tells of harm also asks something (a question mark in any script).
+    def _asks_about_send(self, message: str) -> bool:
+        """Whether a message that tells of harm also asks a SEND question.
 
-        Naming a SEND term is not enough: "we are sleeping in the car with my autistic son" needs the people to
-        call, not quotes about autism.
+        A question counts when it, or the clause just before it, names a SEND term, school included ("…the
+        school keeps sending him home. Is that allowed?", "…what happens at an annual review?"). "What should I
+        do?" after a disclosure is answered by the people to call, not by quotes from strategy documents, and so is
+        "we are sleeping in the car with my autistic son" (no question).
         """
-        return any(mark in message for mark in "?؟？")
+        spans = clause_spans(message)
+        for i, (start, end) in enumerate(spans):
+            if message[end : end + 1] not in ("?", "؟", "？"):
+                continue
+            asked = message[spans[i - 1][0] if i else start : end]
+            if self.glossary.find(asked, None):
+                return True
+        return False
 
     def _retrieval_text(self, message: str, history: Sequence[str]) -> str:
         """A short follow-up ("and if she is under 5?") is searched together with the previous question."""

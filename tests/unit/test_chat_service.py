@@ -503,3 +503,17 @@ def test_chat_service_suicidal_thoughts_list_someone_to_talk_to_right_after_999(
     assert [c.id for c in answer.handoff][:3] == ["emergency", "samaritans", "childline"]
     lines = answer.text.splitlines()
     assert "999" in lines[1] and "116 123" in lines[2] and "0800 1111" in lines[3]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "My husband hits the children, what should I do?",
+        "Mój mąż bije dzieci, co mam robić?",
+    ],
+)
+def test_chat_service_disclosure_with_only_a_plea_for_help_gets_people_not_quotes(make_service, message):
+    answer = make_service().reply(ChatInput(message)).answer
+
+    assert answer.status == "safeguarding"
+    assert answer.citations == () and "[1]" not in answer.text
