@@ -38,6 +38,8 @@ class ContactRecord:
         source: The public page where the phone number and URL were confirmed (``None`` only without either).
         confirmed: The day they were last confirmed there (``None`` only without a phone or URL).
         roles: What the navigator uses the contact for, from :data:`ROLES`.
+        risks: For a safeguarding contact shown only for some kinds of risk (a domestic abuse helpline), those
+            categories of ``data/safeguarding.json``; empty for one shown whatever the risk.
 
     """
 
@@ -48,6 +50,7 @@ class ContactRecord:
     source: str | None
     confirmed: date | None
     roles: tuple[Role, ...]
+    risks: tuple[str, ...] = ()
 
     def public(self) -> Contact:
         """The contact as a reply carries it, without provenance."""
@@ -96,6 +99,13 @@ def _roles(contact_id: str, raw: Any) -> tuple[Role, ...]:
     return tuple(role for role in ROLES if role in raw)
 
 
+def _risks(contact_id: str, raw: Any) -> tuple[str, ...]:
+    """Validate the optional ``risks`` list (safeguarding categories)."""
+    if not isinstance(raw, list) or not all(isinstance(risk, str) and risk for risk in raw):
+        raise ConfigError(f"contact {contact_id!r}: 'risks' must be a list of category names. {_FIX_HINT}")
+    return tuple(raw)
+
+
 def _parse_contact(raw: Any) -> ContactRecord:
     """Validate one entry of the ``contacts`` list."""
     contact_id = raw.get("id") if isinstance(raw, dict) else None
@@ -124,6 +134,7 @@ def _parse_contact(raw: Any) -> ContactRecord:
         source=source,
         confirmed=confirmed,
         roles=_roles(contact_id, raw.get("roles")),
+        risks=_risks(contact_id, raw.get("risks", [])),
     )
 
 
@@ -229,3 +240,13 @@ def safety_line_sources() -> tuple[str, ...]:
     records = {record.id: record for record in _default_contacts()}
     sources = [records[i].source for i in SAFETY_LINE_CONTACTS if i in records]
     return tuple(dict.fromkeys(source for source in sources if source))
+
+
+def risk_specific_contacts() -> dict[str, tuple[str, ...]]:
+    """Safeguarding contacts shown only for some kinds of risk: contact id -> categories.
+
+    Raises:
+        ConfigError: If the packaged file is malformed.
+
+    """
+    return {record.id: record.risks for record in _default_contacts() if record.risks}

@@ -5,8 +5,8 @@ Numbers and addresses come only from ``data/contacts.json``, where each has the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from navigator.answer.base import Contact
 from navigator.answer.locales import Locale
@@ -23,6 +23,7 @@ class Contacts:
     safeguarding: tuple[Contact, ...]
     handoff: tuple[Contact, ...]
     line_sources: tuple[str, ...] = ()  # where the standing safety line's numbers were confirmed
+    risk_only: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # contact id -> the risks it is for
 
     def emergency_number(self) -> str:
         """The emergency number from the contacts file (the only place numbers are kept).
@@ -53,12 +54,15 @@ class Contacts:
     def for_risk(self, category: str) -> tuple[Contact, ...]:
         """The safeguarding contacts in the order that suits the risk.
 
-        For suicidal thoughts or self-harm someone to talk to comes right after 999 (a young person may be
-        writing); otherwise the file's order.
+        A service for this kind of risk only (the domestic abuse helpline, Missing People) comes right after 999;
+        for suicidal thoughts or self-harm someone to talk to does (a young person may be writing); otherwise the
+        file's order. Services for other kinds of risk are left out.
         """
-        first = _FIRST_FOR_RISK.get(category, ())
-        rank = {contact_id: i for i, contact_id in enumerate(first)}
-        return tuple(sorted(self.safeguarding, key=lambda c: rank.get(c.id, len(first))))
+        shown = [c for c in self.safeguarding if category in self.risk_only.get(c.id, (category,))]
+        specific = tuple(c.id for c in shown if c.id in self.risk_only)
+        first = ("emergency", *specific, *_FIRST_FOR_RISK.get(category, ()))
+        rank = {contact_id: i for i, contact_id in reversed(list(enumerate(first)))}
+        return tuple(sorted(shown, key=lambda c: rank.get(c.id, len(first))))
 
     def for_answers(self) -> list[Contact]:
         """For answered and unrelated messages: the advice service and the Local Offer."""

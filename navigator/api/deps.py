@@ -16,7 +16,12 @@ from fastapi import Request
 from langchain_core.embeddings import Embeddings
 
 from navigator.answer.chat import ChatOptions, ChatService
-from navigator.answer.contacts import handoff_contacts, safeguarding_contacts, safety_line_sources
+from navigator.answer.contacts import (
+    handoff_contacts,
+    risk_specific_contacts,
+    safeguarding_contacts,
+    safety_line_sources,
+)
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.generative import llm_composer_from_settings
 from navigator.answer.language import LanguageDetector
@@ -294,7 +299,9 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
         searcher,
         extractive,
         glossary=glossary,
-        contacts=Contacts(safeguarding_contacts(), handoff_contacts(), safety_line_sources()),
+        contacts=Contacts(
+            safeguarding_contacts(), handoff_contacts(), safety_line_sources(), risk_specific_contacts()
+        ),
         safeguarding=safeguarding,
         greetings=GreetingDetector(load_scope_data().greetings),
         scope=scope,

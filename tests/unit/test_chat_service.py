@@ -10,7 +10,7 @@ import pytest
 
 from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
-from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
+from navigator.answer.contacts import handoff_contacts, risk_specific_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.language import LanguageDetector
 from navigator.answer.locales import get_locale
@@ -91,7 +91,7 @@ def make_service(searcher, store, detector):
         index = searcher.index
         parts = {
             "glossary": glossary,
-            "contacts": Contacts(safeguarding_contacts(), handoff_contacts()),
+            "contacts": Contacts(safeguarding_contacts(), handoff_contacts(), (), risk_specific_contacts()),
             "safeguarding": SafeguardingDetector(),
             "greetings": GreetingDetector(load_scope_data().greetings),
             "scope": ScopeClassifier(searcher.queries.vector, load_scope_data(), margin=margin),
@@ -306,7 +306,9 @@ def test_chat_service_safeguarding_comes_first_and_still_answers(make_service):
     assert rest.startswith(en.text("framing_followup") + "\n")
     assert "Sending a child home at lunchtime is an exclusion. [1]" in rest
     assert [c.doc_id for c in answer.citations] == ["exclusions"]
-    assert [c.id for c in answer.handoff] == [c.id for c in safeguarding_contacts()]
+    # Every service for any risk, without those for other kinds of risk only (domestic abuse, a missing child).
+    general = [c.id for c in safeguarding_contacts() if c.id not in risk_specific_contacts()]
+    assert [c.id for c in answer.handoff] == general
     assert "safeguarding:parent_crisis" in answer.notes
 
 

@@ -14,11 +14,14 @@ from navigator.answer.contacts import (
     ContactRecord,
     handoff_contacts,
     load_contacts,
+    parse_contacts,
     safeguarding_contacts,
 )
 from navigator.errors import ConfigError
 
-SAFEGUARDING_IDS = ("emergency", "childrens-trust", "nhs-111", "samaritans", "childline")
+SAFEGUARDING_IDS = (
+    "emergency", "childrens-trust", "nhs-111", "samaritans", "childline", "domestic-abuse-helpline", "missing-people",
+)  # fmt: skip
 HANDOFF_IDS = ("sendiass", "local-offer", "ipsea", "contact")
 
 
@@ -140,3 +143,25 @@ def test_contacts_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_contacts(path)
+
+
+def test_contacts_risk_specific_services_come_after_999_only_for_their_risk() -> None:
+    from navigator.answer.contacts import risk_specific_contacts
+    from navigator.answer.signposting import Contacts
+
+    contacts = Contacts(safeguarding_contacts(), handoff_contacts(), (), risk_specific_contacts())
+    abuse = [c.id for c in contacts.for_risk("domestic_abuse")]
+    assert abuse[:2] == ["emergency", "domestic-abuse-helpline"] and "missing-people" not in abuse
+    missing = [c.id for c in contacts.for_risk("missing")]
+    assert missing[:2] == ["emergency", "missing-people"] and "domestic-abuse-helpline" not in missing
+    suicide = [c.id for c in contacts.for_risk("suicide")]
+    assert suicide[:3] == ["emergency", "samaritans", "childline"]
+    assert not {"domestic-abuse-helpline", "missing-people"} & set(suicide)
+    assert load_contacts()["domestic-abuse-helpline"].phone == "0808 2000 247"
+    assert load_contacts()["missing-people"].phone == "116 000"
+
+
+def test_contacts_reject_risks_that_are_not_a_list_of_names() -> None:
+    data = {"version": 1, "contacts": [{"id": "x", "name": "X", "roles": ["safeguarding"], "risks": "missing"}]}
+    with pytest.raises(ConfigError, match="'risks' must be a list"):
+        parse_contacts(data)
