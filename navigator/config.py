@@ -58,6 +58,11 @@ class SafeguardingSettings(BaseModel):
         description="The same when a negation or a staff policy cue is present (a higher bar: doubt lowers certainty)",
     )
     neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")
+    calibrated_for: str = Field(
+        "intfloat/multilingual-e5-small",
+        description="The embedding model the margins were chosen for; with another model the meaning check is off "
+        "(patterns only) until `python -m evals.safeguarding.calibrate` chooses margins for it",
+    )
 
 
 class LLMSettings(BaseModel):

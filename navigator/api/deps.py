@@ -320,7 +320,15 @@ def safeguarding_from_settings(settings: Settings, embeddings: Embeddings) -> Sa
     """
     options = settings.safeguarding
     matcher = None
-    if options.meaning:
+    model_id = getattr(embeddings, "model_id", None)
+    if options.meaning and model_id != options.calibrated_for:
+        logger.warning(
+            "safeguarding: the meaning check's margins were chosen for %s, not %s; only word patterns are used "
+            "(run `python -m evals.safeguarding.calibrate` and set NAVIGATOR_SAFEGUARDING__CALIBRATED_FOR)",
+            options.calibrated_for,
+            model_id,
+        )
+    elif options.meaning:
         runtime = type(embeddings).__name__
         model_key = f"{settings.embedding_model}:{runtime}:{getattr(embeddings, 'model_path', '')}"
         matcher = ExemplarMatcher(

@@ -265,3 +265,18 @@ def test_safety_word_endings_work_inside_joined_words(tmp_path: Path) -> None:
     data = {"version": 2, "categories": ["a"], "languages": {"pl": {"events": {"a": ["napad*_zlosci"]}}}}
     detector = SafeguardingDetector(_write(tmp_path, data))
     assert detector.detect("ma napady złości") is not None
+
+
+def test_safety_meaning_check_only_runs_with_the_model_its_margins_were_chosen_for(caplog) -> None:
+    from navigator.api.deps import safeguarding_from_settings
+    from navigator.config import Settings
+    from navigator.testing import FakeEmbedder
+
+    fake = FakeEmbedder()
+    with caplog.at_level("WARNING"):
+        detector = safeguarding_from_settings(Settings(), fake)
+    assert detector.matcher is None and "margins were chosen for" in caplog.text
+    calibrated = Settings.model_validate({"safeguarding": {"calibrated_for": fake.model_id}})
+    assert safeguarding_from_settings(calibrated, fake).matcher is not None
+    off = Settings.model_validate({"safeguarding": {"meaning": False, "calibrated_for": fake.model_id}})
+    assert safeguarding_from_settings(off, fake).matcher is None
