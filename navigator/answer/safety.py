@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from navigator.answer.safety_patterns import (
+    ALL_CATEGORIES,
     LanguagePatterns,
     PatternHit,
     negated,
@@ -206,7 +207,7 @@ class SafeguardingDetector:
                     for hit in pattern.hits(clause):
                         if any(hit.span[0] < end and start < hit.span[1] for start, end in excluded):
                             continue
-                        if (pattern.kind == "topic" and policy) or hit.category in doubtful:
+                        if (pattern.kind == "topic" and policy) or {hit.category, ALL_CATEGORIES} & doubtful:
                             guarded = True
                             continue
                         if negated(clause, hit, pattern.latin, cues) or negated_after(clause, hit, after):

@@ -26,6 +26,7 @@ from navigator.errors import ConfigError
 from navigator.glossary_matching import normalize
 
 Kind = Literal["event", "topic"]
+ALL_CATEGORIES = "*"  # in ``contexts``: cues that make every category doubtful ("if a pupil tells me…")
 KINDS: tuple[Kind, ...] = ("event", "topic")
 
 _FIX_HINT = "Fix navigator/data/safeguarding.json (format in navigator/answer/safety_patterns.py)."
@@ -192,9 +193,9 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
     """Compile one language's block: ``{"classes", "events", "topics", "negations", "policy", "exclusions"}``.
 
     ``exclusions`` are harmless phrases that contain a pattern ("missing lessons", "beat the deadline"): a hit
-    that overlaps one is ignored. ``contexts`` maps a category to cues that make its patterns doubtful ("sensory",
-    "meltdown" for a child who hits himself): with one present, that category is left to the meaning check's
-    higher bar, like a negated event.
+    that overlaps one is ignored. ``contexts`` maps a category (or ``*``, every category) to cues that make its
+    patterns doubtful ("sensory", "meltdown" for a child who hits himself; "if a pupil tells me" for all): with
+    one present, that category is left to the meaning check's higher bar, like a negated event.
 
     Raises:
         ConfigError: the block breaks the format in this module's docstring.
@@ -227,7 +228,7 @@ def parse_language(language: str, raw: Any, categories: Sequence[str]) -> Langua
     after_raw = _strings(raw.get("negations_after", []), f"{where}['negations_after']")
     after = tuple(compiler.compile(t, whole_words=True)[0] for t in after_raw)
     raw_contexts = raw.get("contexts", {})
-    if not isinstance(raw_contexts, dict) or sorted(set(raw_contexts) - set(categories)):
+    if not isinstance(raw_contexts, dict) or sorted(set(raw_contexts) - {*categories, ALL_CATEGORIES}):
         raise ConfigError(f"{where}['contexts'] must map categories to lists of cues. {_FIX_HINT}")
     contexts = tuple(
         (category, compiler.compile(text)[0])

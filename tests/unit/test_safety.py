@@ -280,3 +280,9 @@ def test_safety_meaning_check_only_runs_with_the_model_its_margins_were_chosen_f
     assert safeguarding_from_settings(calibrated, fake).matcher is not None
     off = Settings.model_validate({"safeguarding": {"meaning": False, "calibrated_for": fake.model_id}})
     assert safeguarding_from_settings(off, fake).matcher is None
+
+
+def test_safety_hypothetical_staff_question_is_left_to_the_meaning_check(detector: SafeguardingDetector) -> None:
+    assert detector.detect("a pupil told me her dad beats her") is not None
+    reading = detector.read_patterns("if a pupil tells me her dad beats her, who do I report it to?")
+    assert reading.hit is None and reading.guarded
