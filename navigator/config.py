@@ -49,12 +49,12 @@ class SafeguardingSettings(BaseModel):
         True, description="Also compare the message's query vector with example disclosures (no extra model call)"
     )
     margin: float = Field(
-        0.005,
+        0.0075,
         description="How much nearer to example disclosures than to ordinary examples a message must be to be "
         "flagged; for multilingual-e5-small, chosen on the calibration half of evals/safeguarding",
     )
     guarded_margin: float = Field(
-        0.0175,
+        0.01,
         description="The same when a negation or a staff policy cue is present (a higher bar: doubt lowers certainty)",
     )
     neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")

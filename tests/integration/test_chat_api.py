@@ -74,7 +74,7 @@ DOCUMENTS = [
 EHCP_QUESTION = "How long does the council have to issue an EHC plan?"
 # Regression floors for the safeguarding test half (measured figures: docs/benchmarks.md).
 OTHER_LANGUAGES = ["ur", "pa", "bn", "ar", "so", "pl", "ro", "ps", "zh", "ckb"]
-SAFEGUARDING_RECALL_FLOOR = {"en": 0.92} | dict.fromkeys(OTHER_LANGUAGES, 0.85)
+SAFEGUARDING_RECALL_FLOOR = {"en": 0.92} | dict.fromkeys(OTHER_LANGUAGES, 0.8)
 SAFEGUARDING_FALSE_ALARM_CEILING = 0.15
 
 
