@@ -13,7 +13,6 @@ meaning must clear: when in doubt, the family gets the signposting and still an 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -248,12 +247,3 @@ class SafeguardingDetector:
         return SafeguardingMatch(
             nearest.category, nearest.language, nearest.example, "meaning", nearest.margin, reading.guarded
         )
-
-
-def category_counts(matches: Mapping[str, SafeguardingMatch | None]) -> dict[str, int]:
-    """How many messages each category flagged (for logs and reports)."""
-    counts: dict[str, int] = {}
-    for match in matches.values():
-        if match is not None:
-            counts[match.category] = counts.get(match.category, 0) + 1
-    return counts
