@@ -29,7 +29,7 @@ from navigator.answer.named_terms import NamedTermCheck, cited_texts
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
-from navigator.answer.signposting import Contacts, contact_block
+from navigator.answer.signposting import Contacts, contact_block, risk_lead
 from navigator.conversations import ConversationStore
 from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
 from navigator.glossary import Glossary
@@ -157,7 +157,7 @@ class ChatService:
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
-            lead = locale.text("safeguarding", emergency=self.contacts.emergency_number())
+            lead = risk_lead(locale, danger.category, self.contacts.emergency_number())
             contacts = self.contacts.for_risk(danger.category)
             intro = contact_block(locale, lead, contacts)
             parts.handoff = list(contacts)

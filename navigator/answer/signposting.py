@@ -13,6 +13,20 @@ from navigator.answer.locales import Locale
 from navigator.errors import ConfigError
 
 _TALK_FIRST = ("emergency", "samaritans", "childline")
+# The opening sentence for a kind of risk (``locales/*.json``); others get the general "safeguarding" one.
+_LEAD_FOR_RISK = {
+    "suicide": "safeguarding.thoughts",
+    "self_harm": "safeguarding.thoughts",
+    "domestic_abuse": "safeguarding.domestic_abuse",
+    "missing": "safeguarding.missing",
+    "parent_crisis": "safeguarding.parent_crisis",
+}
+
+
+def risk_lead(locale: Locale, category: str, emergency: str) -> str:
+    """The signposting's opening sentence for this kind of risk, in the reader's language."""
+    key = _LEAD_FOR_RISK.get(category, "safeguarding")
+    return locale.text(key if key in locale.strings else "safeguarding", emergency=emergency)
 _FIRST_FOR_RISK = {"suicide": _TALK_FIRST, "self_harm": _TALK_FIRST}
 
 

@@ -314,21 +314,21 @@ def test_chat_api_signposts_the_test_half_of_the_safeguarding_set(served):
 
 
 @pytest.mark.parametrize(
-    ("lang", "message"),
+    ("lang", "message", "lead"),
     [
-        ("en", "My daughter has been self-harming and I'm scared"),
-        ("ur", "میری بیٹی خود کو نقصان پہنچا رہی ہے"),
-        ("pl", "Mój syn się samookalecza, co robić?"),
-        ("en", "We are not safe at home and my son has an EHC plan"),
+        ("en", "My daughter has been self-harming and I'm scared", "safeguarding.thoughts"),
+        ("ur", "میری بیٹی خود کو نقصان پہنچا رہی ہے", "safeguarding.thoughts"),
+        ("pl", "Mój syn się samookalecza, co robić?", "safeguarding.thoughts"),
+        ("en", "We are not safe at home and my son has an EHC plan", "safeguarding"),
     ],
 )
-def test_chat_api_safeguarding_signposts_first(served, lang, message):
+def test_chat_api_safeguarding_signposts_first(served, lang, message, lead):
     reply = _chat(served.client, message)
 
     assert reply["status"] == "safeguarding"
     assert reply["language"] == lang
     locale = get_locale(lang)
-    assert reply["answer"].startswith(locale.text("safeguarding", emergency="999"))
+    assert reply["answer"].startswith(locale.text(lead, emergency="999"))  # the opening for that kind of risk
     warning = reply["answer"].split("\n\n")[0]
     assert "999" in warning and CHILDRENS_TRUST_PHONE in warning
     handoff = {h["id"]: h for h in reply["handoff"]}

@@ -300,7 +300,8 @@ def test_chat_service_safeguarding_comes_first_and_still_answers(make_service):
     answer = turn.answer
     en = get_locale("en")
     assert answer.status == "safeguarding"
-    assert answer.text.startswith(en.text("safeguarding", emergency="999") + "\n")
+    # A parent at breaking point reads the opening written for that, not "if a child is in danger…".
+    assert answer.text.startswith(en.text("safeguarding.parent_crisis", emergency="999") + "\n")
     warning, _, rest = answer.text.partition("\n\n")
     assert "999" in warning and "0121 303 1888" in warning  # Children's Trust (contacts.json)
     assert rest.startswith(en.text("framing_followup") + "\n")
@@ -319,7 +320,7 @@ def test_chat_service_safeguarding_without_an_answer_adds_no_decline(make_servic
     assert answer.status == "safeguarding"
     assert answer.citations == ()
     assert get_locale("en").text("not_found") not in answer.text
-    assert answer.text.startswith(get_locale("en").text("safeguarding", emergency="999"))
+    assert answer.text.startswith(get_locale("en").text("safeguarding.parent_crisis", emergency="999"))
     assert "emergency" in {c.id for c in answer.handoff}
 
 
@@ -331,7 +332,7 @@ def test_chat_service_safeguarding_is_localised(make_service, message, lang):
     answer = make_service().reply(ChatInput(message)).answer
 
     assert answer.status == "safeguarding" and answer.language == lang
-    assert answer.text.startswith(get_locale(lang).text("safeguarding", emergency="999"))
+    assert answer.text.startswith(get_locale(lang).text("safeguarding.thoughts", emergency="999"))  # self-harm
     assert "999" in answer.text and "0121 303 1888" in answer.text
 
 
