@@ -13,7 +13,8 @@ meaning must clear: when in doubt, the family gets the signposting and still an 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -69,6 +70,23 @@ class PatternData:
 
     categories: tuple[str, ...]
     languages: tuple[LanguagePatterns, ...]
+    # Every language's cues apply to every message (families mix languages): flattened once, not per message.
+    rank: dict[str, int] = field(init=False)
+    policy: tuple[re.Pattern[str], ...] = field(init=False)
+    after: tuple[re.Pattern[str], ...] = field(init=False)  # negations that follow what they negate
+    negations: tuple[re.Pattern[str], ...] = field(init=False)  # every negation cue, before or after
+    exclusions: tuple[re.Pattern[str], ...] = field(init=False)
+    contexts: tuple[tuple[str, re.Pattern[str]], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        langs = self.languages
+        after = tuple(cue for lang in langs for cue in lang.negations_after)
+        object.__setattr__(self, "rank", {c: i for i, c in enumerate(self.categories)})
+        object.__setattr__(self, "policy", tuple(cue for lang in langs for cue in lang.policy))
+        object.__setattr__(self, "after", after)
+        object.__setattr__(self, "negations", (*(cue for lang in langs for cue in lang.negations), *after))
+        object.__setattr__(self, "exclusions", tuple(cue for lang in langs for cue in lang.exclusions))
+        object.__setattr__(self, "contexts", tuple(pair for lang in langs for pair in lang.contexts))
 
 
 def parse_safeguarding(data: Any) -> PatternData:
@@ -190,17 +208,13 @@ class SafeguardingDetector:
         whole = prepare_text(text)
         if not whole:
             return PatternReading(None, False)
-        rank = {c: i for i, c in enumerate(data.categories)}
-        policy = any(cue.search(whole) for lang in data.languages for cue in lang.policy)
-        doubtful = {category for lang in data.languages for category, cue in lang.contexts if cue.search(whole)}
-        negations = [cue for lang in data.languages for cue in lang.negations]
-        after = [cue for lang in data.languages for cue in lang.negations_after]
-        cues = [*negations, *after]
+        policy = any(cue.search(whole) for cue in data.policy)
+        doubtful = {category for category, cue in data.contexts if cue.search(whole)}
         best: tuple[int, int, int, PatternHit] | None = None
         guarded = policy
         clauses = [prepare_text(text[start:end]) for start, end in clause_spans(text)] or [whole]
         for order, clause in enumerate(clauses):
-            excluded = [m.span() for lang in data.languages for cue in lang.exclusions for m in cue.finditer(clause)]
+            excluded = [m.span() for cue in data.exclusions for m in cue.finditer(clause)]
             for lang in data.languages:
                 for pattern in lang.patterns:
                     for hit in pattern.hits(clause):
@@ -209,10 +223,11 @@ class SafeguardingDetector:
                         if (pattern.kind == "topic" and policy) or {hit.category, ALL_CATEGORIES} & doubtful:
                             guarded = True
                             continue
-                        if negated(clause, hit, pattern.latin, cues) or negated_after(clause, hit, after):
+                        negative = negated(clause, hit, pattern.latin, data.negations)
+                        if negative or negated_after(clause, hit, data.after):
                             guarded = True
                             continue
-                        key = (rank[hit.category], order, hit.span[0], hit)
+                        key = (data.rank[hit.category], order, hit.span[0], hit)
                         if best is None or key[:3] < best[:3]:
                             best = key
                         break

@@ -178,14 +178,15 @@ class OnnxEmbedder(Embeddings):
         return [_text_states(e, states, len(prompt)) for e, states in zip(encodings, raw, strict=True)]
 
     def query_with_states(self, text: str) -> tuple[list[float], TokenStates]:
-        """The query vector and the query's token states, from one run of the model."""
-        rt = self._load()
-        prompt = rt.prompts.get("query", "")
-        encodings = self._encode([prompt + text])
-        ((_, hidden, tokens, mask),) = list(self._runs(encodings, need_states=True))
-        assert tokens is not None  # need_states raises first
-        vector = _pool(hidden, mask, rt.pooling, rt.normalise)[0]
-        return vector.tolist(), _text_states(encodings[0], tokens[0], len(prompt))
+        """The query vector and the query's token states, from one run of the model.
+
+        Raises:
+            ModelError: the export predates token states (run `navigator models install`).
+
+        """
+        vector, states, _ = self._query_run(text, need_states=True, clauses=False)
+        assert states is not None  # need_states raises first
+        return vector, states
 
     def query_with_clauses(self, text: str) -> tuple[list[float], TokenStates | None, np.ndarray]:
         """The query vector, its token states (when the export has them) and its clauses' vectors, from one run.
@@ -194,14 +195,22 @@ class OnnxEmbedder(Embeddings):
         so that "my husband hits the children, what should I do?" can be judged by its first clause too, without
         embedding it again. No rows when the message is one clause or the model pools its first token.
         """
+        return self._query_run(text, need_states=self._load().has_states, clauses=True)
+
+    def _query_run(
+        self, text: str, *, need_states: bool, clauses: bool
+    ) -> tuple[list[float], TokenStates | None, np.ndarray]:
+        """One run of the model on the query: its vector, and its token states and clauses' vectors when asked."""
         rt = self._load()
         prompt = rt.prompts.get("query", "")
         encodings = self._encode([prompt + text])
-        ((_, hidden, tokens, mask),) = list(self._runs(encodings, need_states=rt.has_states))
+        ((_, hidden, tokens, mask),) = list(self._runs(encodings, need_states=need_states))
         vector = _pool(hidden, mask, rt.pooling, rt.normalise)[0]
         states = _text_states(encodings[0], tokens[0], len(prompt)) if tokens is not None else None
-        clauses = _clause_vectors(encodings[0], hidden[0], len(prompt), text) if rt.pooling != "cls" else _NO_ROWS
-        return vector.tolist(), states, clauses
+        rows = _NO_ROWS
+        if clauses and rt.pooling != "cls":
+            rows = _clause_vectors(encodings[0], hidden[0], len(prompt), text)
+        return vector.tolist(), states, rows
 
     def _encode(self, texts: list[str]) -> list[Any]:
         """Token ids of ``texts``, lower-cased first when the model's sentence-transformers config says so."""
