@@ -27,7 +27,7 @@ from evals.chat.evaluate import run_chat_eval, summarize_chat  # noqa: E402
 from evals.retrieval.evaluate import load_dataset  # noqa: E402
 from navigator.answer.answer_types import AnswerTypeChecker  # noqa: E402
 from navigator.answer.chat import ChatService  # noqa: E402
-from navigator.api.deps import build_chat_service, build_searcher  # noqa: E402
+from navigator.assembly import build_chat_service, build_searcher  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 
 LANGS = ("en", "ur", "pa", "bn", "ar", "so", "pl", "ro", "ps", "zh", "ckb")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evals.retrieval.evaluate import load_dataset  # noqa: E402
-from navigator.api.deps import embedder_from_settings, english_embedder_from_settings  # noqa: E402
+from navigator.assembly import embedder, english_embedder  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 
 
@@ -33,9 +33,9 @@ def rss_mb() -> int:
 
 def main() -> None:
     settings = get_settings()
-    models = [embedder_from_settings(settings)]
+    models = [embedder(settings)]
     if settings.english_model:
-        models.append(english_embedder_from_settings(settings))
+        models.append(english_embedder(settings))
     questions = [i["question"] for i in load_dataset(ROOT.parent / "shared/evals/dev.jsonl")]
 
     def embed(text: str) -> None:

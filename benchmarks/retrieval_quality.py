@@ -29,7 +29,7 @@ from evals.retrieval.evaluate import (  # noqa: E402
     score_items,
     summarize,
 )
-from navigator.api.deps import build_searcher  # noqa: E402
+from navigator.assembly import build_searcher  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.corpus_build import load_manifest  # noqa: E402
 from navigator.retrieval.base import Chunk, Query, ScoredChunk  # noqa: E402

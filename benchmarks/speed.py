@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from evals.retrieval.evaluate import load_dataset  # noqa: E402
-from navigator.api.deps import embedder_from_settings, english_embedder_from_settings  # noqa: E402
+from navigator import assembly  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.documents import Section, hash_sections, load_documents  # noqa: E402
 from navigator.retrieval.english import EnglishModel  # noqa: E402
@@ -138,10 +138,10 @@ def measure_builds(build_runs: int, rebuild_only: bool = False) -> dict:
 
     settings = get_settings()
     documents = load_documents(settings.documents_path)
-    embedder = embedder_from_settings(settings)
+    embedder = assembly.embedder(settings)
     english = None
     if settings.english_model:
-        english = EnglishModel(settings.english_model, english_embedder_from_settings(settings))
+        english = EnglishModel(settings.english_model, assembly.english_embedder(settings))
     params = {"model_id": settings.embedding_model, "max_words": settings.chunking.max_words,
               "overlap_sentences": settings.chunking.overlap_sentences,
               "batch_size": settings.embedding_batch_size, "english_model": english}
@@ -186,8 +186,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     questions = [(i["question"], i["lang"]) for i in load_dataset(args.dataset)]
-    embedder = embedder_from_settings(settings)
-    english = english_embedder_from_settings(settings) if settings.english_model else None
+    embedder = assembly.embedder(settings)
+    english = assembly.english_embedder(settings) if settings.english_model else None
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "search": measure_search(questions, args.rounds, embedder, english),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +178,8 @@ def index() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def index_build(as_json: bool) -> None:
     """Chunk and embed the corpus into FAISS + BM25 (re-embeds only what changed)."""
+    from navigator.assembly import build_index_from_settings
+
     settings = get_settings()
     with handled():
         manifest = build_index_from_settings(settings, tqdm_progress)
@@ -191,35 +192,6 @@ def index_build(as_json: bool) -> None:
             f"Indexed {manifest.documents} documents: {manifest.chunks} chunks, {manifest.sentences} sentences "
             f"({manifest.embedded} texts embedded, {manifest.build_seconds:.1f} s) into {settings.index_dir}"
         )
-
-
-def build_index_from_settings(settings: Settings, progress: Callable[[str, int], Callable[[int], None]] | None) -> Any:
-    """Load the corpus and model named by ``settings`` and build the index."""
-    from navigator.api.deps import embedder_from_settings, english_embedder_from_settings, safeguarding_from_settings
-    from navigator.documents import load_documents
-    from navigator.retrieval.english import EnglishModel
-    from navigator.retrieval.index_build import build_index
-
-    documents = load_documents(settings.documents_path)
-    english = None
-    if settings.english_model:
-        english = EnglishModel(settings.english_model, english_embedder_from_settings(settings))
-    embeddings = embedder_from_settings(settings)
-    manifest = build_index(
-        documents,
-        embeddings,
-        settings.index_dir,
-        model_id=settings.embedding_model,
-        max_words=settings.chunking.max_words,
-        overlap_sentences=settings.chunking.overlap_sentences,
-        batch_size=settings.embedding_batch_size,
-        progress=progress,
-        english_model=english,
-        late_interaction=settings.retrieval.late_interaction,
-    )
-    # The safeguarding examples' vectors too, so that the server's first chat reply does not wait for them.
-    safeguarding_from_settings(settings, embeddings).warm_up()
-    return manifest
 
 
 # ---- search / serve / start ---------------------------------------------------------------------------
@@ -239,7 +211,7 @@ def build_index_from_settings(settings: Settings, progress: Callable[[str, int],
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 def search(query: str, k: int | None, lang: str | None, as_json: bool) -> None:
     """Show the passages that best match QUERY."""
-    from navigator.api.deps import build_searcher
+    from navigator.assembly import build_searcher
 
     settings = get_settings()
     with handled():
@@ -283,6 +255,7 @@ def serve(host: str | None, port: int | None) -> None:
 @click.pass_context
 def start(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Provision the model, build the corpus and index if missing, then serve."""
+    from navigator.assembly import build_index_from_settings
     from navigator.corpus_build import build_corpus
     from navigator.retrieval.index_store import check_manifest, read_manifest
 

@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 def ask(message: str, language: str | None, as_json: bool) -> None:
     """Ask the navigator MESSAGE and print its cited reply (nothing is stored)."""
     from navigator.answer.chat import ChatInput
-    from navigator.api.deps import build_chat_service, build_searcher
-    from navigator.api.routes.chat import to_response
+    from navigator.api.schemas import ChatResponse
+    from navigator.assembly import build_chat_service, build_searcher
 
     settings = get_settings()
     with handled():
         service = build_chat_service(settings, build_searcher(settings), None)
         turn = service.reply(ChatInput(message, language))
-    reply = to_response(turn)
+    reply = ChatResponse.from_turn(turn)
     if as_json:
         click.echo(reply.model_dump_json(indent=2))
         return

@@ -53,7 +53,7 @@ def eval_group() -> None:
 def eval_retrieval(datasets: tuple[Path, ...], out: Path, as_json: bool, fail_under: float | None) -> None:
     """Score hit@1/3/5/10 and MRR@10 by language, audience and document."""
     from evals.retrieval.evaluate import format_table, run_retrieval_eval
-    from navigator.api.deps import build_searcher
+    from navigator.assembly import build_searcher
 
     settings = get_settings()
     with handled():

@@ -36,7 +36,7 @@ class InProcessTarget:
     """The configured index and chat service, loaded in this process (nothing is stored)."""
 
     def __init__(self, settings: Any) -> None:
-        from navigator.api.deps import build_chat_service, build_searcher
+        from navigator.assembly import build_chat_service, build_searcher
 
         self.searcher = build_searcher(settings)
         self.service = build_chat_service(settings, self.searcher, None)
@@ -49,20 +49,20 @@ class InProcessTarget:
     def run(self, question: str, lang: str | None) -> Outcome:
         """Chat, then search, as the API would (chat first, so its latency includes embedding the question)."""
         from navigator.answer.chat import ChatInput
-        from navigator.api.routes.chat import to_response
+        from navigator.api.schemas import ChatResponse
 
         started = time.perf_counter()
         turn = self.service.reply(ChatInput(question, lang))
         latency = (time.perf_counter() - started) * 1000
         retrieved = [Passage(r.chunk.doc_id, r.chunk.text) for r in self.searcher.search(question, 10, None)]
-        return retrieved, to_response(turn).model_dump(), latency
+        return retrieved, ChatResponse.from_turn(turn).model_dump(), latency
 
     def chat(self, message: str, lang: str | None) -> dict[str, Any]:
         """The chat reply's JSON, as the API would send it."""
         from navigator.answer.chat import ChatInput
-        from navigator.api.routes.chat import to_response
+        from navigator.api.schemas import ChatResponse
 
-        return to_response(self.service.reply(ChatInput(message, lang))).model_dump()
+        return ChatResponse.from_turn(self.service.reply(ChatInput(message, lang))).model_dump()
 
 
 class ApiTarget:

@@ -35,13 +35,13 @@ GRID = [round(float(x), 4) for x in np.arange(-0.02, 0.101, 0.0025)]
 
 def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pattern result, doubt cues and meaning margin of every item, with the configured model."""
-    from navigator.api.deps import embedder_from_settings, safeguarding_from_settings
+    from navigator.assembly import build_safeguarding, embedder
     from navigator.config import get_settings
     from navigator.retrieval.embedders import QueryVectorCache
 
     settings = get_settings()
-    embeddings = embedder_from_settings(settings)
-    detector = safeguarding_from_settings(settings, embeddings)  # its configured margins are not used here
+    embeddings = embedder(settings)
+    detector = build_safeguarding(settings, embeddings)  # its configured margins are not used here
     matcher = detector.matcher
     if matcher is None:
         raise SystemExit("NAVIGATOR_SAFEGUARDING__MEANING is off: there is nothing to calibrate.")

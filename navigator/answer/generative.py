@@ -10,12 +10,10 @@ from collections.abc import Iterator
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import SecretStr
 
 from navigator.answer.base import Composition, CompositionRequest
 from navigator.answer.citation_check import CitationStreamFilter, postprocess_reply
-from navigator.config import LLMSettings
-from navigator.errors import ComposerUnavailableError, ConfigError
+from navigator.errors import ComposerUnavailableError
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -141,53 +139,3 @@ class LLMComposer:
         return ComposerUnavailableError(
             f"The language model at {self._endpoint} did not answer ({reason}); the extractive answer is used instead."
         )
-
-
-def llm_composer_from_settings(llm: LLMSettings) -> LLMComposer | None:
-    """The configured LLM composer, or ``None`` when ``provider`` is ``"none"``.
-
-    Nothing is contacted here; the first request reaches the server.
-
-    Args:
-        llm: The validated LLM settings.
-
-    Returns:
-        A composer over ``ChatOpenAI`` (no retries, the configured timeout) or ``ChatOllama``, or ``None``.
-
-    Raises:
-        ConfigError: The provider is set but the base URL or model is missing.
-
-    """
-    if llm.provider == "none":
-        return None
-    base_url, model_name = (llm.base_url or "").strip(), (llm.model or "").strip()
-    if not base_url or not model_name:
-        raise ConfigError(
-            f"NAVIGATOR_LLM__PROVIDER={llm.provider} needs NAVIGATOR_LLM__BASE_URL and NAVIGATOR_LLM__MODEL; "
-            "set them, or set NAVIGATOR_LLM__PROVIDER=none."
-        )
-    model: BaseChatModel
-    if llm.provider == "openai":
-        from langchain_openai import ChatOpenAI  # imported on use: the SDK is slow to import
-
-        model = ChatOpenAI(
-            model=model_name,
-            base_url=base_url,
-            # Local OpenAI-compatible servers ignore the key, but the SDK refuses to start without one.
-            api_key=llm.api_key or SecretStr("not-needed"),
-            timeout=llm.timeout_seconds,
-            max_retries=0,  # one slow try is enough: the extractive answer is the fallback
-            temperature=llm.temperature,
-            max_tokens=llm.max_tokens,
-        )
-    else:
-        from langchain_ollama import ChatOllama
-
-        model = ChatOllama(
-            model=model_name,
-            base_url=base_url,
-            temperature=llm.temperature,
-            num_predict=llm.max_tokens,
-            client_kwargs={"timeout": llm.timeout_seconds},
-        )
-    return LLMComposer(model, endpoint=base_url)

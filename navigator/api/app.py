@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from navigator import __version__
-from navigator.api.deps import ChatHolder, SearcherHolder, open_store
+from navigator.api.deps import ChatHolder, SearcherHolder
 from navigator.api.errors import install_error_handlers
 from navigator.api.limits import (
     BodySizeLimitMiddleware,
@@ -20,6 +20,7 @@ from navigator.api.limits import (
     TokenBucketLimiter,
 )
 from navigator.api.routes import admin, chat, feedback, health, search, widget
+from navigator.assembly import open_store
 from navigator.config import Settings, get_settings
 from navigator.retrieval.searcher import Searcher
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from navigator.answer.chat import ChatTurn
+    from navigator.retrieval.base import ScoredChunk
 
 
 class SearchRequest(BaseModel):
@@ -32,6 +37,23 @@ class SearchResponse(BaseModel):
     """Passages, best first."""
 
     results: list[SearchResultPublic]
+
+    @classmethod
+    def from_results(cls, results: Sequence[ScoredChunk]) -> SearchResponse:
+        """The public JSON of ranked passages (scores rounded: more digits mean nothing)."""
+        return cls(
+            results=[
+                SearchResultPublic(
+                    doc_id=r.chunk.doc_id,
+                    title=r.chunk.doc_title,
+                    url=r.chunk.url,
+                    section=r.chunk.section,
+                    text=r.chunk.text,
+                    score=round(r.score, 6),
+                )
+                for r in results
+            ]
+        )
 
 
 class HealthResponse(BaseModel):
@@ -129,6 +151,30 @@ class ChatResponse(BaseModel):
     handoff: list[HandoffPublic]
     glossary: list[GlossaryNotePublic]
     safety_line: SafetyLinePublic
+
+    @classmethod
+    def from_turn(cls, turn: ChatTurn) -> ChatResponse:
+        """The public JSON of a turn."""
+        a = turn.answer
+        return cls(
+            conversation_id=turn.conversation_id,
+            message_index=turn.message_index,
+            status=a.status,
+            language=a.language,
+            detected_language=a.detected_language,
+            direction=a.direction,
+            answer=a.text,
+            citations=[
+                CitationPublic(n=c.n, doc_id=c.doc_id, title=c.title, url=c.url, section=c.section, quote=c.quote)
+                for c in a.citations
+            ],
+            handoff=[HandoffPublic(id=c.id, name=c.name, url=c.url, phone=c.phone) for c in a.handoff],
+            glossary=[
+                GlossaryNotePublic(id=g.term_id, term=g.term, english=g.english, explanation=g.explanation)
+                for g in a.glossary
+            ],
+            safety_line=SafetyLinePublic(text=a.safety_line, sources=list(a.safety_sources)),
+        )
 
 
 class FeedbackRequest(BaseModel):

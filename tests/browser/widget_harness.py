@@ -17,7 +17,7 @@ import uvicorn
 from langchain_core.embeddings import Embeddings
 
 from navigator.answer.language import LanguageDetector
-from navigator.api.deps import search_options
+from navigator.assembly import search_options
 from navigator.config import Settings
 from navigator.glossary import load_glossary
 from navigator.retrieval.expansion import GlossaryExpander

@@ -23,7 +23,7 @@ from navigator.answer.language import LanguageDetector
 from navigator.answer.locales import get_locale
 from navigator.answer.redaction import redact_personal_data
 from navigator.api.app import create_app
-from navigator.api.deps import search_options
+from navigator.assembly import search_options
 from navigator.config import LLMSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.glossary import load_glossary

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from navigator.api.app import create_app
-from navigator.api.deps import build_searcher
+from navigator.assembly import build_searcher
 from navigator.config import ChunkingSettings, Settings
 from navigator.errors import IndexMismatchError, IndexNotReadyError
 from navigator.retrieval import english

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from langchain_core.embeddings import Embeddings
 
 from navigator.api.app import create_app
-from navigator.api.deps import build_searcher
+from navigator.assembly import build_searcher
 from navigator.config import ChunkingSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.documents import Document, load_documents, save_documents

@@ -10,7 +10,8 @@ from openai_server import OpenAICompatibleServer
 from pydantic import ValidationError
 
 from navigator.answer.base import Citation, Composition, CompositionRequest, Passage
-from navigator.answer.generative import LLMComposer, llm_composer_from_settings
+from navigator.answer.generative import LLMComposer
+from navigator.assembly import llm_composer
 from navigator.config import LLMSettings, Settings
 from navigator.errors import ComposerUnavailableError
 from navigator.retrieval.base import Chunk
@@ -57,7 +58,7 @@ def _request(language: str = "en", question: str = "How do I ask for an EHC plan
 
 def _composer(server: OpenAICompatibleServer, timeout: float = 5.0) -> LLMComposer:
     settings = LLMSettings(provider="openai", base_url=server.base_url, model="test-model", timeout_seconds=timeout)
-    composer = llm_composer_from_settings(settings)
+    composer = llm_composer(settings)
     assert composer is not None
     return composer
 
@@ -172,7 +173,7 @@ def test_llm_composer_connection_refused_becomes_unavailable() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = LLMSettings(provider="openai", base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_seconds=2)
-    composer = llm_composer_from_settings(settings)
+    composer = llm_composer(settings)
     assert composer is not None
 
     with pytest.raises(ComposerUnavailableError, match=f"127.0.0.1:{port}"):
@@ -211,10 +212,10 @@ def test_llm_composer_stream_sends_a_streaming_request(openai_server: OpenAIComp
     assert "Polish" in received.prompt
 
 
-def test_llm_composer_from_settings_follows_the_provider() -> None:
-    assert llm_composer_from_settings(LLMSettings()) is None
-    openai = llm_composer_from_settings(LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1", model="m"))
-    ollama = llm_composer_from_settings(LLMSettings(provider="ollama", base_url="http://127.0.0.1:11434", model="m"))
+def test_llm_composer_follows_the_provider() -> None:
+    assert llm_composer(LLMSettings()) is None
+    openai = llm_composer(LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1", model="m"))
+    ollama = llm_composer(LLMSettings(provider="ollama", base_url="http://127.0.0.1:11434", model="m"))
     assert openai is not None and openai.name == "llm"
     assert ollama is not None and ollama.name == "llm"
 

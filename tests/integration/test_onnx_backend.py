@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from tiny_model import write_tiny_model
 
-from navigator.api.deps import _reusable_embeddings, embedder_from_settings
+from navigator.assembly import embedder, reusable_embeddings
 from navigator.config import Settings
 from navigator.errors import ModelError
 from navigator.retrieval import onnx_export
@@ -83,21 +83,21 @@ def test_truncated_export_is_not_used(tmp_path: Path) -> None:
     onnx_path(folder).write_bytes(data[: len(data) // 2])
     assert read_export_record(folder) is None
     settings = Settings(embedding_model=str(folder), english_model="")
-    assert isinstance(embedder_from_settings(settings), SentenceTransformerEmbedder)  # auto falls back
+    assert isinstance(embedder(settings), SentenceTransformerEmbedder)  # auto falls back
     export_onnx(folder)  # exports again
-    assert isinstance(embedder_from_settings(settings), OnnxEmbedder)
+    assert isinstance(embedder(settings), OnnxEmbedder)
 
 
 def test_backend_is_chosen_by_settings(tmp_path: Path) -> None:
     folder = write_tiny_model(tmp_path / "tiny")
     settings = Settings(embedding_model=str(folder), english_model="", embedding_backend="onnx")
     with pytest.raises(ModelError, match="navigator models install"):
-        embedder_from_settings(settings)
-    assert isinstance(embedder_from_settings(settings.model_copy(update={"embedding_backend": "auto"})),
+        embedder(settings)
+    assert isinstance(embedder(settings.model_copy(update={"embedding_backend": "auto"})),
                       SentenceTransformerEmbedder)
     export_onnx(folder)
-    assert isinstance(embedder_from_settings(settings), OnnxEmbedder)
-    assert isinstance(embedder_from_settings(settings.model_copy(update={"embedding_backend": "torch"})),
+    assert isinstance(embedder(settings), OnnxEmbedder)
+    assert isinstance(embedder(settings.model_copy(update={"embedding_backend": "torch"})),
                       SentenceTransformerEmbedder)
 
 
@@ -105,12 +105,12 @@ def test_reload_reuses_a_loaded_model_only_under_the_same_runtime(tmp_path: Path
     folder = write_tiny_model(tmp_path / "tiny")
     export_onnx(folder)
     settings = Settings(embedding_model=str(folder), english_model="")
-    loaded = embedder_from_settings(settings)
+    loaded = embedder(settings)
     current: Any = SimpleNamespace(queries=SimpleNamespace(embeddings=loaded), english_queries=None)
-    assert _reusable_embeddings(current, settings) == (loaded, None)
-    assert _reusable_embeddings(current, settings.model_copy(update={"embedding_backend": "torch"})) == (None, None)
+    assert reusable_embeddings(current, settings) == (loaded, None)
+    assert reusable_embeddings(current, settings.model_copy(update={"embedding_backend": "torch"})) == (None, None)
     other = write_tiny_model(tmp_path / "other", seed=1)
-    assert _reusable_embeddings(current, settings.model_copy(update={"embedding_model": str(other)})) == (None, None)
+    assert reusable_embeddings(current, settings.model_copy(update={"embedding_model": str(other)})) == (None, None)
 
 
 def test_pooling_the_runtime_does_not_implement_is_refused(tmp_path: Path) -> None:

@@ -268,18 +268,18 @@ def test_safety_word_endings_work_inside_joined_words(tmp_path: Path) -> None:
 
 
 def test_safety_meaning_check_only_runs_with_the_model_its_margins_were_chosen_for(caplog) -> None:
-    from navigator.api.deps import safeguarding_from_settings
+    from navigator.assembly import build_safeguarding
     from navigator.config import Settings
     from navigator.testing import FakeEmbedder
 
     fake = FakeEmbedder()
     with caplog.at_level("WARNING"):
-        detector = safeguarding_from_settings(Settings(), fake)
+        detector = build_safeguarding(Settings(), fake)
     assert detector.matcher is None and "margins were chosen for" in caplog.text
     calibrated = Settings.model_validate({"safeguarding": {"calibrated_for": fake.model_id}})
-    assert safeguarding_from_settings(calibrated, fake).matcher is not None
+    assert build_safeguarding(calibrated, fake).matcher is not None
     off = Settings.model_validate({"safeguarding": {"meaning": False, "calibrated_for": fake.model_id}})
-    assert safeguarding_from_settings(off, fake).matcher is None
+    assert build_safeguarding(off, fake).matcher is None
 
 
 def test_safety_hypothetical_staff_question_is_left_to_the_meaning_check(detector: SafeguardingDetector) -> None:

@@ -16,11 +16,7 @@ from navigator.api.deps import get_chat
 from navigator.api.schemas import (
     ChatRequest,
     ChatResponse,
-    CitationPublic,
     ErrorResponse,
-    GlossaryNotePublic,
-    HandoffPublic,
-    SafetyLinePublic,
 )
 from navigator.errors import NavigatorError
 
@@ -36,35 +32,11 @@ def _chat_input(request: ChatRequest) -> ChatInput:
     return ChatInput(request.message, request.language, request.conversation_id, request.audience)
 
 
-def to_response(turn: ChatTurn) -> ChatResponse:
-    """The public JSON of a turn."""
-    a = turn.answer
-    return ChatResponse(
-        conversation_id=turn.conversation_id,
-        message_index=turn.message_index,
-        status=a.status,
-        language=a.language,
-        detected_language=a.detected_language,
-        direction=a.direction,
-        answer=a.text,
-        citations=[
-            CitationPublic(n=c.n, doc_id=c.doc_id, title=c.title, url=c.url, section=c.section, quote=c.quote)
-            for c in a.citations
-        ],
-        handoff=[HandoffPublic(id=c.id, name=c.name, url=c.url, phone=c.phone) for c in a.handoff],
-        glossary=[
-            GlossaryNotePublic(id=g.term_id, term=g.term, english=g.english, explanation=g.explanation)
-            for g in a.glossary
-        ],
-        safety_line=SafetyLinePublic(text=a.safety_line, sources=list(a.safety_sources)),
-    )
-
-
 @router.post("/api/chat", response_model=ChatResponse, responses=_ERRORS)
 async def chat(request: ChatRequest, service: Annotated[ChatService, Depends(get_chat)]) -> ChatResponse:
     """One reply, complete."""
     turn = await run_in_threadpool(service.reply, _chat_input(request))
-    return to_response(turn)
+    return ChatResponse.from_turn(turn)
 
 
 def _sse(event: str, data: str) -> str:
@@ -103,5 +75,5 @@ async def chat_stream(request: ChatRequest, service: Annotated[ChatService, Depe
 def _frame(kind: str, value: object) -> str:
     if kind == "final":
         assert isinstance(value, ChatTurn)
-        return _sse("final", to_response(value).model_dump_json())
+        return _sse("final", ChatResponse.from_turn(value).model_dump_json())
     return _sse("delta", json.dumps({"text": value}, ensure_ascii=False))

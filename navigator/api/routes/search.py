@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from navigator.api.deps import get_searcher
-from navigator.api.schemas import ErrorResponse, SearchRequest, SearchResponse, SearchResultPublic
+from navigator.api.schemas import ErrorResponse, SearchRequest, SearchResponse
 from navigator.retrieval.searcher import Searcher
 
 router = APIRouter()
@@ -22,16 +22,4 @@ router = APIRouter()
 async def search(request: SearchRequest, searcher: Annotated[Searcher, Depends(get_searcher)]) -> SearchResponse:
     """Hybrid search; the model call runs in a worker thread so the event loop stays free."""
     results = await run_in_threadpool(searcher.search, request.query, request.k, request.lang)
-    return SearchResponse(
-        results=[
-            SearchResultPublic(
-                doc_id=r.chunk.doc_id,
-                title=r.chunk.doc_title,
-                url=r.chunk.url,
-                section=r.chunk.section,
-                text=r.chunk.text,
-                score=round(r.score, 6),
-            )
-            for r in results
-        ]
-    )
+    return SearchResponse.from_results(results)

@@ -1,0 +1,290 @@
+"""Settings in, working objects out: the one place that decides which model, index, data and composer are used.
+
+The CLI, the API, the evaluations and the benchmarks all build through here, so a component never reaches into
+another layer to find its parts, and a new backend (a database, a vector store) is wired in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
+
+from navigator.answer.chat import ChatOptions, ChatService
+from navigator.answer.contacts import (
+    handoff_contacts,
+    risk_specific_contacts,
+    safeguarding_contacts,
+    safety_line_sources,
+)
+from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
+from navigator.answer.generative import LLMComposer
+from navigator.answer.language import LanguageDetector
+from navigator.answer.named_terms import NamedTermCheck
+from navigator.answer.redaction import redact_personal_data
+from navigator.answer.safety import SafeguardingDetector
+from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
+from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
+from navigator.answer.signposting import Contacts
+from navigator.config import LLMSettings, Settings
+from navigator.conversations import ConversationStore
+from navigator.documents import load_documents
+from navigator.errors import ConfigError, ModelError
+from navigator.glossary import load_glossary
+from navigator.retrieval.embedders import SentenceTransformerEmbedder, query_vectors
+from navigator.retrieval.english import EnglishModel
+from navigator.retrieval.expansion import GlossaryExpander
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import IndexManifest, load_index
+from navigator.retrieval.onnx_embedder import OnnxEmbedder
+from navigator.retrieval.onnx_export import read_export_record
+from navigator.retrieval.provision import resolve_model
+from navigator.retrieval.searcher import Searcher, SearchOptions
+
+logger = logging.getLogger(__name__)
+
+
+def reusable_embeddings(current: Searcher | None, settings: Settings) -> tuple[Embeddings | None, Embeddings | None]:
+    """The loaded models of the current searcher that are still the configured ones: a reload need not reload them."""
+
+    def same(embeddings: Embeddings | None, model_id: str) -> Embeddings | None:
+        if not isinstance(embeddings, SentenceTransformerEmbedder | OnnxEmbedder) or embeddings.model_id != model_id:
+            return None
+        try:
+            wanted = _embedder(settings, model_id)  # loads nothing: says which runtime the settings now pick
+        except ModelError:
+            return None  # the reload itself reports it
+        return embeddings if type(wanted) is type(embeddings) and wanted.model_path == embeddings.model_path else None
+
+    if current is None:
+        return None, None
+    english = current.english_queries.embeddings if current.english_queries else None
+    return same(current.queries.embeddings, settings.embedding_model), same(english, settings.english_model)
+
+
+def embedder(settings: Settings) -> SentenceTransformerEmbedder | OnnxEmbedder:
+    """The configured embedding model (loaded on first use).
+
+    Raises:
+        ModelError: the default model is not provisioned (the message says to run `navigator models install`).
+
+    """
+    return _embedder(settings, settings.embedding_model)
+
+
+def english_embedder(settings: Settings) -> SentenceTransformerEmbedder | OnnxEmbedder:
+    """The configured English companion model (loaded on first use).
+
+    Raises:
+        ModelError: the default companion is not provisioned (the message says to run `navigator models install`).
+
+    """
+    return _embedder(settings, settings.english_model)
+
+
+def _embedder(settings: Settings, model_id: str) -> SentenceTransformerEmbedder | OnnxEmbedder:
+    """The model run by the configured backend: ONNX Runtime needs the checked export `models install` writes."""
+    path = resolve_model(model_id, settings.model_cache_dir)
+    exported = read_export_record(Path(path)) is not None
+    if settings.embedding_backend == "onnx" and not exported:
+        raise ModelError(
+            f"NAVIGATOR_EMBEDDING_BACKEND=onnx, but {path} has no checked ONNX export. Run `navigator models "
+            "install` (it exports provisioned models) or set NAVIGATOR_EMBEDDING_BACKEND=torch."
+        )
+    if settings.embedding_backend != "torch" and exported:
+        return OnnxEmbedder(model_id, path, settings.embedding_batch_size)
+    return SentenceTransformerEmbedder(model_id, path, settings.embedding_batch_size)
+
+
+def search_options(settings: Settings) -> SearchOptions:
+    """The searcher's fusion weights and limits from the settings."""
+    r = settings.retrieval
+    return SearchOptions(
+        candidates=r.candidates,
+        rrf_k=r.rrf_k,
+        dense_weight=r.dense_weight,
+        bm25_weight=r.bm25_weight,
+        sentence_weight=r.sentence_weight,
+        english_dense_weight=r.english_dense_weight,
+        english_sentence_weight=r.english_sentence_weight,
+        max_query_chars=settings.max_query_chars,
+        late_interaction=r.late_interaction,
+        late_depth=r.late_depth,
+        late_weight=r.late_weight,
+    )
+
+
+def build_searcher(
+    settings: Settings, embeddings: Embeddings | None = None, english_embeddings: Embeddings | None = None
+) -> Searcher:
+    """Load the configured index (manifest checked) and warm the embedding models.
+
+    Args:
+        settings: which index and models.
+        embeddings: an already loaded instance of the configured model (a reload); loaded from settings if None.
+        english_embeddings: the same for the English companion model.
+
+    """
+    index = load_index(
+        settings.index_dir,
+        model_id=settings.embedding_model,
+        max_words=settings.chunking.max_words,
+        overlap_sentences=settings.chunking.overlap_sentences,
+        english_model=settings.english_model,
+    )
+    model = embeddings or embedder(settings)
+    english_model = (english_embeddings or english_embedder(settings)) if index.english else None
+    options = search_options(settings)
+    expander = None
+    if settings.retrieval.expand_glossary:
+        expander = GlossaryExpander(load_glossary())
+        expander.warm_up()
+    detector = LanguageDetector()
+    searcher = Searcher(index, model, options, expander, lambda text: detector.detect(text).lang, english_model)
+    searcher.queries.vector("warm-up")  # load weights now, not on the first user's request
+    if searcher.english_queries is not None:
+        searcher.english_queries.vector("warm-up")
+    return searcher
+
+
+def build_chat_service(settings: Settings, searcher: Searcher, store: ConversationStore | None) -> ChatService:
+    """The chat service with the shipped data files and, when configured, the LLM composer."""
+    index = searcher.index
+    extractive = ExtractiveComposer(StoredSentenceVectors(index.chunks, index.sentence_chunk, index.sentence_vectors))
+    glossary = searcher.expander.glossary if searcher.expander else load_glossary()
+    scope = ScopeClassifier(searcher.queries.vector, load_scope_data())
+    scope.warm_up()
+    safeguarding = build_safeguarding(settings, searcher.queries.embeddings)
+    safeguarding.warm_up()
+    return ChatService(
+        searcher,
+        extractive,
+        glossary=glossary,
+        contacts=Contacts(safeguarding_contacts(), handoff_contacts(), safety_line_sources(), risk_specific_contacts()),
+        safeguarding=safeguarding,
+        greetings=GreetingDetector(load_scope_data().greetings),
+        scope=scope,
+        named_terms=NamedTermCheck(glossary),
+        llm=llm_composer(settings.llm),
+        store=store,
+        redact=redact_personal_data,
+        options=ChatOptions(history_turns=settings.history_turns, min_evidence_score=settings.min_evidence_score),
+    )
+
+
+def build_safeguarding(settings: Settings, embeddings: Embeddings) -> SafeguardingDetector:
+    """Word patterns plus, unless switched off, the meaning check over the same model's query vectors.
+
+    The examples' vectors are kept in ``model_cache_dir`` so that a server start does not embed them again.
+    """
+    options = settings.safeguarding
+    matcher = None
+    model_id = getattr(embeddings, "model_id", None)
+    if options.meaning and model_id != options.calibrated_for:
+        logger.warning(
+            "safeguarding: the meaning check's margins were chosen for %s, not %s; only word patterns are used "
+            "(run `python -m evals.safeguarding.calibrate` and set NAVIGATOR_SAFEGUARDING__CALIBRATED_FOR)",
+            options.calibrated_for,
+            model_id,
+        )
+    elif options.meaning:
+        runtime = type(embeddings).__name__
+        model_key = f"{settings.embedding_model}:{runtime}:{getattr(embeddings, 'model_path', '')}"
+        matcher = ExemplarMatcher(
+            lambda texts: query_vectors(embeddings, texts),
+            load_exemplars(),
+            model_key,
+            options.neighbours,
+            cache_dir=settings.model_cache_dir,
+        )
+    return SafeguardingDetector(matcher=matcher, margin=options.margin, guarded_margin=options.guarded_margin)
+
+
+def open_store(settings: Settings) -> ConversationStore:
+    """The SQLite conversation store named by the settings (opened lazily)."""
+    return ConversationStore(
+        settings.database_path,
+        retention_days=settings.retention_days,
+        redact=redact_personal_data,
+        busy_timeout=settings.database_busy_timeout,
+    )
+
+
+def llm_composer(llm: LLMSettings) -> LLMComposer | None:
+    """The configured LLM composer, or ``None`` when ``provider`` is ``"none"``.
+
+    Nothing is contacted here; the first request reaches the server.
+
+    Args:
+        llm: The validated LLM settings.
+
+    Returns:
+        A composer over ``ChatOpenAI`` (no retries, the configured timeout) or ``ChatOllama``, or ``None``.
+
+    Raises:
+        ConfigError: The provider is set but the base URL or model is missing.
+
+    """
+    if llm.provider == "none":
+        return None
+    base_url, model_name = (llm.base_url or "").strip(), (llm.model or "").strip()
+    if not base_url or not model_name:
+        raise ConfigError(
+            f"NAVIGATOR_LLM__PROVIDER={llm.provider} needs NAVIGATOR_LLM__BASE_URL and NAVIGATOR_LLM__MODEL; "
+            "set them, or set NAVIGATOR_LLM__PROVIDER=none."
+        )
+    model: BaseChatModel
+    if llm.provider == "openai":
+        from langchain_openai import ChatOpenAI  # imported on use: the SDK is slow to import
+
+        model = ChatOpenAI(
+            model=model_name,
+            base_url=base_url,
+            # Local OpenAI-compatible servers ignore the key, but the SDK refuses to start without one.
+            api_key=llm.api_key or SecretStr("not-needed"),
+            timeout=llm.timeout_seconds,
+            max_retries=0,  # one slow try is enough: the extractive answer is the fallback
+            temperature=llm.temperature,
+            max_tokens=llm.max_tokens,
+        )
+    else:
+        from langchain_ollama import ChatOllama
+
+        model = ChatOllama(
+            model=model_name,
+            base_url=base_url,
+            temperature=llm.temperature,
+            num_predict=llm.max_tokens,
+            client_kwargs={"timeout": llm.timeout_seconds},
+        )
+    return LLMComposer(model, endpoint=base_url)
+
+
+def build_index_from_settings(
+    settings: Settings, progress: Callable[[str, int], Callable[[int], None]] | None
+) -> IndexManifest:
+    """Load the corpus and model named by ``settings`` and build the index."""
+    documents = load_documents(settings.documents_path)
+    english = None
+    if settings.english_model:
+        english = EnglishModel(settings.english_model, english_embedder(settings))
+    embeddings = embedder(settings)
+    manifest = build_index(
+        documents,
+        embeddings,
+        settings.index_dir,
+        model_id=settings.embedding_model,
+        max_words=settings.chunking.max_words,
+        overlap_sentences=settings.chunking.overlap_sentences,
+        batch_size=settings.embedding_batch_size,
+        progress=progress,
+        english_model=english,
+        late_interaction=settings.retrieval.late_interaction,
+    )
+    # The safeguarding examples' vectors too, so that the server's first chat reply does not wait for them.
+    build_safeguarding(settings, embeddings).warm_up()
+    return manifest
