@@ -201,7 +201,12 @@ def build_safeguarding(settings: Settings, embeddings: Embeddings) -> Safeguardi
             options.neighbours,
             cache_dir=settings.model_cache_dir,
         )
-    return SafeguardingDetector(matcher=matcher, margin=options.margin, guarded_margin=options.guarded_margin)
+    return SafeguardingDetector(
+        matcher=matcher,
+        margin=options.margin,
+        guarded_margin=options.guarded_margin,
+        pattern_floor=options.pattern_floor,
+    )
 
 
 def open_store(settings: Settings) -> ConversationStore:

@@ -57,6 +57,12 @@ class SafeguardingSettings(BaseModel):
         0.01,
         description="The same when a negation or a staff policy cue is present (a higher bar: doubt lowers certainty)",
     )
+    pattern_floor: float = Field(
+        -0.0225,
+        description="A word-pattern hit is set aside when the meaning check puts the message at least this far "
+        "nearer to ordinary examples (\"grooming\" as hair care, a story about a homeless man); chosen on the "
+        "calibration half as the strictest value that loses no disclosure there",
+    )
     neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")
     calibrated_for: str = Field(
         "intfloat/multilingual-e5-small",

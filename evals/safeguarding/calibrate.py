@@ -2,12 +2,14 @@
 
     python -m evals.safeguarding.calibrate [--target-false-alarms 0.005] [--write results.json]
     python -m evals.safeguarding.calibrate --dataset evals/safeguarding/test.jsonl --margin M --guarded-margin G \
-        [--dev ../shared/evals/dev.jsonl] --write results.json     # report fixed margins, choose nothing
+        --pattern-floor F [--dev ../shared/evals/dev.jsonl] --write results.json   # report, choose nothing
 
 The patterns are fixed; the meaning check adds a message when it is nearer to example disclosures than to
 ordinary examples by at least ``margin`` (``guarded_margin`` when a negation or policy cue is present). For each
 candidate pair the script counts, on the calibration half, the disclosures caught and the ordinary messages
-flagged, and picks the pair with the best recall whose false alarms stay within the target.
+flagged, and picks the pair with the best recall whose false alarms stay within the target. A word-pattern hit
+is then set aside when the message is at least ``pattern_floor`` nearer to ordinary examples; the floor chosen is
+the strictest one that sets aside no disclosure of the calibration half.
 
 The calibration half's items are examples too (``--merge-examples`` adds them): each item is then scored in one
 of five folds without that fold's examples, so the margins are chosen on scores of unseen messages.
@@ -31,6 +33,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "navigator" / "data" / "safegua
 
 FOLDS = 5
 GRID = [round(float(x), 4) for x in np.arange(-0.02, 0.101, 0.0025)]
+FLOOR_GRID = [round(float(x), 4) for x in np.arange(-0.06, 0.0001, 0.0025)]
+NO_FLOOR = float("-inf")
 
 
 def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,20 +88,32 @@ def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
     return added
 
 
-def flagged(row: dict[str, Any], margin: float, guarded_margin: float) -> bool:
-    """Whether the detector would flag the item at these margins."""
-    if row["pattern"] is not None:
+def flagged(row: dict[str, Any], margin: float, guarded_margin: float, floor: float = NO_FLOOR) -> bool:
+    """Whether the detector would flag the item at these margins and pattern floor."""
+    if row["pattern"] is not None and row["margin"] >= floor:
         return True
     return row["margin"] >= (guarded_margin if row["guarded"] else margin)
 
 
-def rates(rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float) -> tuple[float, float]:
+def rates(
+    rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float, floor: float = NO_FLOOR
+) -> tuple[float, float]:
     """Recall on disclosures and false-alarm rate on ordinary messages."""
     pos = [r for r in rows if r["label"] == "risk"]
     neg = [r for r in rows if r["label"] == "none"]
-    recall = sum(flagged(r, margin, guarded_margin) for r in pos) / max(1, len(pos))
-    false_alarms = sum(flagged(r, margin, guarded_margin) for r in neg) / max(1, len(neg))
+    recall = sum(flagged(r, margin, guarded_margin, floor) for r in pos) / max(1, len(pos))
+    false_alarms = sum(flagged(r, margin, guarded_margin, floor) for r in neg) / max(1, len(neg))
     return recall, false_alarms
+
+
+def choose_floor(rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float) -> float:
+    """The strictest pattern floor that sets aside no disclosure the patterns catch at these margins.
+
+    A floor trades disclosures for quiet; here it may only remove false alarms, never a caught disclosure.
+    """
+    caught = rates(rows, margin, guarded_margin)[0]
+    allowed = [f for f in FLOOR_GRID if rates(rows, margin, guarded_margin, f)[0] >= caught]
+    return max(allowed, default=NO_FLOOR)
 
 
 def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float]:
@@ -122,6 +138,9 @@ def main() -> None:
     parser.add_argument("--target-false-alarms", type=float, default=0.005)
     parser.add_argument("--margin", type=float, default=None, help="Report these margins instead of choosing.")
     parser.add_argument("--guarded-margin", type=float, default=None)
+    parser.add_argument(
+        "--pattern-floor", type=float, default=None, help="Report this pattern floor instead of choosing one."
+    )
     parser.add_argument("--dev", type=Path, default=None, help="Also count false alarms on this set's questions.")
     parser.add_argument("--write", type=Path, default=None, help="Also write every item's reading here (JSON).")
     parser.add_argument(
@@ -140,11 +159,12 @@ def main() -> None:
         margin, guarded = choose(rows, args.target_false_alarms)
     else:
         margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
-    report = summarize(rows, margin, guarded)
+    floor = choose_floor(rows, margin, guarded) if args.pattern_floor is None else args.pattern_floor
+    report = summarize(rows, margin, guarded, floor)
     if args.dev:
         questions = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
         dev_rows = readings([{**q, "text": q["question"], "label": "none", "kind": "ordinary"} for q in questions])
-        report["dev_false_alarms"] = rates(dev_rows, margin, guarded)[1]
+        report["dev_false_alarms"] = rates(dev_rows, margin, guarded, floor)[1]
         report["dev_n"] = len(dev_rows)
     print(json.dumps(report, indent=1))
     if args.write:
@@ -152,24 +172,27 @@ def main() -> None:
         args.write.write_text(payload + "\n", encoding="utf-8")
 
 
-def summarize(rows: Sequence[dict[str, Any]], margin: float, guarded: float) -> dict[str, Any]:
-    """Recall and false alarms at these margins: overall, per language, category and kind; and patterns alone."""
-    recall, false_alarms = rates(rows, margin, guarded)
+def summarize(rows: Sequence[dict[str, Any]], margin: float, guarded: float, floor: float) -> dict[str, Any]:
+    """Recall and false alarms at these settings: overall, per language, category and kind; and patterns alone."""
+    recall, false_alarms = rates(rows, margin, guarded, floor)
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["group"], []).append(row)
 
     def share(part: Sequence[dict[str, Any]]) -> float:
-        return round(sum(flagged(r, margin, guarded) for r in part) / len(part), 4)
+        return round(sum(flagged(r, margin, guarded, floor) for r in part) / len(part), 4)
 
     return {
         "margin": margin,
         "guarded_margin": guarded,
+        "pattern_floor": floor,
         "overall": {"recall": recall, "false_alarms": false_alarms},
         "patterns_alone": dict(zip(("recall", "false_alarms"), rates(rows, 9.0, 9.0), strict=True)),
         "by_lang": {
-            lang: dict(zip(("recall", "false_alarms"), rates([r for r in rows if r["lang"] == lang], margin, guarded),
-                           strict=True))
+            lang: dict(
+                zip(("recall", "false_alarms"), rates([r for r in rows if r["lang"] == lang], margin, guarded, floor),
+                    strict=True)
+            )
             for lang in sorted({r["lang"] for r in rows})
         },
         "by_category": {g: share(p) for g, p in sorted(groups.items()) if p[0]["label"] == "risk"},

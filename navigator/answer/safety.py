@@ -149,6 +149,7 @@ class SafeguardingDetector:
         *,
         margin: float = 0.0,
         guarded_margin: float = 0.0,
+        pattern_floor: float = float("-inf"),
     ) -> None:
         """Remember the parts; the data is read and compiled on first use.
 
@@ -157,6 +158,8 @@ class SafeguardingDetector:
             matcher: Compares a message's vector with example disclosures; ``None`` uses the patterns alone.
             margin: How much nearer to disclosures than to ordinary questions a message must be to be flagged.
             guarded_margin: The same when a negation or a policy cue is present (higher: doubt lowers certainty).
+            pattern_floor: A pattern hit counts unless the message is at least this much nearer to ordinary
+                examples (a negative number; minus infinity: patterns always count).
 
         """
         self._path = path
@@ -164,6 +167,7 @@ class SafeguardingDetector:
         self.matcher = matcher
         self.margin = margin
         self.guarded_margin = guarded_margin
+        self.pattern_floor = pattern_floor
 
     def _pattern_data(self) -> PatternData:
         if self._data is None:
@@ -245,17 +249,20 @@ class SafeguardingDetector:
             clauses: Vectors of the message's clauses (rows), from the same model run: a disclosure followed by
                 "what should I do?" is judged by its first clause too, which the whole message's vector dilutes.
 
+        A pattern hit stands unless the meaning check is sure the message is ordinary: words alone cannot tell
+        "grooming" as hair care from grooming by an adult.
+
         Raises:
             ConfigError: If a data file is malformed.
 
         """
         reading = self.read_patterns(text)
-        if reading.hit is not None:
+        nearest = None if vector is None or self.matcher is None else self.matcher.nearest_of(vector, clauses)
+        if reading.hit is not None and (nearest is None or nearest.margin >= self.pattern_floor):
             hit = reading.hit
             return SafeguardingMatch(hit.category, hit.language, hit.pattern, "pattern", None, reading.guarded)
-        if vector is None or self.matcher is None:
+        if nearest is None:
             return None
-        nearest = self.matcher.nearest_of(vector, clauses)
         bar = self.guarded_margin if reading.guarded else self.margin
         if nearest.margin < bar:
             return None

@@ -102,7 +102,9 @@ def test_safety_ignores_empty_and_punctuation_only_text(detector: SafeguardingDe
     assert detector.detect("?!… ") is None
 
 
-def _exemplar_detector(margin: float, guarded_margin: float) -> SafeguardingDetector:
+def _exemplar_detector(
+    margin: float, guarded_margin: float, pattern_floor: float = float("-inf")
+) -> SafeguardingDetector:
     """A meaning check over three-dimensional toy vectors: axis 0 is harm, axis 1 ordinary SEND questions."""
     exemplars = parse_exemplars(
         {"risk": {"en": {"physical_abuse": ["a", "b"]}}, "ordinary": {"en": ["c", "d"]}}, ["physical_abuse"]
@@ -114,7 +116,9 @@ def _exemplar_detector(margin: float, guarded_margin: float) -> SafeguardingDete
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
     matcher = ExemplarMatcher(embed, exemplars, "toy", neighbours=1)
-    return SafeguardingDetector(matcher=matcher, margin=margin, guarded_margin=guarded_margin)
+    return SafeguardingDetector(
+        matcher=matcher, margin=margin, guarded_margin=guarded_margin, pattern_floor=pattern_floor
+    )
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -136,6 +140,17 @@ def test_safety_meaning_needs_a_higher_margin_when_negated() -> None:
     vector = _unit(0.8, 0.2, 0.1)
     assert detector.detect("worried, he may be hurt", vector) is not None
     assert detector.detect("nobody hurts him, he is not in danger", vector) is None
+
+
+def test_safety_pattern_hit_stands_unless_the_meaning_is_clearly_ordinary() -> None:
+    detector = _exemplar_detector(margin=0.5, guarded_margin=0.5, pattern_floor=-0.3)
+    text = "he hits my son with a belt"
+    clearly_ordinary, unsure = _unit(0.05, 1.0, 0.1), _unit(0.45, 0.55, 0.1)
+    assert detector.detect(text, clearly_ordinary) is None
+    match = detector.detect(text, unsure)
+    assert match is not None and match.signal == "pattern" and match.category == "physical_abuse"
+    assert detector.detect(text) is not None  # no vector: the patterns decide alone
+    assert _exemplar_detector(margin=0.5, guarded_margin=0.5).detect(text, clearly_ordinary) is not None
 
 
 def test_safety_without_a_vector_uses_the_patterns_alone() -> None:
