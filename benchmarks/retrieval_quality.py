@@ -34,8 +34,8 @@ from navigator.config import get_settings  # noqa: E402
 from navigator.corpus_build import load_manifest  # noqa: E402
 from navigator.retrieval.base import Chunk, Query, ScoredChunk  # noqa: E402
 from navigator.retrieval.bm25 import BM25Retriever  # noqa: E402
-from navigator.retrieval.embedders import embed_cached, text_key  # noqa: E402
 from navigator.retrieval.searcher import Searcher  # noqa: E402
+from navigator.retrieval.vectors import embed_cached, text_key  # noqa: E402
 
 
 def tutorial_chunks(sources_dir: Path) -> list[Chunk]:

@@ -35,15 +35,15 @@ from navigator.conversations import ConversationStore
 from navigator.documents import load_documents
 from navigator.errors import ConfigError, ModelError
 from navigator.glossary import load_glossary
-from navigator.retrieval.embedders import SentenceTransformerEmbedder, query_vectors
+from navigator.models.onnx_runtime import OnnxEmbedder, read_export_record
+from navigator.models.registry import resolve_model
+from navigator.models.torch_runtime import SentenceTransformerEmbedder
 from navigator.retrieval.english import EnglishModel
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import IndexManifest, load_index
-from navigator.retrieval.onnx_embedder import OnnxEmbedder
-from navigator.retrieval.onnx_export import read_export_record
-from navigator.retrieval.provision import resolve_model
 from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.vectors import query_vectors
 
 logger = logging.getLogger(__name__)
 

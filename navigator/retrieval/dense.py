@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 
 from navigator.retrieval.base import Chunk, Query, ScoredChunk
-from navigator.retrieval.embedders import QueryVectorCache
+from navigator.retrieval.vectors import QueryVectorCache
 
 
 def build_faiss(vectors: np.ndarray) -> faiss.Index:

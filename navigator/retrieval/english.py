@@ -18,7 +18,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.retrieval.dense import build_faiss
-from navigator.retrieval.embedders import embed_cached, text_key
+from navigator.retrieval.vectors import embed_cached, text_key
 
 CHUNK_VECTORS = "en_chunk_vectors.npy"
 SENTENCE_VECTORS = "en_sentence_vectors.npy"

@@ -24,9 +24,9 @@ from langchain_core.embeddings import Embeddings
 from navigator.chunking import split_documents
 from navigator.documents import Document
 from navigator.errors import IndexNotReadyError
+from navigator.models.base import TokenStates, TokenStateSource
 from navigator.retrieval import english
 from navigator.retrieval.dense import build_faiss
-from navigator.retrieval.embedders import embed_cached, embed_states_cached, text_key
 from navigator.retrieval.folder_swap import (
     make_build_folder,
     recover_interrupted_swap,
@@ -44,7 +44,8 @@ from navigator.retrieval.index_store import (
     read_late_index,
     read_manifest,
 )
-from navigator.retrieval.late_interaction import LateInteractionIndex, TokenStates, TokenStateSource
+from navigator.retrieval.late_interaction import LateInteractionIndex
+from navigator.retrieval.vectors import embed_cached, embed_states_cached, text_key
 
 logger = logging.getLogger(__name__)
 

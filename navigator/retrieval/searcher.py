@@ -12,11 +12,11 @@ from navigator.errors import QueryRejectedError, QueryTooLongError
 from navigator.retrieval.base import Query, Retriever, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
 from navigator.retrieval.dense import FaissRetriever, SentenceRetriever
-from navigator.retrieval.embedders import QueryVectorCache
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.hybrid import HybridRetriever
 from navigator.retrieval.index_store import LoadedIndex
 from navigator.retrieval.late_interaction import LateInteractionOptions, LateInteractionReranker
+from navigator.retrieval.vectors import QueryVectorCache
 
 logger = logging.getLogger(__name__)
 

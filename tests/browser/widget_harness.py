@@ -20,10 +20,10 @@ from navigator.answer.language import LanguageDetector
 from navigator.assembly import search_options
 from navigator.config import Settings
 from navigator.glossary import load_glossary
+from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import chat_corpus, make_document
 

@@ -9,8 +9,9 @@ import pytest
 from fixture_site import FixtureSite
 from openai_server import OpenAICompatibleServer
 
-from navigator.retrieval.onnx_embedder import OnnxEmbedder
-from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small
+from navigator.models.e5_small import E5_SMALL_NAME, install_e5_small
+from navigator.models.onnx_export import exported_embedder
+from navigator.models.onnx_runtime import OnnxEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def e5_path() -> Path:
 @pytest.fixture(scope="session")
 def e5(e5_path: Path) -> OnnxEmbedder:
     """The real embedding model as a deployment runs it (ONNX Runtime), loaded once per test session."""
-    return OnnxEmbedder.exported(E5_SMALL_NAME, e5_path)
+    return exported_embedder(E5_SMALL_NAME, e5_path)
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ from navigator.assembly import search_options
 from navigator.config import LLMSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.glossary import load_glossary
+from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import LoadedIndex, load_index
-from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import chat_corpus, make_document
 

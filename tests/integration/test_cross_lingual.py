@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 
 from navigator.api.app import create_app
 from navigator.config import ChunkingSettings, Settings
+from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import make_document
 

@@ -12,13 +12,15 @@ from navigator.api.app import create_app
 from navigator.assembly import build_searcher
 from navigator.config import ChunkingSettings, Settings
 from navigator.errors import IndexMismatchError, IndexNotReadyError
+from navigator.models.e5_small import E5_SMALL_NAME
+from navigator.models.mpnet import MPNET_NAME, MPNET_WEIGHTS_SHA256, install_mpnet
+from navigator.models.onnx_export import exported_embedder
+from navigator.models.onnx_runtime import OnnxEmbedder
+from navigator.models.provenance import read_provenance
 from navigator.retrieval import english
 from navigator.retrieval.english import EnglishModel
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.mpnet_model import MPNET_NAME, MPNET_WEIGHTS_SHA256, install_mpnet
-from navigator.retrieval.onnx_embedder import OnnxEmbedder
-from navigator.retrieval.provision import E5_SMALL_NAME, read_provenance
 from navigator.testing import make_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -39,7 +41,7 @@ PARAMS = {"model_id": E5_SMALL_NAME, "max_words": CHUNKING.max_words, "overlap_s
 @pytest.fixture(scope="module")
 def mpnet(e5_path: Path) -> OnnxEmbedder:
     """The real all-mpnet-base-v2, joined from the installed part packages (hash-checked) into the model cache."""
-    return OnnxEmbedder.exported(MPNET_NAME, install_mpnet(e5_path.parent), token_states=False)
+    return exported_embedder(MPNET_NAME, install_mpnet(e5_path.parent), token_states=False)
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,9 @@ from navigator.assembly import build_searcher
 from navigator.config import ChunkingSettings, Settings
 from navigator.conversations import ConversationStore
 from navigator.documents import Document, load_documents, save_documents
+from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index, corpus_hash
 from navigator.retrieval.index_store import IndexManifest, load_index, read_manifest
-from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.testing import make_document
 
 pytestmark = pytest.mark.integration

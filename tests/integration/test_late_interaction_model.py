@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from navigator.errors import IndexNotReadyError
-from navigator.retrieval.embedders import SentenceTransformerEmbedder
+from navigator.models.base import TokenStates
+from navigator.models.e5_small import E5_SMALL_NAME
+from navigator.models.onnx_runtime import OnnxEmbedder
+from navigator.models.torch_runtime import SentenceTransformerEmbedder
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.late_interaction import TokenStates
-from navigator.retrieval.onnx_embedder import OnnxEmbedder
-from navigator.retrieval.provision import E5_SMALL_NAME
 from navigator.retrieval.searcher import Searcher, SearchOptions
 from navigator.testing import chat_corpus, make_document
 

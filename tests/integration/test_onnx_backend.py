@@ -14,12 +14,13 @@ from tiny_model import write_tiny_model
 from navigator.assembly import embedder, reusable_embeddings
 from navigator.config import Settings
 from navigator.errors import ModelError
-from navigator.retrieval import onnx_export
-from navigator.retrieval.embedders import QueryVectorCache, SentenceTransformerEmbedder
-from navigator.retrieval.mpnet_model import MPNET_NAME, install_mpnet
-from navigator.retrieval.onnx_embedder import OnnxEmbedder
-from navigator.retrieval.onnx_export import MIN_COSINE, export_onnx, onnx_path, read_export_record
-from navigator.retrieval.provision import E5_SMALL_NAME
+from navigator.models import onnx_export
+from navigator.models.e5_small import E5_SMALL_NAME
+from navigator.models.mpnet import MPNET_NAME, install_mpnet
+from navigator.models.onnx_export import export_onnx, exported_embedder
+from navigator.models.onnx_runtime import MIN_COSINE, OnnxEmbedder, onnx_path, read_export_record
+from navigator.models.torch_runtime import SentenceTransformerEmbedder
+from navigator.retrieval.vectors import QueryVectorCache
 
 QUESTIONS = [
     "How long does an EHC needs assessment take?",
@@ -126,7 +127,7 @@ def test_real_models_give_torch_vectors_in_every_language(e5: OnnxEmbedder, e5_p
     assert lowest_cosine(e5.embed_documents(texts), torch_e5.embed_documents(texts)) >= MIN_COSINE
     assert lowest_cosine([e5.embed_query(q) for q in texts], [torch_e5.embed_query(q) for q in texts]) >= MIN_COSINE
     mpnet_path = install_mpnet(e5_path.parent)
-    mpnet = OnnxEmbedder.exported(MPNET_NAME, mpnet_path, token_states=False)
+    mpnet = exported_embedder(MPNET_NAME, mpnet_path, token_states=False)
     english = [QUESTIONS[0], LONG, "Who can ask for an EHC needs assessment?"]
     torch_mpnet = SentenceTransformerEmbedder(MPNET_NAME, str(mpnet_path))
     assert lowest_cosine(mpnet.embed_documents(english), torch_mpnet.embed_documents(english)) >= MIN_COSINE

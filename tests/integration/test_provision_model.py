@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small, resolve_model
+from navigator.models.e5_small import E5_SMALL_NAME, install_e5_small
+from navigator.models.registry import resolve_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 

@@ -7,8 +7,8 @@ import pytest
 
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
-from navigator.retrieval.embedders import QueryVectorCache, query_vectors
-from navigator.retrieval.onnx_embedder import OnnxEmbedder
+from navigator.models.onnx_runtime import OnnxEmbedder
+from navigator.retrieval.vectors import QueryVectorCache, query_vectors
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 

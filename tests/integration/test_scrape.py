@@ -18,8 +18,8 @@ from navigator.cli import cli
 from navigator.config import get_settings
 from navigator.corpus_build import SCRAPED_MARK
 from navigator.documents import load_documents
+from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index
-from navigator.retrieval.provision import E5_SMALL_NAME
 
 pytestmark = pytest.mark.integration
 

@@ -8,14 +8,10 @@ import numpy as np
 import pytest
 
 from navigator.errors import IndexNotReadyError
+from navigator.models.base import TokenStates
 from navigator.retrieval.base import Chunk, ScoredChunk
 from navigator.retrieval.index_store import read_late_index
-from navigator.retrieval.late_interaction import (
-    LateInteractionIndex,
-    LateInteractionOptions,
-    LateInteractionReranker,
-    TokenStates,
-)
+from navigator.retrieval.late_interaction import LateInteractionIndex, LateInteractionOptions, LateInteractionReranker
 
 E = np.eye(4, dtype=np.float32)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from navigator.retrieval.onnx_embedder import token_batches
+from navigator.models.onnx_runtime import token_batches
 
 
 def test_token_batches_short_texts_go_max_texts_at_a_time() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from navigator.retrieval.onnx_export import EXPORT_VERSION, read_export_record
+from navigator.models.onnx_runtime import EXPORT_VERSION, read_export_record
 
 
 def _export(folder, **record):

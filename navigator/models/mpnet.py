@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from navigator.errors import ModelError
-from navigator.retrieval.e5_weights import sha256_file
+from navigator.models.e5_weights import sha256_file
+from navigator.models.provenance import PROVENANCE_FILE, read_provenance, write_json
 from navigator.retrieval.folder_swap import swap_in
-from navigator.retrieval.provision import PROVENANCE_FILE, read_provenance, write_json
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Building the embedding models from their PyPI packages, and running them (ONNX Runtime or PyTorch)."""
