@@ -31,7 +31,6 @@ from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.answer.signposting import Contacts
 from navigator.config import LLMSettings, Settings
-from navigator.conversations import ConversationStore
 from navigator.documents import load_documents
 from navigator.errors import ConfigError, ModelError
 from navigator.glossary import load_glossary
@@ -44,6 +43,7 @@ from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import IndexManifest, load_index
 from navigator.retrieval.searcher import Searcher, SearchOptions
 from navigator.retrieval.vectors import query_vectors
+from navigator.storage.conversations import ConversationStore
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from navigator.cli_support import handled
 from navigator.config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from navigator.conversations import ConversationStore
+    from navigator.storage.conversations import ConversationStore
 
 
 @click.command()
@@ -47,7 +47,7 @@ CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheets would run 
 
 def open_conversation_store(settings: Settings) -> ConversationStore:
     """The conversation store named by ``settings``, for commands that read or delete but never add text."""
-    from navigator.conversations import ConversationStore
+    from navigator.storage.conversations import ConversationStore
 
     # Nothing these commands write contains text, so there is nothing to redact.
     return ConversationStore(settings.database_path, retention_days=settings.retention_days, redact=lambda t: t)
@@ -58,7 +58,7 @@ def format_feedback_csv(rows: list[dict[str, object]]) -> str:
     import csv
     import io
 
-    from navigator.conversations import FEEDBACK_EXPORT_FIELDS
+    from navigator.storage.conversations import FEEDBACK_EXPORT_FIELDS
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -101,7 +101,7 @@ def feedback_export(fmt: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    from navigator.documents import atomic_write
+    from navigator.storage.files import atomic_write
 
     with atomic_write(out) as handle:
         handle.write(text)
@@ -147,7 +147,7 @@ def feedback_drafts_command(out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        from navigator.documents import atomic_write
+        from navigator.storage.files import atomic_write
 
         with atomic_write(out) as handle:
             handle.write(text)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from navigator.errors import CorpusError
+from navigator.storage.files import atomic_write
 
 KINDS = ("local-offer", "oag", "strategy", "committee-papers", "directory-service")
 
@@ -114,24 +112,6 @@ def load_documents(path: Path) -> list[Document]:
                 raise CorpusError(f"{path}:{number} is not JSON ({exc}). Rebuild the corpus.") from exc
             documents.append(Document.from_json(data))
     return documents
-
-
-@contextmanager
-def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Write to a temporary file beside ``path`` and rename it over ``path`` only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    encoding = None if "b" in mode else "utf-8"
-    try:
-        with os.fdopen(fd, mode, encoding=encoding) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; the corpus is meant to be readable
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def save_documents(path: Path, documents: Iterable[Document]) -> int:

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from navigator.documents import atomic_write
 from navigator.errors import ScrapeError
+from navigator.storage.files import atomic_write
 from scrapers.base import FetchedPage
 
 logger = logging.getLogger(__name__)

@@ -30,11 +30,11 @@ from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
 from navigator.answer.signposting import Contacts, contact_block, risk_lead
-from navigator.conversations import ConversationStore
 from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
 from navigator.glossary import Glossary
 from navigator.glossary_matching import clause_spans
 from navigator.retrieval.searcher import Searcher
+from navigator.storage.conversations import ConversationStore
 
 logger = logging.getLogger(__name__)
 

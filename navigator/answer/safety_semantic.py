@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from navigator.documents import atomic_write
 from navigator.errors import ConfigError
 from navigator.glossary import LANGUAGES
+from navigator.storage.files import atomic_write
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from fastapi import Request
 from navigator.answer.chat import ChatService
 from navigator.assembly import build_chat_service, build_searcher, reusable_embeddings
 from navigator.config import Settings
-from navigator.conversations import ConversationStore
 from navigator.errors import IndexMismatchError, IndexNotReadyError, NavigatorError
 from navigator.retrieval.searcher import Searcher
+from navigator.storage.conversations import ConversationStore
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from navigator.models.e5_to_bert import (
 )
 from navigator.models.e5_weights import E5_SMALL_PIECES, E5_SMALL_SHAPE, E5Header, read_e5_bin, sha256_file
 from navigator.models.provenance import PROVENANCE_FILE, dist_version, read_provenance, write_json
-from navigator.retrieval.folder_swap import swap_in
+from navigator.storage.files import swap_in
 
 logger = logging.getLogger(__name__)
 

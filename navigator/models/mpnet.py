@@ -22,7 +22,7 @@ from pathlib import Path
 from navigator.errors import ModelError
 from navigator.models.e5_weights import sha256_file
 from navigator.models.provenance import PROVENANCE_FILE, read_provenance, write_json
-from navigator.retrieval.folder_swap import swap_in
+from navigator.storage.files import swap_in
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import faiss
 import numpy as np
@@ -19,9 +18,6 @@ from langchain_core.embeddings import Embeddings
 
 from navigator.retrieval.dense import build_faiss
 from navigator.retrieval.vectors import embed_cached, text_key
-
-CHUNK_VECTORS = "en_chunk_vectors.npy"
-SENTENCE_VECTORS = "en_sentence_vectors.npy"
 
 
 @dataclass(frozen=True)
@@ -59,25 +55,6 @@ def embed_texts(
 def distinct_texts(model_id: str, chunk_texts: Sequence[str], sentence_texts: Sequence[str]) -> int:
     """How many texts a build embeds with the companion (for the progress bar)."""
     return len({text_key(model_id, t) for t in chunk_texts}) + len({text_key(model_id, t) for t in sentence_texts})
-
-
-def save(folder: Path, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-    """Write the companion's vectors into an index folder being built."""
-    np.save(folder / CHUNK_VECTORS, chunk_vectors)
-    np.save(folder / SENTENCE_VECTORS, sentence_vectors)
-
-
-def check_shapes(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, chunks: int, sentences: int,
-                 dimension: int | None) -> list[str]:
-    """What is wrong with the companion's vectors against the manifest's counts, if anything."""
-    return [
-        f"shape of {name} ({found} instead of {wanted})"
-        for name, found, wanted in (
-            (CHUNK_VECTORS, chunk_vectors.shape, (chunks, dimension)),
-            (SENTENCE_VECTORS, sentence_vectors.shape, (sentences, dimension)),
-        )
-        if found != wanted
-    ]
 
 
 def vectors_index(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> EnglishVectors:

@@ -21,31 +21,35 @@ import faiss
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from navigator.chunking import split_documents
 from navigator.documents import Document
 from navigator.errors import IndexNotReadyError
 from navigator.models.base import TokenStates, TokenStateSource
 from navigator.retrieval import english
+from navigator.retrieval.chunking import split_documents
 from navigator.retrieval.dense import build_faiss
-from navigator.retrieval.folder_swap import (
-    make_build_folder,
-    recover_interrupted_swap,
-    remove_abandoned_builds,
-    swap_in,
-)
 from navigator.retrieval.index_store import (
+    CHUNK_INDEX,
     CHUNK_VECTORS,
+    CHUNKS,
+    EN_CHUNK_VECTORS,
+    EN_SENTENCE_VECTORS,
     FORMAT_VERSION,
     MANIFEST,
+    SENTENCE_CHUNK,
+    SENTENCE_INDEX,
     SENTENCE_VECTORS,
     IndexManifest,
     chunk_to_json,
+    late_index_problems,
     read_chunks,
     read_late_index,
     read_manifest,
+    write_english_vectors,
+    write_late_index,
 )
 from navigator.retrieval.late_interaction import LateInteractionIndex
 from navigator.retrieval.vectors import embed_cached, embed_states_cached, text_key
+from navigator.storage.files import make_build_folder, recover_interrupted_swap, remove_abandoned_builds, swap_in
 
 logger = logging.getLogger(__name__)
 
@@ -143,18 +147,18 @@ def build_index(
             late_interaction=late is not None,
         )
 
-        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+        with (tmp / CHUNKS).open("w", encoding="utf-8") as handle:
             for chunk in chunks:
                 handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
         np.save(tmp / CHUNK_VECTORS, chunk_vectors)
         np.save(tmp / SENTENCE_VECTORS, sentence_vectors)
-        np.save(tmp / "sentence_chunk.npy", sentence_chunk)
-        faiss.write_index(build_faiss(chunk_vectors), str(tmp / "chunks.faiss"))
-        faiss.write_index(build_faiss(sentence_vectors), str(tmp / "sentences.faiss"))
+        np.save(tmp / SENTENCE_CHUNK, sentence_chunk)
+        faiss.write_index(build_faiss(chunk_vectors), str(tmp / CHUNK_INDEX))
+        faiss.write_index(build_faiss(sentence_vectors), str(tmp / SENTENCE_INDEX))
         if en_vectors:
-            english.save(tmp, *en_vectors)
+            write_english_vectors(tmp, *en_vectors)
         if late is not None:
-            late.save(tmp)
+            write_late_index(tmp, late)
         # The manifest goes last: a directory without one is never taken for a finished index.
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
         swap_in(tmp, index_dir)
@@ -175,13 +179,13 @@ def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False
 
     ``companion`` reads the English companion's vectors instead of the main model's.
     """
-    files = (english.CHUNK_VECTORS, english.SENTENCE_VECTORS) if companion else (CHUNK_VECTORS, SENTENCE_VECTORS)
+    files = (EN_CHUNK_VECTORS, EN_SENTENCE_VECTORS) if companion else (CHUNK_VECTORS, SENTENCE_VECTORS)
     try:
         manifest = read_manifest(index_dir)
         built_with = manifest.english_model if companion else manifest.model
         if built_with != model_id or manifest.format_version != FORMAT_VERSION:
             return {}
-        chunks = read_chunks(index_dir / "chunks.jsonl")
+        chunks = read_chunks(index_dir / CHUNKS)
         chunk_vectors = np.load(index_dir / files[0])
         sentence_vectors = np.load(index_dir / files[1])
     except (IndexNotReadyError, OSError, ValueError, KeyError, TypeError, EOFError):
@@ -199,10 +203,10 @@ def _previous_states(index_dir: Path, model_id: str) -> dict[str, TokenStates]:
         manifest = read_manifest(index_dir)
         if manifest.model != model_id or not manifest.late_interaction:
             return {}
-        chunks = read_chunks(index_dir / "chunks.jsonl")
+        chunks = read_chunks(index_dir / CHUNKS)
         late = read_late_index(index_dir)
     except (IndexNotReadyError, OSError, ValueError, KeyError, TypeError, EOFError):
         return {}
-    if late.check(len(chunks), manifest.dimension):
+    if late_index_problems(late, len(chunks), manifest.dimension):
         return {}
     return {text_key(model_id, c.embedding_text): late.chunk_states(i) for i, c in enumerate(chunks)}

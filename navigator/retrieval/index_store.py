@@ -1,7 +1,9 @@
-"""The index directory's format and loading: chunks, FAISS indexes, sentence vectors and a manifest.
+"""The index directory's format: every file's name, the manifest, and reading and checking the parts.
 
 A damaged or inconsistent index is refused on load with a message naming the file, never half-read; an
-index swapped in while it is read is read again. ``index_build.py`` writes the directory.
+index swapped in while it is read is read again. ``index_build.py`` decides what goes in; the names and the
+writing of the parts that other modules compute (the English companion's vectors, the token states) live here,
+so the whole format is in one file.
 """
 
 from __future__ import annotations
@@ -17,20 +19,27 @@ import faiss
 import numpy as np
 
 from navigator.errors import IndexMismatchError, IndexNotReadyError
-from navigator.retrieval import english, late_interaction
+from navigator.retrieval import english
 from navigator.retrieval.base import Chunk
-from navigator.retrieval.folder_swap import (
-    directory_identity,
-    recover_interrupted_swap,
-)
 from navigator.retrieval.late_interaction import LateInteractionIndex
+from navigator.storage.files import directory_identity, recover_interrupted_swap
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+CHUNK_INDEX = "chunks.faiss"
+SENTENCE_INDEX = "sentences.faiss"
+SENTENCE_CHUNK = "sentence_chunk.npy"  # which chunk each sentence belongs to
 CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
+EN_CHUNK_VECTORS = "en_chunk_vectors.npy"  # the English companion's, when the index carries them
+EN_SENTENCE_VECTORS = "en_sentence_vectors.npy"
+LATE_VECTORS = "late_vectors.npy"  # the chunks' token states, int8 rows ...
+LATE_SCALES = "late_scales.npy"  # ... with one scale per row
+LATE_TOKEN_IDS = "late_token_ids.npy"
+LATE_OFFSETS = "late_offsets.npy"  # where each chunk's rows start
 
 
 @dataclass(frozen=True)
@@ -158,40 +167,45 @@ def _read_index(
         overlap_sentences=overlap_sentences,
         english_model=english_model,
     )
-    chunks = _read_part(index_dir, "chunks.jsonl", read_chunks)
-    chunk_index = _read_part(index_dir, "chunks.faiss", lambda p: faiss.read_index(str(p)))
-    sentence_index = _read_part(index_dir, "sentences.faiss", lambda p: faiss.read_index(str(p)))
-    sentence_chunk = _read_part(index_dir, "sentence_chunk.npy", np.load)
-    sentence_vectors = _read_part(index_dir, "sentence_vectors.npy", np.load)
+    chunks = _read_part(index_dir, CHUNKS, read_chunks)
+    chunk_index = _read_part(index_dir, CHUNK_INDEX, lambda p: faiss.read_index(str(p)))
+    sentence_index = _read_part(index_dir, SENTENCE_INDEX, lambda p: faiss.read_index(str(p)))
+    sentence_chunk = _read_part(index_dir, SENTENCE_CHUNK, np.load)
+    sentence_vectors = _read_part(index_dir, SENTENCE_VECTORS, np.load)
     problems = [
         f"{what} ({found} instead of {wanted})"
         for what, found, wanted in (
-            ("chunks in chunks.jsonl", len(chunks), manifest.chunks),
-            ("vectors in chunks.faiss", chunk_index.ntotal, manifest.chunks),
-            ("vectors in sentences.faiss", sentence_index.ntotal, manifest.sentences),
-            ("rows in sentence_chunk.npy", len(sentence_chunk), manifest.sentences),
-            ("rows in sentence_vectors.npy", len(sentence_vectors), manifest.sentences),
-            ("dimension of chunks.faiss", chunk_index.d, manifest.dimension),
-            ("dimension of sentences.faiss", sentence_index.d, manifest.dimension),
-            ("shape of sentence_vectors.npy", sentence_vectors.shape, (manifest.sentences, manifest.dimension)),
+            (f"chunks in {CHUNKS}", len(chunks), manifest.chunks),
+            (f"vectors in {CHUNK_INDEX}", chunk_index.ntotal, manifest.chunks),
+            (f"vectors in {SENTENCE_INDEX}", sentence_index.ntotal, manifest.sentences),
+            (f"rows in {SENTENCE_CHUNK}", len(sentence_chunk), manifest.sentences),
+            (f"rows in {SENTENCE_VECTORS}", len(sentence_vectors), manifest.sentences),
+            (f"dimension of {CHUNK_INDEX}", chunk_index.d, manifest.dimension),
+            (f"dimension of {SENTENCE_INDEX}", sentence_index.d, manifest.dimension),
+            (f"shape of {SENTENCE_VECTORS}", sentence_vectors.shape, (manifest.sentences, manifest.dimension)),
         )
         if found != wanted
     ]
     if not problems and sentence_chunk.size and not (0 <= sentence_chunk.min() <= sentence_chunk.max() < len(chunks)):
-        problems.append("sentence_chunk.npy points at chunks that do not exist")
+        problems.append(f"{SENTENCE_CHUNK} points at chunks that do not exist")
     en_vectors = None
     if manifest.english_model:
-        en_chunks = _read_part(index_dir, english.CHUNK_VECTORS, np.load)
-        en_sentences = _read_part(index_dir, english.SENTENCE_VECTORS, np.load)
-        problems += english.check_shapes(
-            en_chunks, en_sentences, manifest.chunks, manifest.sentences, manifest.english_dimension
-        )
+        en_chunks = _read_part(index_dir, EN_CHUNK_VECTORS, np.load)
+        en_sentences = _read_part(index_dir, EN_SENTENCE_VECTORS, np.load)
+        problems += [
+            f"shape of {name} ({found} instead of {wanted})"
+            for name, found, wanted in (
+                (EN_CHUNK_VECTORS, en_chunks.shape, (manifest.chunks, manifest.english_dimension)),
+                (EN_SENTENCE_VECTORS, en_sentences.shape, (manifest.sentences, manifest.english_dimension)),
+            )
+            if found != wanted
+        ]
         if not problems:
             en_vectors = english.vectors_index(en_chunks, en_sentences)
     late = None
     if manifest.late_interaction:
         late = read_late_index(index_dir)
-        problems += late.check(manifest.chunks, manifest.dimension)
+        problems += late_index_problems(late, manifest.chunks, manifest.dimension)
     if problems:
         raise IndexNotReadyError(
             f"The index at {index_dir} is inconsistent: {'; '.join(problems)}. A file was changed or replaced "
@@ -205,11 +219,41 @@ def _read_index(
 def read_late_index(index_dir: Path) -> LateInteractionIndex:
     """The chunks' token states of an index folder (``IndexNotReadyError`` names a missing or damaged file)."""
     return LateInteractionIndex(
-        _read_part(index_dir, late_interaction.VECTORS, np.load),
-        _read_part(index_dir, late_interaction.SCALES, np.load),
-        _read_part(index_dir, late_interaction.TOKEN_IDS, np.load),
-        _read_part(index_dir, late_interaction.OFFSETS, np.load),
+        _read_part(index_dir, LATE_VECTORS, np.load),
+        _read_part(index_dir, LATE_SCALES, np.load),
+        _read_part(index_dir, LATE_TOKEN_IDS, np.load),
+        _read_part(index_dir, LATE_OFFSETS, np.load),
     )
+
+
+def write_late_index(folder: Path, late: LateInteractionIndex) -> None:
+    """Write the chunks' token states into an index folder being built."""
+    np.save(folder / LATE_VECTORS, late.vectors)
+    np.save(folder / LATE_SCALES, late.scales)
+    np.save(folder / LATE_TOKEN_IDS, late.token_ids)
+    np.save(folder / LATE_OFFSETS, late.offsets)
+
+
+def late_index_problems(late: LateInteractionIndex, chunks: int, dimension: int) -> list[str]:
+    """What is inconsistent with an index of ``chunks`` chunks of ``dimension``-d vectors (empty when none)."""
+    problems = []
+    if len(late.offsets) != chunks + 1:
+        problems.append(f"rows in {LATE_OFFSETS} ({len(late.offsets)} instead of {chunks + 1})")
+    elif late.offsets[0] != 0 or np.any(np.diff(late.offsets) < 0) or late.offsets[-1] != len(late.vectors):
+        problems.append(f"{LATE_OFFSETS} does not cover {LATE_VECTORS} in order")
+    for name, array in ((LATE_TOKEN_IDS, late.token_ids), (LATE_SCALES, late.scales)):
+        if len(array) != len(late.vectors):
+            problems.append(f"rows in {name} ({len(array)} instead of {len(late.vectors)})")
+    if late.vectors.ndim != 2 or late.vectors.shape[1] != dimension or late.vectors.dtype != np.int8:
+        found = f"{late.vectors.shape} {late.vectors.dtype}"
+        problems.append(f"shape of {LATE_VECTORS} ({found}, wanted (n, {dimension}) int8)")
+    return problems
+
+
+def write_english_vectors(folder: Path, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    """Write the English companion's vectors into an index folder being built."""
+    np.save(folder / EN_CHUNK_VECTORS, chunk_vectors)
+    np.save(folder / EN_SENTENCE_VECTORS, sentence_vectors)
 
 
 def _read_part(index_dir: Path, name: str, reader: Callable[[Path], Any]) -> Any:
@@ -233,7 +277,7 @@ def _read_part(index_dir: Path, name: str, reader: Callable[[Path], Any]) -> Any
 
 
 def chunk_to_json(chunk: Chunk) -> dict[str, Any]:
-    """One line of ``chunks.jsonl``."""
+    """One line of ``CHUNKS``."""
     data = asdict(chunk)
     data["heading_path"] = list(chunk.heading_path)
     data["sentences"] = list(chunk.sentences)
@@ -241,7 +285,7 @@ def chunk_to_json(chunk: Chunk) -> dict[str, Any]:
 
 
 def read_chunks(path: Path) -> list[Chunk]:
-    """The chunks of a ``chunks.jsonl`` file (ValueError names the first line that is not one)."""
+    """The chunks of a ``CHUNKS`` file (ValueError names the first line that is not one)."""
     chunks = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):

@@ -16,18 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from navigator.models.base import TokenStates
 from navigator.retrieval.base import ScoredChunk
 from navigator.retrieval.hybrid import rrf_fuse
-
-VECTORS = "late_vectors.npy"
-SCALES = "late_scales.npy"
-TOKEN_IDS = "late_token_ids.npy"
-OFFSETS = "late_offsets.npy"
 
 
 def quantize(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,29 +97,6 @@ class LateInteractionIndex:
         weights = self.weights(query.ids)
         scores[filled] = (weights @ best) / float(weights.sum())
         return scores
-
-    def save(self, folder: Path) -> None:
-        """Write the four arrays into an index folder."""
-        np.save(folder / VECTORS, self.vectors)
-        np.save(folder / SCALES, self.scales)
-        np.save(folder / TOKEN_IDS, self.token_ids)
-        np.save(folder / OFFSETS, self.offsets)
-
-    def check(self, chunks: int, dimension: int) -> list[str]:
-        """What is inconsistent with an index of ``chunks`` chunks of ``dimension``-d vectors (empty when none)."""
-        problems = []
-        if len(self.offsets) != chunks + 1:
-            problems.append(f"rows in {OFFSETS} ({len(self.offsets)} instead of {chunks + 1})")
-        elif self.offsets[0] != 0 or np.any(np.diff(self.offsets) < 0) or self.offsets[-1] != len(self.vectors):
-            problems.append(f"{OFFSETS} does not cover {VECTORS} in order")
-        for name, array in ((TOKEN_IDS, self.token_ids), (SCALES, self.scales)):
-            if len(array) != len(self.vectors):
-                problems.append(f"rows in {name} ({len(array)} instead of {len(self.vectors)})")
-        if self.vectors.ndim != 2 or self.vectors.shape[1] != dimension or self.vectors.dtype != np.int8:
-            found = f"{self.vectors.shape} {self.vectors.dtype}"
-            problems.append(f"shape of {VECTORS} ({found}, wanted (n, {dimension}) int8)")
-        return problems
-
 
 @dataclass(frozen=True)
 class LateInteractionOptions:

@@ -13,7 +13,7 @@ from widget_harness import EHCP_QUESTION, SHADOW, ask, deep_active, log_texts, o
 
 from navigator.answer.locales import widget_strings
 from navigator.answer.redaction import redact_personal_data
-from navigator.conversations import ConversationStore
+from navigator.storage.conversations import ConversationStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 

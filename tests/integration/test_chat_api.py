@@ -25,13 +25,13 @@ from navigator.answer.redaction import redact_personal_data
 from navigator.api.app import create_app
 from navigator.assembly import search_options
 from navigator.config import LLMSettings, Settings
-from navigator.conversations import ConversationStore
 from navigator.glossary import load_glossary
 from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.searcher import Searcher
+from navigator.storage.conversations import ConversationStore
 from navigator.testing import chat_corpus, make_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]

@@ -17,10 +17,9 @@ from navigator.models.mpnet import MPNET_NAME, MPNET_WEIGHTS_SHA256, install_mpn
 from navigator.models.onnx_export import exported_embedder
 from navigator.models.onnx_runtime import OnnxEmbedder
 from navigator.models.provenance import read_provenance
-from navigator.retrieval import english
 from navigator.retrieval.english import EnglishModel
 from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
+from navigator.retrieval.index_store import EN_CHUNK_VECTORS, load_index
 from navigator.testing import make_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -105,7 +104,7 @@ def test_a_damaged_companion_file_is_named(index_dir, tmp_path):
 
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
-    np.save(copy / english.CHUNK_VECTORS, np.zeros((1, 768), dtype=np.float32))
+    np.save(copy / EN_CHUNK_VECTORS, np.zeros((1, 768), dtype=np.float32))
     with pytest.raises(IndexNotReadyError, match=r"en_chunk_vectors\.npy.*navigator index build"):
         load_index(copy, **PARAMS, english_model=MPNET_NAME)
 

@@ -28,11 +28,11 @@ from langchain_core.embeddings import Embeddings
 from navigator.api.app import create_app
 from navigator.assembly import build_searcher
 from navigator.config import ChunkingSettings, Settings
-from navigator.conversations import ConversationStore
 from navigator.documents import Document, load_documents, save_documents
 from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index, corpus_hash
 from navigator.retrieval.index_store import IndexManifest, load_index, read_manifest
+from navigator.storage.conversations import ConversationStore
 from navigator.testing import make_document
 
 pytestmark = pytest.mark.integration
@@ -410,7 +410,7 @@ def test_faults_locked_database_still_answers_chat_and_feedback_is_503(
 _FILL_DATABASE = """
 import json, sys
 from pathlib import Path
-from navigator.conversations import ConversationStore
+from navigator.storage.conversations import ConversationStore
 from navigator.errors import StorageError
 
 store = ConversationStore(Path(sys.argv[1]), retention_days=30, redact=lambda text: text)

@@ -11,7 +11,7 @@ from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.models.onnx_runtime import OnnxEmbedder
 from navigator.models.torch_runtime import SentenceTransformerEmbedder
 from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
+from navigator.retrieval.index_store import late_index_problems, load_index
 from navigator.retrieval.searcher import Searcher, SearchOptions
 from navigator.testing import chat_corpus, make_document
 
@@ -78,7 +78,7 @@ def test_late_interaction_index_stores_states_and_the_searcher_reranks(index_dir
     index = load_index(index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
 
     assert index.manifest.late_interaction and index.late is not None
-    assert index.late.check(len(index.chunks), index.manifest.dimension) == []
+    assert late_index_problems(index.late, len(index.chunks), index.manifest.dimension) == []
     searcher = Searcher(index, e5)
     assert searcher.reranker is not None
     results = searcher.search("کیا اسکول میرے بیٹے کو رویے کی وجہ سے صرف آدھا دن بلا سکتا ہے؟", k=3, lang="ur")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from navigator.documents import atomic_write, load_documents, save_documents
+from navigator.documents import load_documents, save_documents
+from navigator.storage.files import atomic_write
 from navigator.testing import tiny_corpus
 
 

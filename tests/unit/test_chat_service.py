@@ -19,12 +19,12 @@ from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.answer.signposting import Contacts
-from navigator.conversations import ConversationStore
 from navigator.errors import ComposerUnavailableError, QueryRejectedError
 from navigator.glossary import load_glossary
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.searcher import Searcher
+from navigator.storage.conversations import ConversationStore
 from navigator.testing import FakeEmbedder, make_document, tiny_corpus
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}

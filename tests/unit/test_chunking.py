@@ -1,4 +1,4 @@
-from navigator.chunking import split_document
+from navigator.retrieval.chunking import split_document
 from navigator.retrieval.sentences import split_sentences
 from navigator.testing import make_document
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from navigator.cli import cli
 from navigator.config import get_settings
-from navigator.conversations import ConversationStore
 from navigator.errors import FeedbackTargetNotFoundError, QueryRejectedError, StorageError
+from navigator.storage.conversations import ConversationStore
 
 MARKER = "SECRET-NAME-4242"
 CITATION = {

@@ -1,7 +1,7 @@
-from navigator.chunking import split_documents
 from navigator.glossary import load_glossary
 from navigator.retrieval.base import Query
 from navigator.retrieval.bm25 import BM25Retriever
+from navigator.retrieval.chunking import split_documents
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.testing import tiny_corpus
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from navigator.retrieval.folder_swap import make_build_folder, recover_interrupted_swap, swap_in
+from navigator.storage.files import make_build_folder, recover_interrupted_swap, swap_in
 
 
 def _folder(path: Path, content: str) -> Path:

@@ -1,6 +1,6 @@
-from navigator.chunking import split_documents
 from navigator.retrieval.base import Query, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
+from navigator.retrieval.chunking import split_documents
 from navigator.retrieval.hybrid import HybridRetriever, rrf_fuse
 from navigator.testing import tiny_corpus
 

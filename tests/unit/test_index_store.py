@@ -134,3 +134,24 @@ def test_english_companion_vectors_are_stored_checked_and_used_for_english_only(
 
 def _chunks(index_dir):
     return [json.loads(line) for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_index_file_name_is_spelled_only_in_index_store() -> None:
+    """The index format lives in one module: no other module spells one of its file names."""
+    import ast
+    from pathlib import Path
+
+    from navigator.retrieval import index_store
+
+    names = {v for k, v in vars(index_store).items() if k.isupper() and isinstance(v, str) and "." in v}
+    assert {"chunks.jsonl", "chunks.faiss", "late_vectors.npy", "en_chunk_vectors.npy"} <= names
+    package = Path(index_store.__file__).resolve().parents[1]
+    spelled = {}
+    for path in package.rglob("*.py"):
+        if path.name == "index_store.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+        if literals & names - {"manifest.json"}:  # the corpus sources have a manifest.json of their own
+            spelled[path.name] = sorted(literals & names)
+    assert spelled == {}

@@ -10,7 +10,7 @@ import pytest
 from navigator.errors import IndexNotReadyError
 from navigator.models.base import TokenStates
 from navigator.retrieval.base import Chunk, ScoredChunk
-from navigator.retrieval.index_store import read_late_index
+from navigator.retrieval.index_store import late_index_problems, read_late_index, write_late_index
 from navigator.retrieval.late_interaction import LateInteractionIndex, LateInteractionOptions, LateInteractionReranker
 
 E = np.eye(4, dtype=np.float32)
@@ -67,18 +67,18 @@ def test_late_interaction_rerank_fuses_the_two_rankings_and_keeps_the_tail():
 
 def test_late_interaction_files_round_trip_and_inconsistency_is_named(tmp_path):
     index = _index()
-    index.save(tmp_path)
+    write_late_index(tmp_path, index)
 
     loaded = read_late_index(tmp_path)
 
-    assert loaded.check(chunks=3, dimension=4) == []
+    assert late_index_problems(loaded, chunks=3, dimension=4) == []
     assert loaded.chunk_states(0).ids.tolist() == [10, 11]
-    assert loaded.check(chunks=4, dimension=4) == ["rows in late_offsets.npy (4 instead of 5)"]
-    assert "shape of late_vectors.npy" in loaded.check(chunks=3, dimension=8)[0]
+    assert late_index_problems(loaded, chunks=4, dimension=4) == ["rows in late_offsets.npy (4 instead of 5)"]
+    assert "shape of late_vectors.npy" in late_index_problems(loaded, chunks=3, dimension=8)[0]
 
 
 def test_late_interaction_missing_file_is_refused_with_its_name(tmp_path):
-    _index().save(tmp_path)
+    write_late_index(tmp_path, _index())
     (tmp_path / "late_vectors.npy").unlink()
 
     with pytest.raises(IndexNotReadyError, match=r"late_vectors\.npy is missing"):

@@ -1,6 +1,8 @@
-"""Replacing a folder (the index, a model) atomically: build beside it, then two renames.
+"""Replacing a file or a folder atomically, so a failed write or build leaves the last good one in place.
 
-Readers see the old folder or the new one, never half of either. ``os.replace`` cannot replace a non-empty
+A file (the corpus, the crawl state) is written beside itself, synced and renamed over the old one. A folder (the
+index, a model) is built beside it, then put in place by two renames: readers see the old folder or the new one,
+never half of either. ``os.replace`` cannot replace a non-empty
 directory, hence the two renames; a build killed between them is undone on the next load or build. A build
 folder carries its process id in its name, so a later build can tell an abandoned one from one being written.
 """
@@ -11,9 +13,30 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Write to a temporary file beside ``path`` and rename it over ``path`` only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    encoding = None if "b" in mode else "utf-8"
+    try:
+        with os.fdopen(fd, mode, encoding=encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; the corpus is meant to be readable
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
 
 
 def make_build_folder(target: Path) -> Path:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from navigator.errors import FeedbackTargetNotFoundError, QueryRejectedError
-from navigator.sqlite_file import SqliteFile
+from navigator.storage.sqlite_file import SqliteFile
 
 logger = logging.getLogger(__name__)
 
