@@ -31,7 +31,7 @@ from evals.retrieval.evaluate import (  # noqa: E402
 )
 from navigator.assembly import build_searcher  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
-from navigator.corpus_build import load_manifest  # noqa: E402
+from navigator.corpus.sources import load_manifest  # noqa: E402
 from navigator.retrieval.base import Chunk, Query, ScoredChunk  # noqa: E402
 from navigator.retrieval.bm25 import BM25Retriever  # noqa: E402
 from navigator.retrieval.searcher import Searcher  # noqa: E402

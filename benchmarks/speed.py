@@ -34,7 +34,7 @@ from langchain_core.embeddings import Embeddings  # noqa: E402
 from evals.retrieval.evaluate import load_dataset  # noqa: E402
 from navigator import assembly  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
-from navigator.documents import Section, hash_sections, load_documents  # noqa: E402
+from navigator.corpus.documents import Section, hash_sections, load_documents  # noqa: E402
 from navigator.retrieval.english import EnglishModel  # noqa: E402
 from navigator.retrieval.index_build import build_index  # noqa: E402
 

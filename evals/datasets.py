@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.matching import contains_evidence, normalize_text
-from navigator.documents import Document
+from navigator.corpus.documents import Document
 
 LANGS = frozenset({"en", "ur", "pa", "bn", "ar", "so", "pl", "ro", "ps", "zh", "ckb"})
 AUDIENCES = frozenset({"parent", "practitioner", "staff"})

@@ -23,7 +23,6 @@ from navigator.answer.contacts import (
 )
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.generative import LLMComposer
-from navigator.answer.language import LanguageDetector
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
@@ -31,9 +30,10 @@ from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.answer.signposting import Contacts
 from navigator.config import LLMSettings, Settings
-from navigator.documents import load_documents
+from navigator.corpus.documents import load_documents
 from navigator.errors import ConfigError, ModelError
-from navigator.glossary import load_glossary
+from navigator.languages.detection import LanguageDetector
+from navigator.languages.glossary import load_glossary
 from navigator.models.onnx_runtime import OnnxEmbedder, read_export_record
 from navigator.models.registry import resolve_model
 from navigator.models.torch_runtime import SentenceTransformerEmbedder

@@ -52,7 +52,7 @@ def corpus() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Where to write documents.jsonl.")
 def corpus_build(sources: Path | None, out: Path | None) -> None:
     """Clean and section the shipped documents into corpus/documents.jsonl."""
-    from navigator.corpus_build import build_corpus
+    from navigator.corpus.sources import build_corpus
 
     settings = get_settings()
     with handled():
@@ -241,7 +241,7 @@ def serve(host: str | None, port: int | None) -> None:
 def start(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Provision the model, build the corpus and index if missing, then serve."""
     from navigator.assembly import build_index_from_settings
-    from navigator.corpus_build import build_corpus
+    from navigator.corpus.sources import build_corpus
     from navigator.models.registry import install_configured
     from navigator.retrieval.index_store import check_manifest, read_manifest
 

@@ -104,8 +104,8 @@ def eval_run(
     from evals.datasets import validate_dataset
     from evals.safeguarding.dataset import load_items
     from evals.safeguarding.evaluate import run_safeguarding
-    from navigator.answer.language import LanguageDetector
-    from navigator.documents import load_documents
+    from navigator.corpus.documents import load_documents
+    from navigator.languages.detection import LanguageDetector
 
     try:
         thresholds = parse_thresholds(fail_under)
@@ -213,7 +213,7 @@ def eval_compare(run_a: Path, run_b: Path, out: Path | None) -> None:
 def eval_validate(dataset: Path) -> None:
     """Check every item of DATASET (fields, languages, evidence found in the named corpus document)."""
     from evals.datasets import validate_dataset
-    from navigator.documents import load_documents
+    from navigator.corpus.documents import load_documents
 
     with handled():
         documents = load_documents(get_settings().documents_path)
@@ -233,7 +233,7 @@ def eval_validate(dataset: Path) -> None:
 def eval_add(dataset: Path, item_json: str) -> None:
     """Append a validated item to DATASET: the evidence must be in the named corpus document."""
     from evals.datasets import append_item
-    from navigator.documents import load_documents
+    from navigator.corpus.documents import load_documents
 
     try:
         item = json.loads(item_json)

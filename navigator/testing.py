@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from navigator.documents import Document, Section, hash_sections
+from navigator.corpus.documents import Document, Section, hash_sections
 from navigator.retrieval.tokens import tokenize
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from navigator.documents import Section
+from navigator.corpus.documents import Section
 
 SourceKind = Literal["auto", "local-offer", "oag", "document", "oruk"]
 USER_AGENT = "SENDNavigatorBot/0.1 (+https://www.localofferbirmingham.co.uk/; Birmingham SEND Local Offer navigator)"

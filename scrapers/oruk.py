@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from navigator.cleaning import normalise_whitespace, strip_html
-from navigator.documents import Section
+from navigator.corpus.cleaning import normalise_whitespace, strip_html
+from navigator.corpus.documents import Section
 from navigator.errors import FetchError
 from scrapers.base import USER_AGENT, ParsedDocument
 from scrapers.parsers.page_dates import parse_date

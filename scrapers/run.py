@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from navigator.corpus_build import SCRAPED_MARK
-from navigator.documents import Document, hash_sections, load_documents, save_documents
+from navigator.corpus.documents import Document, hash_sections, load_documents, save_documents
+from navigator.corpus.sources import SCRAPED_MARK, merge_source
 from navigator.errors import NavigatorError
 from scrapers.base import FetchedPage, ParsedDocument, SourceConfig
 from scrapers.crawler import Crawler, CrawlProgress
@@ -85,18 +85,8 @@ def to_document(parsed: ParsedDocument, source: SourceConfig, page: FetchedPage 
     )
 
 
-def _merge(corpus_path: Path, source: SourceConfig, new: list[Document], removed_ids: set[str],
-           replace_all: bool) -> list[Document]:
-    """The corpus with this source's new documents in and its removed ones out (others untouched)."""
-    existing = load_documents(corpus_path) if corpus_path.exists() else []
-    incoming = {d.id: d for d in new}
-    kept = []
-    for document in existing:
-        ours = document.extra.get(SCRAPED_MARK) == source.name
-        if document.id in incoming or (ours and (replace_all or document.id in removed_ids)):
-            continue
-        kept.append(document)
-    return kept + list(incoming.values())
+def _existing(corpus_path: Path) -> list[Document]:
+    return load_documents(corpus_path) if corpus_path.exists() else []
 
 
 def scrape_source(
@@ -120,7 +110,7 @@ def scrape_source(
         documents = [to_document(parsed, source, None, now) for parsed in client.documents()]
         report.fetched = len(documents)
         report.changed = [d.id for d in documents]
-        merged = _merge(corpus_path, source, documents, set(), replace_all=True)
+        merged = merge_source(_existing(corpus_path), source.name, documents, set(), replace_all=True)
         save_documents(corpus_path, merged)
         report.documents = len(documents)
         report.seconds = time.perf_counter() - started
@@ -147,7 +137,7 @@ def scrape_source(
         state.set_doc_id(page.url, document.id)
         documents.append(document)
     removed_ids = {entry.doc_id for url in result.removed if (entry := state.get(url)) and entry.doc_id}
-    merged = _merge(corpus_path, source, documents, removed_ids, replace_all=False)
+    merged = merge_source(_existing(corpus_path), source.name, documents, removed_ids, replace_all=False)
     save_documents(corpus_path, merged)  # atomic: the old corpus stays until this succeeds
     state.save(state_path)  # only after the corpus holds what the state says
     report.changed = [d.id for d in documents]

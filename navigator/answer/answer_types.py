@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from navigator.errors import ConfigError
-from navigator.glossary_matching import normalize
+from navigator.languages.matching import normalize
 
 _UNIT = r"(?:day|week|month|year|term|hour)s?"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)"

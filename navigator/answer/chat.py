@@ -23,16 +23,16 @@ from navigator.answer.base import (
     GlossaryNote,
     Passage,
 )
-from navigator.answer.language import LanguageDetector
-from navigator.answer.locales import Locale, get_locale
 from navigator.answer.named_terms import NamedTermCheck, cited_texts
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
 from navigator.answer.signposting import Contacts, contact_block, risk_lead
 from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
-from navigator.glossary import Glossary
-from navigator.glossary_matching import clause_spans
+from navigator.languages.detection import LanguageDetector
+from navigator.languages.glossary import Glossary
+from navigator.languages.locales import Locale, get_locale
+from navigator.languages.matching import clause_spans
 from navigator.retrieval.searcher import Searcher
 from navigator.storage.conversations import ConversationStore
 

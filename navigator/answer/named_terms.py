@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from navigator.glossary import Glossary
+from navigator.languages.glossary import Glossary
 
 _SENTENCE = re.compile(r"(?<=[.?!؟。])\s+")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from navigator.answer.base import Answer, Citation, Contact, GlossaryNote, Status
-from navigator.answer.locales import Locale
+from navigator.languages.locales import Locale
 
 Event = tuple[str, object]  # ("delta", str) while composing, then ("final", ChatTurn)
 

@@ -33,8 +33,8 @@ from navigator.answer.safety_patterns import (
 )
 from navigator.answer.safety_semantic import ExemplarMatcher
 from navigator.errors import ConfigError
-from navigator.glossary import LANGUAGES
-from navigator.glossary_matching import clause_spans
+from navigator.languages.glossary import LANGUAGES
+from navigator.languages.matching import clause_spans
 
 _SCHEMA_VERSION = 2
 _FIX_HINT = "Fix navigator/data/safeguarding.json (format in navigator/answer/safety_patterns.py)."

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from navigator.errors import ConfigError
-from navigator.glossary_matching import normalize
+from navigator.languages.matching import normalize
 
 Kind = Literal["event", "topic"]
 ALL_CATEGORIES = "*"  # in ``contexts``: cues that make every category doubtful ("if a pupil tells me…")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from navigator.errors import ConfigError
-from navigator.glossary import LANGUAGES
+from navigator.languages.glossary import LANGUAGES
 from navigator.storage.files import atomic_write
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from navigator.errors import ConfigError
-from navigator.glossary_matching import normalize
+from navigator.languages.matching import normalize
 
 
 @dataclass(frozen=True)

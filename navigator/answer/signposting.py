@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from navigator.answer.base import Contact
-from navigator.answer.locales import Locale
 from navigator.errors import ConfigError
+from navigator.languages.locales import Locale
 
 _TALK_FIRST = ("emergency", "samaritans", "childline")
 # The opening sentence for a kind of risk (``locales/*.json``); others get the general "safeguarding" one.

@@ -16,8 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from navigator.answer.locales import DEFAULT_LANGUAGE, LANGUAGES, get_locale
 from navigator.errors import NavigatorError
+from navigator.languages.locales import DEFAULT_LANGUAGE, LANGUAGES, get_locale
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import ModelError
-from navigator.glossary_matching import clause_spans
+from navigator.languages.matching import clause_spans
 from navigator.models.base import TokenStates, unit_rows
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from navigator.documents import Document, Section
+from navigator.corpus.documents import Document, Section
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.sentences import count_words, split_sentences
 

@@ -7,7 +7,7 @@ retrieval worse on the dev set (hit@5 0.72 → 0.67), while expanding the others
 
 from __future__ import annotations
 
-from navigator.glossary import Glossary
+from navigator.languages.glossary import Glossary
 from navigator.retrieval.tokens import tokenize
 
 

@@ -21,7 +21,7 @@ import faiss
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from navigator.documents import Document
+from navigator.corpus.documents import Document
 from navigator.errors import IndexNotReadyError
 from navigator.models.base import TokenStates, TokenStateSource
 from navigator.retrieval import english

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bs4 import Tag
 from bs4.element import NavigableString, PreformattedString, Script, Stylesheet, TemplateString
 
-from navigator.documents import Section
+from navigator.corpus.documents import Section
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BLOCKISH = frozenset(

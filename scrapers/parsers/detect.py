@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from navigator.errors import ParseError
 from scrapers.base import FetchedPage, Parser
-from scrapers.parsers.documents import DocxParser, PdfParser
+from scrapers.parsers.files import DocxParser, PdfParser
 from scrapers.parsers.html_page import LocalOfferParser, decode_html
 from scrapers.parsers.oag import OagParser, is_oag_page
 

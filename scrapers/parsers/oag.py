@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from navigator.documents import Section
+from navigator.corpus.documents import Section
 from scrapers.base import FetchedPage, ParsedDocument
 from scrapers.parsers.blocks import Block, section_spans
 from scrapers.parsers.html_page import read_html_page

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from widget_harness import EHCP_QUESTION, SHADOW, URDU_EHCP_QUESTION, ask, deep_active, open_with_keyboard
 
-from navigator.answer.locales import widget_strings
+from navigator.languages.locales import widget_strings
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 from widget_harness import EHCP_QUESTION, SHADOW, ask, deep_active, log_texts, open_with_keyboard
 
-from navigator.answer.locales import widget_strings
 from navigator.answer.redaction import redact_personal_data
+from navigator.languages.locales import widget_strings
 from navigator.storage.conversations import ConversationStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]

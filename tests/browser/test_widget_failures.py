@@ -16,7 +16,7 @@ from widget_harness import (
     silent_server,
 )
 
-from navigator.answer.locales import widget_strings
+from navigator.languages.locales import widget_strings
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 

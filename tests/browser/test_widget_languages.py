@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from widget_harness import SHADOW, URDU_EHCP_QUESTION, ask, host_page, open_with_keyboard
 
-from navigator.answer.locales import LANGUAGES, load_locales, widget_strings
+from navigator.languages.locales import LANGUAGES, load_locales, widget_strings
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 

@@ -19,7 +19,7 @@ from widget_harness import (
     open_with_keyboard,
 )
 
-from navigator.answer.locales import LANGUAGES, load_locales, widget_strings
+from navigator.languages.locales import LANGUAGES, load_locales, widget_strings
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 

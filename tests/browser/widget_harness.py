@@ -16,10 +16,10 @@ from typing import Any
 import uvicorn
 from langchain_core.embeddings import Embeddings
 
-from navigator.answer.language import LanguageDetector
 from navigator.assembly import search_options
 from navigator.config import Settings
-from navigator.glossary import load_glossary
+from navigator.languages.detection import LanguageDetector
+from navigator.languages.glossary import load_glossary
 from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index

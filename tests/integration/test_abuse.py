@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 
-from navigator.answer.locales import get_locale
 from navigator.api.app import create_app
 from navigator.api.limits import TokenBucketLimiter
 from navigator.config import Settings
+from navigator.languages.locales import get_locale
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher, SearchOptions

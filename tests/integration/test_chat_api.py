@@ -19,13 +19,13 @@ from evals.safeguarding.dataset import TEST as SAFEGUARDING_TEST
 from evals.safeguarding.dataset import load_items
 from evals.safeguarding.evaluate import run_safeguarding, summarize_safeguarding
 from navigator.answer.contacts import load_contacts
-from navigator.answer.language import LanguageDetector
-from navigator.answer.locales import get_locale
 from navigator.answer.redaction import redact_personal_data
 from navigator.api.app import create_app
 from navigator.assembly import search_options
 from navigator.config import LLMSettings, Settings
-from navigator.glossary import load_glossary
+from navigator.languages.detection import LanguageDetector
+from navigator.languages.glossary import load_glossary
+from navigator.languages.locales import get_locale
 from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index

@@ -28,7 +28,7 @@ from langchain_core.embeddings import Embeddings
 from navigator.api.app import create_app
 from navigator.assembly import build_searcher
 from navigator.config import ChunkingSettings, Settings
-from navigator.documents import Document, load_documents, save_documents
+from navigator.corpus.documents import Document, load_documents, save_documents
 from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index, corpus_hash
 from navigator.retrieval.index_store import IndexManifest, load_index, read_manifest

@@ -16,8 +16,8 @@ from fixture_site import OAG_PATH, FixturePage, FixtureSite
 
 from navigator.cli import cli
 from navigator.config import get_settings
-from navigator.corpus_build import SCRAPED_MARK
-from navigator.documents import load_documents
+from navigator.corpus.documents import load_documents
+from navigator.corpus.sources import SCRAPED_MARK
 from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from navigator.documents import load_documents, save_documents
+from navigator.corpus.documents import load_documents, save_documents
 from navigator.storage.files import atomic_write
 from navigator.testing import tiny_corpus
 

@@ -12,15 +12,15 @@ from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
 from navigator.answer.contacts import handoff_contacts, risk_specific_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
-from navigator.answer.language import LanguageDetector
-from navigator.answer.locales import get_locale
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.answer.signposting import Contacts
 from navigator.errors import ComposerUnavailableError, QueryRejectedError
-from navigator.glossary import load_glossary
+from navigator.languages.detection import LanguageDetector
+from navigator.languages.glossary import load_glossary
+from navigator.languages.locales import get_locale
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.searcher import Searcher

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from navigator.cleaning import (
+from navigator.corpus.cleaning import (
     clean_extracted_text,
     drop_page_furniture,
     drop_repeated_lines,
@@ -10,7 +10,7 @@ from navigator.cleaning import (
     strip_emphasis,
     strip_html,
 )
-from navigator.extraction_tables import drop_contents_pages, normalise_table_rows
+from navigator.corpus.tables import drop_contents_pages, normalise_table_rows
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "extraction"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from navigator.corpus_build import build_corpus, load_manifest
-from navigator.documents import Document, hash_sections, load_documents
+from navigator.corpus.documents import Document, hash_sections, load_documents
+from navigator.corpus.sources import build_corpus, load_manifest
 from navigator.errors import CorpusError
 
 ROOT = Path(__file__).parents[2]
@@ -191,3 +191,23 @@ def test_shipped_corpus_nests_section_headings(shipped):
         s.heading_path for s in strategy.sections
     }
     assert not any("CONTENTS" in h for s in strategy.sections for h in s.heading_path)
+
+
+def _scraped(doc_id: str, source: str | None) -> Document:
+    from dataclasses import replace
+
+    from navigator.corpus.sources import SCRAPED_MARK
+    from navigator.testing import make_document
+
+    document = make_document(doc_id, doc_id, [(["A"], "text")])
+    return replace(document, extra={SCRAPED_MARK: source} if source else {})
+
+
+def test_merge_source_touches_only_its_own_documents() -> None:
+    from navigator.corpus.sources import merge_source
+
+    existing = [_scraped("shipped", None), _scraped("a1", "site"), _scraped("a2", "site"), _scraped("b1", "feed")]
+    merged = merge_source(existing, "site", [_scraped("a3", "site")], {"a2"}, replace_all=False)
+    assert [d.id for d in merged] == ["shipped", "a1", "b1", "a3"]
+    whole = merge_source(existing, "feed", [_scraped("b2", "feed")], set(), replace_all=True)
+    assert [d.id for d in whole] == ["shipped", "a1", "a2", "b2"]

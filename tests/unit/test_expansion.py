@@ -1,4 +1,4 @@
-from navigator.glossary import load_glossary
+from navigator.languages.glossary import load_glossary
 from navigator.retrieval.base import Query
 from navigator.retrieval.bm25 import BM25Retriever
 from navigator.retrieval.chunking import split_documents

@@ -11,8 +11,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from navigator.answer.base import Citation, Composition, CompositionRequest, Passage
 from navigator.answer.citation_check import CitationStreamFilter, postprocess_reply
 from navigator.answer.generative import LANGUAGE_NAMES, LLMComposer, build_messages
-from navigator.answer.language import SUPPORTED
 from navigator.errors import ComposerUnavailableError
+from navigator.languages.detection import SUPPORTED
 from navigator.retrieval.base import Chunk
 
 URL_A = "https://www.localofferbirmingham.co.uk/ehcp"

@@ -7,8 +7,8 @@ import pytest
 
 import navigator
 from navigator.errors import ConfigError
-from navigator.glossary import LANGUAGES, Glossary, load_glossary
-from navigator.glossary_matching import normalize
+from navigator.languages.glossary import LANGUAGES, Glossary, load_glossary
+from navigator.languages.matching import normalize
 
 GLOSSARY_PATH = Path(navigator.__file__).parent / "data" / "glossary.json"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from navigator.answer.language import RTL, SUPPORTED, LanguageDetector
+from navigator.languages.detection import RTL, SUPPORTED, LanguageDetector
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 import navigator
-from navigator.answer.language import RTL
-from navigator.answer.locales import LANGUAGES, Locale, get_locale, load_locales, placeholders, widget_strings
 from navigator.errors import ConfigError
+from navigator.languages.detection import RTL
+from navigator.languages.locales import LANGUAGES, Locale, get_locale, load_locales, placeholders, widget_strings
 
 LOCALES_DIR = Path(navigator.__file__).parent / "data" / "locales"
 
@@ -279,8 +279,8 @@ def test_locales_widget_fallback_safety_line_matches_the_server() -> None:
     from pathlib import Path
 
     from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
-    from navigator.answer.locales import get_locale
     from navigator.answer.signposting import Contacts
+    from navigator.languages.locales import get_locale
 
     script = (Path(__file__).parents[2] / "widget" / "navigator.js").read_text(encoding="utf-8")
     found = re.search(r'safety_line: "([^"]*)" \+\s*"([^"]*)"', script)

@@ -8,7 +8,7 @@ from pypdf import PdfReader, PdfWriter
 from navigator.errors import ParseError
 from scrapers.base import FetchedPage
 from scrapers.parsers.detect import parser_for
-from scrapers.parsers.documents import DocxParser, PdfParser, drop_running_lines, file_title
+from scrapers.parsers.files import DocxParser, PdfParser, drop_running_lines, file_title
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "scrape"
 PDF_URL = "https://www.birmingham.gov.uk/downloads/file/123/send_and-inclusion-strategy.pdf"

@@ -246,7 +246,7 @@ def test_safety_example_vectors_are_kept_on_disk_for_the_next_process(tmp_path: 
 
 
 def test_safety_clause_spans_split_at_punctuation_in_every_script() -> None:
-    from navigator.glossary_matching import clause_spans
+    from navigator.languages.matching import clause_spans
 
     text = "He hits me, what do I do? میں کیا کروں؟ 我很害怕。怎么办"
     parts = [text[a:b].strip() for a, b in clause_spans(text)]

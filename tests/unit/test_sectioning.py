@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from navigator.cleaning import clean_extracted_text, extract_contents_titles
-from navigator.documents import Section
-from navigator.sectioning import is_caps_heading, split_sections
+from navigator.corpus.cleaning import clean_extracted_text, extract_contents_titles
+from navigator.corpus.documents import Section
+from navigator.corpus.sectioning import is_caps_heading, split_sections
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "extraction"
 

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 
 import navigator
 from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
-from navigator.answer.locales import LANGUAGES, get_locale, load_locales, widget_strings
 from navigator.answer.signposting import Contacts
 from navigator.api.schemas import ErrorResponse, Language
+from navigator.languages.locales import LANGUAGES, get_locale, load_locales, widget_strings
 
 router = APIRouter()
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from navigator.cleaning import clean_extracted_text, extract_contents_titles
-from navigator.documents import KINDS, Document, hash_sections, load_documents, save_documents
+from navigator.corpus.cleaning import clean_extracted_text, extract_contents_titles
+from navigator.corpus.documents import KINDS, Document, hash_sections, load_documents, save_documents
+from navigator.corpus.sectioning import split_sections
 from navigator.errors import CorpusError
-from navigator.sectioning import split_sections
 
 logger = logging.getLogger(__name__)
 
@@ -160,3 +160,26 @@ def scraped_documents(path: Path) -> list[Document]:
     except CorpusError as exc:  # a corrupt file is rebuilt from the shipped sources; say what was lost
         logger.warning("could not read scraped documents from %s (%s); rebuilding without them", path, exc)
         return []
+
+
+def merge_source(
+    existing: list[Document], source: str, new: list[Document], removed_ids: set[str], *, replace_all: bool
+) -> list[Document]:
+    """The corpus with one scrape source's new documents in and its removed ones out; the one merging rule.
+
+    Args:
+        existing: the corpus as it is.
+        source: the scrape source's name (documents carry it under ``SCRAPED_MARK``).
+        new: that source's documents from this run (they replace any document with the same id).
+        removed_ids: that source's documents the run found gone.
+        replace_all: every earlier document of that source goes (a feed read whole, not crawled).
+
+    """
+    incoming = {d.id: d for d in new}
+    kept = []
+    for document in existing:
+        ours = document.extra.get(SCRAPED_MARK) == source
+        if document.id in incoming or (ours and (replace_all or document.id in removed_ids)):
+            continue
+        kept.append(document)
+    return kept + list(incoming.values())

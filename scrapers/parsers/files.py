@@ -15,10 +15,10 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from pypdf import PageObject, PdfReader
 
-from navigator.cleaning import clean_extracted_text, extract_contents_titles
-from navigator.documents import Section
+from navigator.corpus.cleaning import clean_extracted_text, extract_contents_titles
+from navigator.corpus.documents import Section
+from navigator.corpus.sectioning import split_sections
 from navigator.errors import ParseError
-from navigator.sectioning import split_sections
 from scrapers.base import FetchedPage, ParsedDocument
 from scrapers.parsers.blocks import Block, build_sections, one_line
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from navigator.extraction_tables import is_table_row
+from navigator.corpus.tables import is_table_row
 
 TERMINAL = ".!?:;"
 CLOSERS = "\"'”’)]»"

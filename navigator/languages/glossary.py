@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from navigator.errors import ConfigError
-from navigator.glossary_matching import TermMatcher, normalize
+from navigator.languages.matching import TermMatcher, normalize
 
 LANGUAGES: tuple[str, ...] = ("en", "ur", "pa", "bn", "ar", "so", "pl", "ro", "ps", "zh", "ckb")
 """Glossary languages: English first, then the community languages in the order the UI lists them."""

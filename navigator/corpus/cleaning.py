@@ -6,8 +6,8 @@ import html
 import re
 from collections import Counter
 
-from navigator.extraction_tables import drop_contents_pages, find_contents_runs, is_table_row, normalise_table_rows
-from navigator.text_blocks import CLOSERS, TERMINAL, capitalised_share, is_body_block, is_list_item
+from navigator.corpus.blocks import CLOSERS, TERMINAL, capitalised_share, is_body_block, is_list_item
+from navigator.corpus.tables import drop_contents_pages, find_contents_runs, is_table_row, normalise_table_rows
 
 _SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁰⁹"
 # Words that never end a sentence or a heading: a line ending in one continues on the next line.

@@ -6,9 +6,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from navigator.documents import Section
-from navigator.extraction_tables import is_table_row
-from navigator.text_blocks import STOPWORDS, capitalised_share, is_body_block, is_list_item
+from navigator.corpus.blocks import STOPWORDS, capitalised_share, is_body_block, is_list_item
+from navigator.corpus.documents import Section
+from navigator.corpus.tables import is_table_row
 
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.*)$")
