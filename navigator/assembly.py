@@ -35,13 +35,14 @@ from navigator.errors import ConfigError, ModelError
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import load_glossary
 from navigator.models.onnx_runtime import OnnxEmbedder, read_export_record
+from navigator.models.provenance import weights_sha256
 from navigator.models.registry import resolve_model
 from navigator.models.torch_runtime import SentenceTransformerEmbedder
 from navigator.retrieval.english import EnglishModel
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import IndexManifest, load_index
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.retrieval.vectors import query_vectors
 from navigator.storage.conversations import ConversationStore
 
@@ -100,24 +101,6 @@ def _embedder(settings: Settings, model_id: str) -> SentenceTransformerEmbedder 
     return SentenceTransformerEmbedder(model_id, path, settings.embedding_batch_size)
 
 
-def search_options(settings: Settings) -> SearchOptions:
-    """The searcher's fusion weights and limits from the settings."""
-    r = settings.retrieval
-    return SearchOptions(
-        candidates=r.candidates,
-        rrf_k=r.rrf_k,
-        dense_weight=r.dense_weight,
-        bm25_weight=r.bm25_weight,
-        sentence_weight=r.sentence_weight,
-        english_dense_weight=r.english_dense_weight,
-        english_sentence_weight=r.english_sentence_weight,
-        max_query_chars=settings.max_query_chars,
-        late_interaction=r.late_interaction,
-        late_depth=r.late_depth,
-        late_weight=r.late_weight,
-    )
-
-
 def build_searcher(
     settings: Settings, embeddings: Embeddings | None = None, english_embeddings: Embeddings | None = None
 ) -> Searcher:
@@ -138,13 +121,20 @@ def build_searcher(
     )
     model = embeddings or embedder(settings)
     english_model = (english_embeddings or english_embedder(settings)) if index.english else None
-    options = search_options(settings)
     expander = None
     if settings.retrieval.expand_glossary:
         expander = GlossaryExpander(load_glossary())
         expander.warm_up()
     detector = LanguageDetector()
-    searcher = Searcher(index, model, options, expander, lambda text: detector.detect(text).lang, english_model)
+    searcher = Searcher(
+        index,
+        model,
+        settings.retrieval,
+        expander,
+        lambda text: detector.detect(text).lang,
+        english_model,
+        max_query_chars=settings.max_query_chars,
+    )
     searcher.queries.vector("warm-up")  # load weights now, not on the first user's request
     if searcher.english_queries is not None:
         searcher.english_queries.vector("warm-up")
@@ -289,6 +279,7 @@ def build_index_from_settings(
         progress=progress,
         english_model=english,
         late_interaction=settings.retrieval.late_interaction,
+        model_sha256=weights_sha256(getattr(embeddings, "model_path", None)),
     )
     # The safeguarding examples' vectors too, so that the server's first chat reply does not wait for them.
     build_safeguarding(settings, embeddings).warm_up()

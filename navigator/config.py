@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from navigator.retrieval.options import SearchOptions
 
 
 class ChunkingSettings(BaseModel):
@@ -17,29 +19,13 @@ class ChunkingSettings(BaseModel):
     overlap_sentences: int = Field(1, ge=0, le=10, description="Sentences repeated at each chunk boundary")
 
 
-class RetrievalSettings(BaseModel):
-    """How retrieval ranks chunks."""
+class RetrievalSettings(SearchOptions):
+    """How retrieval ranks chunks: the searcher's options, and what the API and index build add to them."""
+
+    model_config = ConfigDict(frozen=False)
 
     top_k: int = Field(8, ge=1, le=100, description="Chunks returned by default")
-    candidates: int = Field(50, ge=5, le=1000, description="Candidates each retriever passes to fusion")
-    rrf_k: int = Field(5, ge=1, description="Reciprocal-rank-fusion constant (small: first places count most)")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
-    sentence_weight: float = Field(1.0, ge=0, description="Weight of the best-sentence ranking in fusion")
-    english_dense_weight: float = Field(
-        1.0, ge=0, description="Weight of the English companion's chunk ranking (English questions only)"
-    )
-    english_sentence_weight: float = Field(
-        1.0, ge=0, description="Weight of the English companion's best-sentence ranking (English questions only)"
-    )
     expand_glossary: bool = Field(True, description="Add English SEND terms found via the glossary")
-    late_interaction: bool = Field(
-        True,
-        description="Store the chunks' token states at index build and rerank the fused top passages by "
-        "token-level matching (needs the ONNX backend)",
-    )
-    late_depth: int = Field(30, ge=1, le=200, description="Fused passages that late interaction ranks again")
-    late_weight: float = Field(1.0, ge=0, description="Weight of the token-level ranking when fused with theirs")
 
 
 class SafeguardingSettings(BaseModel):

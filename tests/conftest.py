@@ -17,6 +17,16 @@ import pytest
 os.environ.setdefault("NAVIGATOR_ENGLISH_MODEL", "")
 
 _real_connect = socket.socket.connect
+_FOLDER_MARKS = {"unit": "unit", "integration": "integration", "browser": "browser", "content": "content"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test by its folder, so `-m` selects a kind without each file repeating it."""
+    for item in items:
+        parts = item.path.parts
+        folder = parts[parts.index("tests") + 1] if "tests" in parts else ""
+        if folder in _FOLDER_MARKS:
+            item.add_marker(_FOLDER_MARKS[folder])
 
 
 def _guarded_connect(self: socket.socket, address: Any) -> Any:

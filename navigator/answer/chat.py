@@ -33,7 +33,7 @@ from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import Glossary
 from navigator.languages.locales import Locale, get_locale
 from navigator.languages.matching import clause_spans
-from navigator.retrieval.searcher import Searcher
+from navigator.retrieval.searcher import PreparedQuery, Searcher
 from navigator.storage.conversations import ConversationStore
 
 logger = logging.getLogger(__name__)
@@ -137,23 +137,23 @@ class ChatService:
 
         """
         started = time.perf_counter()
-        message = " ".join(chat.message.split())
+        message = self.searcher.check_query(chat.message)  # raises before the first event
         conversation_id = self._conversation_id(chat.conversation_id)
-        self.searcher.check_query(message)
         detected = self.detector.detect(message).lang
         lang = self.detector.detect(message, chat.language).lang if chat.language else detected
         locale = get_locale(lang)
         parts = ReplyParts(lang, detected)
         history = self._history(conversation_id, parts)
         query_text = self._retrieval_text(message, history)
+        said = self.searcher.prepare(message, lang)  # checked, expanded and embedded once for the whole turn
+        query = said if query_text == message else self.searcher.prepare(query_text, lang)
 
         # A message that is nothing but a greeting tells of nothing (its vector is too short to compare). Otherwise
         # the message's own vector: the one retrieval uses too whenever the message is searched alone.
         greeting = self.greetings.is_greeting(message)
-        queries = self.searcher.queries
         danger = None
         if not greeting:
-            danger = self.safeguarding.detect(message, queries.vector(message), queries.clauses(message))
+            danger = self.safeguarding.detect(message, said.vector, said.clauses)
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
@@ -170,7 +170,7 @@ class ChatService:
         elif danger is None or self._asks_about_send(message):
             # After the signposting, documents are quoted only for a question asked alongside: a message that
             # only tells of harm gets the people to call, not loosely related passages.
-            yield from self._answer(message, query_text, locale, parts, followup=danger is not None)
+            yield from self._answer(message, query, locale, parts, followup=danger is not None)
 
         answer = replace(
             parts.build(locale),
@@ -225,11 +225,11 @@ class ChatService:
             return None
 
     def _answer(
-        self, message: str, query_text: str, locale: Locale, parts: ReplyParts, *, followup: bool
+        self, message: str, query: PreparedQuery, locale: Locale, parts: ReplyParts, *, followup: bool
     ) -> Generator[Event, None, None]:
         """Retrieve and compose; on weak or missing evidence, decline and hand off."""
         lang = locale.language
-        vector = self.searcher.queries.vector(query_text)
+        vector = query.vector
         names_term = bool(self.glossary.find(message, None))
         if not self.scope.in_scope(vector, names_term):
             if parts.status != "safeguarding":
@@ -238,13 +238,13 @@ class ChatService:
                 parts.handoff = self.contacts.for_answers()
                 yield from parts.emit(locale.text("out_of_scope"))
             return
-        results = self.searcher.search(query_text, self.options.passages, lang)
+        results = self.searcher.search(query, self.options.passages)
         request = CompositionRequest(
-            question=query_text,
+            question=query.text,
             language=lang,
             passages=[Passage(i, r.chunk, r.score) for i, r in enumerate(results, 1)],
             query_vector=vector.tolist(),
-            lexical_text=self.searcher.lexical_text(query_text, lang),
+            lexical_text=query.lexical_text,
             expected_evidence=tuple(k for t in self.answer_types.expected(message) for k in t.satisfied_by),
         )
         if self.llm is not None:

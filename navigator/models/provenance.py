@@ -44,3 +44,15 @@ def read_provenance(folder: Path, files: tuple[str, ...]) -> dict[str, Any] | No
     if not all((Path(folder) / name).is_file() for name in (*files, PROVENANCE_FILE)):
         return None
     return data
+
+
+def weights_sha256(folder: Path | str | None) -> str | None:
+    """The weights' hash a model folder's provenance records, or None (no folder, or one not built here)."""
+    if not folder:
+        return None
+    try:
+        data = json.loads((Path(folder) / PROVENANCE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    sha = data.get("sha256") if isinstance(data, dict) else None
+    return sha if isinstance(sha, str) else None

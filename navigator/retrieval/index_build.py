@@ -74,6 +74,7 @@ def build_index(
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
     english_model: english.EnglishModel | None = None,
     late_interaction: bool = True,
+    model_sha256: str | None = None,
 ) -> IndexManifest:
     """Chunk, embed and write a complete index to ``index_dir``, atomically.
 
@@ -89,6 +90,8 @@ def build_index(
         english_model: the English companion model, whose vectors are stored too; None for none.
         late_interaction: store the chunks' token states for late-interaction reranking, when the model can
             give them (``TokenStateSource``).
+        model_sha256: the weights' hash from the model's provenance: recorded, and vectors of an index built
+            from other weights under the same name are not reused.
 
     """
     started = time.perf_counter()
@@ -99,7 +102,7 @@ def build_index(
     try:
         chunks = split_documents(documents, max_words, overlap_sentences)
         sentence_rows = [(ci, s) for ci, chunk in enumerate(chunks) for s in chunk.sentences]
-        cache = _previous_vectors(index_dir, model_id)
+        cache = _previous_vectors(index_dir, model_id, model_sha256)
         before = len(cache)
 
         chunk_texts = [c.embedding_text for c in chunks]
@@ -120,13 +123,13 @@ def build_index(
         sentence_chunk = np.array([ci for ci, _ in sentence_rows], dtype=np.int32)
         en_vectors = None
         if english_model:
-            en_cache = _previous_vectors(index_dir, english_model.model_id, companion=True)
+            en_cache = _previous_vectors(index_dir, english_model.model_id, None, companion=True)
             before += len(en_cache)
             en_vectors = english.embed_texts(english_model, chunk_texts, sentence_texts, en_cache, batch_size, tick)
             cache.update(en_cache)
         late = None
         if late_source is not None:
-            late_cache = _previous_states(index_dir, model_id)
+            late_cache = _previous_states(index_dir, model_id, model_sha256)
             states = embed_states_cached(late_source, chunk_texts, chunk_keys, late_cache, batch_size, tick)
             late = LateInteractionIndex.from_states(states, int(chunk_vectors.shape[1]))
 
@@ -145,6 +148,7 @@ def build_index(
             english_model=en_id,
             english_dimension=int(en_vectors[0].shape[1]) if en_vectors else None,
             late_interaction=late is not None,
+            model_sha256=model_sha256,
         )
 
         with (tmp / CHUNKS).open("w", encoding="utf-8") as handle:
@@ -174,7 +178,14 @@ def build_index(
     return manifest
 
 
-def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False) -> dict[str, np.ndarray]:
+def _same_weights(recorded: str | None, current: str | None) -> bool:
+    """Whether an index's recorded weights are the current ones (an unknown hash on either side counts as the same)."""
+    return recorded is None or current is None or recorded == current
+
+
+def _previous_vectors(
+    index_dir: Path, model_id: str, model_sha256: str | None, *, companion: bool = False
+) -> dict[str, np.ndarray]:
     """Vectors of the index being replaced, keyed by model + text, when it was built with the same model.
 
     ``companion`` reads the English companion's vectors instead of the main model's.
@@ -184,6 +195,8 @@ def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False
         manifest = read_manifest(index_dir)
         built_with = manifest.english_model if companion else manifest.model
         if built_with != model_id or manifest.format_version != FORMAT_VERSION:
+            return {}
+        if not companion and not _same_weights(manifest.model_sha256, model_sha256):
             return {}
         chunks = read_chunks(index_dir / CHUNKS)
         chunk_vectors = np.load(index_dir / files[0])
@@ -197,11 +210,13 @@ def _previous_vectors(index_dir: Path, model_id: str, *, companion: bool = False
     return cache
 
 
-def _previous_states(index_dir: Path, model_id: str) -> dict[str, TokenStates]:
+def _previous_states(index_dir: Path, model_id: str, model_sha256: str | None) -> dict[str, TokenStates]:
     """Token states of the index being replaced, keyed like chunk vectors, when built with the same model."""
     try:
         manifest = read_manifest(index_dir)
         if manifest.model != model_id or not manifest.late_interaction:
+            return {}
+        if not _same_weights(manifest.model_sha256, model_sha256):
             return {}
         chunks = read_chunks(index_dir / CHUNKS)
         late = read_late_index(index_dir)

@@ -60,6 +60,7 @@ class IndexManifest:
     english_model: str | None = None  # the English companion model, when the index carries its vectors
     english_dimension: int | None = None
     late_interaction: bool = False  # the chunks' token states are stored (late_interaction.py)
+    model_sha256: str | None = None  # the model's weights as its provenance records them (None: not known)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import QueryRejectedError, QueryTooLongError
@@ -16,30 +17,51 @@ from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.hybrid import HybridRetriever
 from navigator.retrieval.index_store import LoadedIndex
 from navigator.retrieval.late_interaction import LateInteractionOptions, LateInteractionReranker
+from navigator.retrieval.options import SearchOptions
 from navigator.retrieval.vectors import QueryVectorCache
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, kw_only=True)
-class SearchOptions:
-    """Fusion weights and limits (from ``RetrievalSettings``)."""
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A question checked, in a known language, with its glossary expansion: what one turn searches and compares.
 
-    candidates: int = 50
-    rrf_k: int = 5
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    sentence_weight: float = 1.0
-    english_dense_weight: float = 1.0  # the English companion's rankings, for English questions only
-    english_sentence_weight: float = 1.0
-    max_query_chars: int = 1000
-    late_interaction: bool = True  # rerank the fused top passages token by token, when the index has the states
-    late_depth: int = 30
-    late_weight: float = 1.0
+    The vectors come from the searcher's query cache on first use (one model run gives the vector, the clause
+    vectors and the token states), so a caller that never needs them (a greeting) costs no model call.
+    """
+
+    query: Query
+    _vectors: QueryVectorCache
+
+    @property
+    def text(self) -> str:
+        """The checked text (whitespace collapsed)."""
+        return self.query.text
+
+    @property
+    def lang(self) -> str | None:
+        """The language it was prepared for."""
+        return self.query.lang
+
+    @property
+    def lexical_text(self) -> str:
+        """The text lexical matching sees: with English glossary terms added for other languages."""
+        return self.query.lexical_text
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The unit-length query vector."""
+        return self._vectors.vector(self.query.text)
+
+    @property
+    def clauses(self) -> np.ndarray:
+        """Vectors of the text's clauses, from the same model run (no rows when the model cannot give them)."""
+        return self._vectors.clauses(self.query.text)
 
 
 class Searcher:
-    """Answers ``search(text, k)`` over one loaded index."""
+    """Answers ``search(text, k)`` over one loaded index; ``prepare`` once, then search and compare with it."""
 
     def __init__(
         self,
@@ -49,8 +71,11 @@ class Searcher:
         expander: GlossaryExpander | None = None,
         detect_language: Callable[[str], str] | None = None,
         english_embeddings: Embeddings | None = None,
+        *,
+        max_query_chars: int = 1000,
     ) -> None:
         self.index = index
+        self.max_query_chars = max_query_chars
         self.options = options or SearchOptions()
         self.expander = expander
         self.detect_language = detect_language  # names the language of queries that come without one
@@ -104,19 +129,14 @@ class Searcher:
         text = " ".join(text.split())
         if not text:
             raise QueryRejectedError("The query is empty. Type a question.")
-        if len(text) > self.options.max_query_chars:
+        if len(text) > self.max_query_chars:
             raise QueryTooLongError(
-                f"The query has {len(text)} characters; the limit is {self.options.max_query_chars}. Shorten it."
+                f"The query has {len(text)} characters; the limit is {self.max_query_chars}. Shorten it."
             )
         return text
 
-    def lexical_text(self, text: str, lang: str | None) -> str:
-        """The query as lexical matching sees it: with English glossary terms added for other languages."""
-        expansion = self.expander.expand(text, lang) if self.expander else ""
-        return Query(text, lang, expansion).lexical_text
-
-    def search(self, text: str, k: int = 10, lang: str | None = None) -> list[ScoredChunk]:
-        """The ``k`` best chunks for ``text``.
+    def prepare(self, text: str, lang: str | None = None) -> PreparedQuery:
+        """``text`` checked, its language named (detected when not given) and its glossary expansion added.
 
         Raises:
             QueryRejectedError: the text is empty.
@@ -127,11 +147,22 @@ class Searcher:
         if lang is None and self.detect_language is not None:
             lang = self.detect_language(text)
         expansion = self.expander.expand(text, lang) if self.expander else ""
-        retriever = self.english_retriever if lang == "en" and self.english_retriever else self.retriever
+        return PreparedQuery(Query(text, lang, expansion), self.queries)
+
+    def search(self, text: str | PreparedQuery, k: int = 10, lang: str | None = None) -> list[ScoredChunk]:
+        """The ``k`` best chunks for ``text`` (a prepared query is searched as it is; ``lang`` is then ignored).
+
+        Raises:
+            QueryRejectedError: the text is empty.
+            QueryTooLongError: the text is longer than the configured limit.
+
+        """
+        query = (text if isinstance(text, PreparedQuery) else self.prepare(text, lang)).query
+        retriever = self.english_retriever if query.lang == "en" and self.english_retriever else self.retriever
         if self.reranker is None:
-            return retriever.retrieve(Query(text, lang, expansion), k)
-        fused = retriever.retrieve(Query(text, lang, expansion), max(k, self.options.late_depth))
-        states = self.queries.states(text)
+            return retriever.retrieve(query, k)
+        fused = retriever.retrieve(query, max(k, self.options.late_depth))
+        states = self.queries.states(query.text)
         if states is None:
             logger.warning("the embedding model gives no token states here; late-interaction reranking is off")
             self.reranker = None

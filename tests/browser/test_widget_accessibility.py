@@ -11,7 +11,7 @@ from widget_harness import EHCP_QUESTION, SHADOW, URDU_EHCP_QUESTION, ask, deep_
 
 from navigator.languages.locales import widget_strings
 
-pytestmark = [pytest.mark.browser, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 BLOCKING = {"serious", "critical"}
 

@@ -15,7 +15,7 @@ from navigator.answer.redaction import redact_personal_data
 from navigator.languages.locales import widget_strings
 from navigator.storage.conversations import ConversationStore
 
-pytestmark = [pytest.mark.browser, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 EN = widget_strings("en")
 

@@ -18,7 +18,7 @@ from widget_harness import (
 
 from navigator.languages.locales import widget_strings
 
-pytestmark = [pytest.mark.browser, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 EN = widget_strings("en")
 UR = widget_strings("ur")

@@ -8,7 +8,7 @@ from widget_harness import SHADOW, URDU_EHCP_QUESTION, ask, host_page, open_with
 
 from navigator.languages.locales import LANGUAGES, load_locales, widget_strings
 
-pytestmark = [pytest.mark.browser, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 RTL = {"ur", "ar", "ps", "ckb"}
 

@@ -21,7 +21,7 @@ from widget_harness import (
 
 from navigator.languages.locales import LANGUAGES, load_locales, widget_strings
 
-pytestmark = [pytest.mark.browser, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 WIDGET_JS = ROOT / "widget" / "navigator.js"
 

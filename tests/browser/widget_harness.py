@@ -16,14 +16,10 @@ from typing import Any
 import uvicorn
 from langchain_core.embeddings import Embeddings
 
-from navigator.assembly import search_options
+from navigator import assembly
 from navigator.config import Settings
-from navigator.languages.detection import LanguageDetector
-from navigator.languages.glossary import load_glossary
 from navigator.models.e5_small import E5_SMALL_NAME
-from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import chat_corpus, make_document
 
@@ -90,11 +86,8 @@ def free_port() -> int:
 def build_searcher(settings: Settings, e5: Embeddings) -> tuple[Searcher, dict[str, str]]:
     chunking = {"max_words": settings.chunking.max_words, "overlap_sentences": settings.chunking.overlap_sentences}
     build_index(DOCUMENTS, e5, settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
-    index = load_index(settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
-    options = search_options(settings)
-    detector = LanguageDetector()
-    searcher = Searcher(index, e5, options, GlossaryExpander(load_glossary()), lambda text: detector.detect(text).lang)
-    return searcher, {c.doc_id: c.text for c in index.chunks}
+    searcher = assembly.build_searcher(settings, e5)
+    return searcher, {c.doc_id: c.text for c in searcher.index.chunks}
 
 
 class ThreadedServer:

@@ -17,10 +17,8 @@ from navigator.config import Settings
 from navigator.languages.locales import get_locale
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, tiny_corpus
-
-pytestmark = pytest.mark.integration
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 COUNCIL = "https://www.birmingham.gov.uk"
@@ -47,7 +45,7 @@ def make_app(index_dir, tmp_path):
             **overrides,
         }
         settings = Settings(**values)
-        searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder(), SearchOptions())
+        searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder())
         return create_app(settings, searcher)
 
     return build

@@ -19,10 +19,8 @@ from navigator.config import Settings
 from navigator.languages.locales import get_locale
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, tiny_corpus
-
-pytestmark = pytest.mark.integration
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 MAX_CHARS = 1000
@@ -58,7 +56,7 @@ def _app(tmp_path, **overrides) -> FastAPI:
     settings = _settings(tmp_path, **overrides)
     build_index(tiny_corpus(), FakeEmbedder(), settings.index_dir, **PARAMS)
     searcher = Searcher(
-        load_index(settings.index_dir, **PARAMS), FakeEmbedder(), SearchOptions(max_query_chars=MAX_CHARS)
+        load_index(settings.index_dir, **PARAMS), FakeEmbedder(), max_query_chars=MAX_CHARS
     )
     return create_app(settings, searcher)
 

@@ -21,20 +21,18 @@ from evals.safeguarding.evaluate import run_safeguarding, summarize_safeguarding
 from navigator.answer.contacts import load_contacts
 from navigator.answer.redaction import redact_personal_data
 from navigator.api.app import create_app
-from navigator.assembly import search_options
+from navigator.assembly import build_searcher
 from navigator.config import LLMSettings, Settings
-from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import load_glossary
 from navigator.languages.locales import get_locale
 from navigator.models.e5_small import E5_SMALL_NAME
-from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import LoadedIndex, load_index
+from navigator.retrieval.index_store import LoadedIndex
 from navigator.retrieval.searcher import Searcher
 from navigator.storage.conversations import ConversationStore
 from navigator.testing import chat_corpus, make_document
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 MAX_QUERY_CHARS = 300
 MARKER = re.compile(r"\[(\d+)\]")
@@ -90,14 +88,6 @@ class Served:
         return text
 
 
-def _searcher(index: LoadedIndex, e5, settings: Settings) -> Searcher:
-    """Assembled as navigator.api.deps.build_searcher does it, with the session's already loaded model."""
-    options = search_options(settings)
-    expander = GlossaryExpander(load_glossary())
-    detector = LanguageDetector()
-    return Searcher(index, e5, options, expander, lambda text: detector.detect(text).lang)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, e5):
     root = tmp_path_factory.mktemp("chat-api")
@@ -110,10 +100,9 @@ def served(tmp_path_factory, e5):
     )
     chunking = {"max_words": settings.chunking.max_words, "overlap_sentences": settings.chunking.overlap_sentences}
     build_index(DOCUMENTS, e5, settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
-    index = load_index(settings.index_dir, model_id=E5_SMALL_NAME, **chunking)
-    searcher = _searcher(index, e5, settings)
+    searcher = build_searcher(settings, e5)
     with TestClient(create_app(settings, searcher)) as client:
-        yield Served(client, settings, searcher, index)
+        yield Served(client, settings, searcher, searcher.index)
 
 
 def _chat(client: TestClient, message: str, **fields) -> dict:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from navigator.cli import cli
 from navigator.config import get_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
 

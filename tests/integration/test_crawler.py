@@ -20,8 +20,6 @@ from scrapers.sitemaps import parse_sitemap
 from scrapers.state import CrawlState
 from scrapers.urls import check_address, in_scope, normalise_url
 
-pytestmark = pytest.mark.integration
-
 FAST = CrawlLimits(delay_seconds=0, timeout_seconds=0.5, retries=1, backoff_seconds=0.01, max_bytes=100_000)
 FETCHED_OK = ["/", "/plain.html", OAG_PATH, "/sitemap-only.html", "/latin1.html", "/redirect/1", "/flaky.html",
               "/slow.html", "/documents/strategy.pdf", "/documents/guide.docx"]  # fmt: skip

@@ -13,7 +13,7 @@ from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import make_document
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 PASSAGES = {
     "timescales": "Education, health and care plans should be issued within 20 weeks of the request for an "

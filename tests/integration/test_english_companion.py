@@ -22,7 +22,7 @@ from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import EN_CHUNK_VECTORS, load_index
 from navigator.testing import make_document
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 ROOT = Path(__file__).resolve().parents[2]
 CHUNKING = ChunkingSettings(max_words=80, overlap_sentences=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from evals.answers.runner import ApiTarget, run_items
@@ -15,8 +14,6 @@ from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, tiny_corpus
-
-pytestmark = pytest.mark.integration
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 ITEMS = [

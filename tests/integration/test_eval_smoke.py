@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from navigator.cli import cli
 from navigator.config import get_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 SMOKE = Path(__file__).resolve().parents[1] / "fixtures" / "eval-smoke"
 # Gates for CI: set below what the navigator reaches on this set so that a real regression, not noise,

@@ -35,8 +35,6 @@ from navigator.retrieval.index_store import IndexManifest, load_index, read_mani
 from navigator.storage.conversations import ConversationStore
 from navigator.testing import make_document
 
-pytestmark = pytest.mark.integration
-
 SMOKE = Path(__file__).resolve().parents[1] / "fixtures" / "eval-smoke" / "documents.jsonl"
 CHUNKING = ChunkingSettings()
 TOKEN = "faults-admin-token-0123456789"

@@ -17,10 +17,8 @@ from navigator.api.app import create_app
 from navigator.config import Settings
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, tiny_corpus
-
-pytestmark = pytest.mark.integration
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 EXAMPLES_PER_OPERATION = 30
@@ -40,7 +38,7 @@ def fuzz_app(tmp_path_factory):
         rate_limit_per_minute=0,  # the fuzzer sends far more than a family would
         max_query_chars=500,
     )
-    searcher = Searcher(load_index(root / "index", **PARAMS), FakeEmbedder(), SearchOptions(max_query_chars=500))
+    searcher = Searcher(load_index(root / "index", **PARAMS), FakeEmbedder(), max_query_chars=500)
     return create_app(app_settings, searcher)
 
 

@@ -17,10 +17,8 @@ from navigator.api.app import create_app
 from navigator.config import LLMSettings, Settings
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, make_document, tiny_corpus
-
-pytestmark = pytest.mark.integration
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 80, "overlap_sentences": 1}
 ALWAYS_IN_SCOPE = -2.0  # scope scores lie in [-2, 2]; FakeEmbedder vectors mean nothing for scope
@@ -67,7 +65,7 @@ def _app(tmp_path, **overrides) -> FastAPI:
         rate_limit_per_minute=0,
         **overrides,
     )
-    searcher = Searcher(load_index(tmp_path / "index", **PARAMS), FakeEmbedder(), SearchOptions())
+    searcher = Searcher(load_index(tmp_path / "index", **PARAMS), FakeEmbedder())
     return create_app(settings, searcher)
 
 

@@ -12,10 +12,11 @@ from navigator.models.onnx_runtime import OnnxEmbedder
 from navigator.models.torch_runtime import SentenceTransformerEmbedder
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import late_index_problems, load_index
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.options import SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import chat_corpus, make_document
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 CHUNKING = {"max_words": 80, "overlap_sentences": 1}
 

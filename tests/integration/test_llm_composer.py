@@ -16,8 +16,6 @@ from navigator.config import LLMSettings, Settings
 from navigator.errors import ComposerUnavailableError
 from navigator.retrieval.base import Chunk
 
-pytestmark = pytest.mark.integration
-
 EHCP_URL = "https://www.localofferbirmingham.co.uk/ehcp"
 SENDIASS_URL = "https://www.birmingham.gov.uk/sendiass"
 TRANSPORT_URL = "https://www.birmingham.gov.uk/travel-assist"

@@ -19,7 +19,7 @@ import pytest
 from navigator.models.e5_small import E5_SMALL_NAME, install_e5_small
 from navigator.models.registry import resolve_model
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 TEXTS = [
     "How do I apply for an education, health and care plan for my child?",

@@ -10,7 +10,7 @@ from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
 from navigator.models.onnx_runtime import OnnxEmbedder
 from navigator.retrieval.vectors import QueryVectorCache, query_vectors
 
-pytestmark = [pytest.mark.integration, pytest.mark.model]
+pytestmark = pytest.mark.model
 
 
 def test_safeguarding_clause_vectors_come_from_the_query_run_and_match_the_clause_alone(e5: OnnxEmbedder) -> None:

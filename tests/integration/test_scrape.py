@@ -21,8 +21,6 @@ from navigator.corpus.sources import SCRAPED_MARK
 from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index
 
-pytestmark = pytest.mark.integration
-
 
 def scrape(site: FixtureSite, corpus: Path, *extra: str) -> dict[str, Any]:
     result = CliRunner().invoke(

@@ -5,7 +5,7 @@ from navigator.api.app import create_app
 from navigator.config import Settings
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher, SearchOptions
+from navigator.retrieval.searcher import Searcher
 from navigator.testing import FakeEmbedder, tiny_corpus
 
 PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
@@ -15,7 +15,7 @@ PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 def client(tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("idx") / "index"
     build_index(tiny_corpus(), FakeEmbedder(), index_dir, **PARAMS)
-    searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder(), SearchOptions(max_query_chars=200))
+    searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder(), max_query_chars=200)
     with TestClient(create_app(Settings(index_dir=index_dir), searcher=searcher)) as test_client:
         yield test_client
 

@@ -21,6 +21,7 @@ from navigator.errors import ComposerUnavailableError, QueryRejectedError
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import load_glossary
 from navigator.languages.locales import get_locale
+from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.searcher import Searcher
@@ -520,3 +521,38 @@ def test_chat_service_disclosure_with_only_a_plea_for_help_gets_people_not_quote
 
     assert answer.status == "safeguarding"
     assert answer.citations == () and "[1]" not in answer.text
+
+
+class CountingExpander(GlossaryExpander):
+    """The real glossary expansion, counting the texts it expands."""
+
+    def __init__(self) -> None:
+        super().__init__(load_glossary())
+        self.expanded: list[str] = []
+
+    def expand(self, text: str, lang: str | None) -> str:
+        self.expanded.append(text)
+        return super().expand(text, lang)
+
+
+def test_chat_service_checks_and_expands_the_question_once_per_turn(index, detector, store) -> None:
+    """The turn prepares the question once and hands it to search, scope and composing alike."""
+    expander = CountingExpander()
+    searcher = Searcher(index, FakeEmbedder(), expander=expander)
+    glossary = load_glossary()
+    service = ChatService(
+        searcher,
+        ExtractiveComposer(StoredSentenceVectors(index.chunks, index.sentence_chunk, index.sentence_vectors)),
+        glossary=glossary,
+        contacts=Contacts(safeguarding_contacts(), handoff_contacts(), (), risk_specific_contacts()),
+        safeguarding=SafeguardingDetector(),
+        greetings=GreetingDetector(load_scope_data().greetings),
+        scope=ScopeClassifier(searcher.queries.vector, load_scope_data(), margin=ALWAYS_IN_SCOPE),
+        named_terms=NamedTermCheck(glossary),
+        detector=detector,
+        store=store,
+        redact=redact_personal_data,
+    )
+    turn = service.reply(ChatInput("How long does an EHC needs assessment take?", "en"))
+    assert turn.answer.status in {"answered", "not_found"}
+    assert expander.expanded == ["How long does an EHC needs assessment take?"]

@@ -1,4 +1,4 @@
-"""The README shows only commands and options the CLI really has."""
+"""The README and docs show only commands and options the CLI really has."""
 
 import re
 from pathlib import Path
@@ -7,13 +7,15 @@ import click
 
 from navigator.cli import cli
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _readme_commands():
-    for line in README.read_text(encoding="utf-8").splitlines():
-        if line.startswith("navigator "):
-            yield line.split("#")[0].strip()
+    for doc in DOCS:
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            if line.startswith("navigator "):
+                yield line.split("#")[0].strip()
 
 
 def test_every_readme_command_and_option_exists():

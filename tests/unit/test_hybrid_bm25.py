@@ -61,17 +61,3 @@ def test_hybrid_asks_each_part_for_candidates_and_cuts_to_top_k():
     results = hybrid.retrieve(Query("q"), 2)
     assert len(results) == 2 and one.asked == [7] and two.asked == [7]
     assert all(r.via == "hybrid" for r in results)
-
-
-def test_search_options_defaults_follow_the_settings():
-    """SearchOptions repeats RetrievalSettings' defaults (config must not import the FAISS stack): keep them equal."""
-    from dataclasses import fields
-
-    from navigator.config import RetrievalSettings, Settings
-    from navigator.retrieval.searcher import SearchOptions
-
-    settings, options = RetrievalSettings(), SearchOptions()
-    shared = [f.name for f in fields(SearchOptions) if f.name in RetrievalSettings.model_fields]
-    assert len(shared) >= 7
-    assert {n: getattr(options, n) for n in shared} == {n: getattr(settings, n) for n in shared}
-    assert options.max_query_chars == Settings.model_fields["max_query_chars"].default

@@ -55,6 +55,16 @@ def test_unchanged_rebuild_embeds_nothing(tmp_path):
     assert embedder.calls == 0 and manifest.embedded == 0
 
 
+def test_new_weights_under_the_same_model_name_reembed_everything(tmp_path):
+    build_index(tiny_corpus(), FakeEmbedder(), tmp_path / "index", **PARAMS, model_sha256="aaa")
+    same = FakeEmbedder()
+    assert build_index(tiny_corpus(), same, tmp_path / "index", **PARAMS, model_sha256="aaa").embedded == 0
+    other = FakeEmbedder()
+    manifest = build_index(tiny_corpus(), other, tmp_path / "index", **PARAMS, model_sha256="bbb")
+    assert manifest.model_sha256 == "bbb" and manifest.embedded == other.calls > 0
+    assert read_manifest(tmp_path / "index").model_sha256 == "bbb"
+
+
 def test_failed_build_leaves_the_previous_index_serving(tmp_path):
     first, _ = _build(tmp_path)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from navigator.cli_support import handled
+from navigator.cli.support import handled
 from navigator.config import Settings, get_settings
 
 if TYPE_CHECKING:

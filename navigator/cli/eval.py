@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 import navigator
-from navigator.cli_support import handled
+from navigator.cli.support import handled
 from navigator.config import get_settings
 
 

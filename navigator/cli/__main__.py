@@ -1,0 +1,6 @@
+"""``python -m navigator.cli``."""
+
+from navigator.cli import main
+
+if __name__ == "__main__":
+    main()
