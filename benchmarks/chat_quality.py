@@ -23,8 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.chat.evaluate import run_chat_eval, summarize_chat  # noqa: E402
-from evals.retrieval.evaluate import load_dataset  # noqa: E402
+from evals.answers.evaluate import run_chat_eval, summarize_chat  # noqa: E402
+from evals.datasets import load_dataset  # noqa: E402
 from navigator.answer.answer_types import AnswerTypeChecker  # noqa: E402
 from navigator.answer.chat import ChatService  # noqa: E402
 from navigator.assembly import build_chat_service, build_searcher  # noqa: E402

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.retrieval.evaluate import load_dataset  # noqa: E402
+from evals.datasets import load_dataset  # noqa: E402
 from navigator.assembly import embedder, english_embedder  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 

@@ -15,7 +15,6 @@ import json
 import sys
 import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.retrieval.evaluate import (  # noqa: E402
-    SearchFn,
-    load_dataset,
-    score_items,
-    summarize,
-)
+from evals.datasets import load_dataset  # noqa: E402
+from evals.retrieval.evaluate import SearchFn, score_items, summarize  # noqa: E402
 from navigator.assembly import build_searcher  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.corpus.sources import load_manifest  # noqa: E402
@@ -102,11 +97,11 @@ def main() -> None:
     }
 
     def variant(expand: bool = True, late: bool = False, **weights: float) -> SearchFn:
-        options = replace(searcher.options, late_interaction=late, **weights)
+        options = searcher.options.model_copy(update={"late_interaction": late, **weights})
         return Searcher(searcher.index, embeddings, options, searcher.expander if expand else None).search
 
     def without_late() -> SearchFn:
-        options = replace(searcher.options, late_interaction=False)
+        options = searcher.options.model_copy(update={"late_interaction": False})
         english = searcher.english_queries.embeddings if searcher.english_queries else None
         plain = Searcher(searcher.index, embeddings, options, searcher.expander, searcher.detect_language, english)
         return plain.search

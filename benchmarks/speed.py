@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
-from evals.retrieval.evaluate import load_dataset  # noqa: E402
+from evals.datasets import load_dataset  # noqa: E402
 from navigator import assembly  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.corpus.documents import Section, hash_sections, load_documents  # noqa: E402

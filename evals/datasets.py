@@ -42,6 +42,21 @@ def read_items(path: Path) -> list[tuple[int, Any]]:
     return out
 
 
+def load_dataset(path: Path) -> list[dict[str, Any]]:
+    """Every item of a JSONL evaluation set, in order: the one reader the evaluations share.
+
+    Raises:
+        ValueError: a line is not a JSON object (the message names the file and line).
+
+    """
+    items = []
+    for line, item in read_items(path):
+        if not isinstance(item, dict):
+            raise ValueError(f"{path}:{line}: not a JSON object")
+        items.append(item)
+    return items
+
+
 def document_texts(documents: Iterable[Document]) -> dict[str, str]:
     """Each corpus document's full text (headings and sections), keyed by the dataset's ``source`` name."""
     return {

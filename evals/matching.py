@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _WORD = re.compile(r"\w+")
 # An HTML tag as PDF extraction leaves them in table cells ("<br />", "<td>"); not "<https://…>".
@@ -51,3 +52,19 @@ def _lcs_length(a: list[str], b: list[str]) -> int:
             current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[j - 1]))
         previous = current
     return previous[-1]
+
+
+def doc_id_of(source: str | None) -> str | None:
+    """The corpus document id of a dataset ``source`` file name."""
+    return source.removesuffix(".txt") if source else None
+
+
+def first_hit_rank(passages: Iterable[tuple[str, str]], source: str | None, evidence: str | None) -> int | None:
+    """1-based rank of the first (document id, text) passage of the right document that contains the evidence."""
+    doc_id = doc_id_of(source)
+    if not doc_id or not evidence:
+        return None
+    for rank, (passage_doc, text) in enumerate(passages, 1):
+        if passage_doc == doc_id and contains_evidence(text, evidence):
+            return rank
+    return None

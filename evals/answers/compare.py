@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from evals.answers.scoring import LOWER_IS_BETTER, METRICS
+from evals.answers.evaluate import LOWER_IS_BETTER, METRICS
 
 # Per-item outcomes followed across runs; True is the good outcome, None where it does not apply.
 _OUTCOMES: dict[str, Callable[[dict[str, Any]], bool | None]] = {

@@ -11,26 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from evals.matching import contains_evidence
+from evals.datasets import load_dataset
+from evals.matching import first_hit_rank
 from navigator.retrieval.base import ScoredChunk
 
 KS = (1, 3, 5, 10)
 SearchFn = Callable[[str, int, str | None], Sequence[ScoredChunk]]
-
-
-def load_dataset(path: Path) -> list[dict[str, Any]]:
-    """Items of a JSONL evaluation set."""
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def first_hit_rank(results: Sequence[ScoredChunk], source: str, evidence: str) -> int | None:
-    """1-based rank of the first passage of the right document that contains the evidence."""
-    doc_id = source.removesuffix(".txt")
-    for rank, scored in enumerate(results, 1):
-        if scored.chunk.doc_id == doc_id and contains_evidence(scored.chunk.text, evidence):
-            return rank
-    return None
 
 
 def score_items(items: Sequence[dict[str, Any]], search: SearchFn, progress: bool = True) -> list[dict[str, Any]]:
@@ -43,7 +29,7 @@ def score_items(items: Sequence[dict[str, Any]], search: SearchFn, progress: boo
         started = time.perf_counter()
         results = search(item["question"], max(KS), item.get("lang"))
         elapsed = time.perf_counter() - started
-        rank = first_hit_rank(results, item["source"], item["evidence"])
+        rank = first_hit_rank([(r.chunk.doc_id, r.chunk.text) for r in results], item["source"], item["evidence"])
         rows.append(
             {
                 "id": item["id"],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from evals.datasets import read_items
 
 HERE = Path(__file__).parent
 CALIBRATION = HERE / "calibration.jsonl"
@@ -22,13 +23,9 @@ def load_items(path: Path) -> list[dict[str, Any]]:
 
     """
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+    for number, item in read_items(path):
+        if not isinstance(item, dict):
+            raise ValueError(f"{path}:{number}: not a JSON object")
         missing = [k for k in ("id", "text", "lang", "label") if not isinstance(item.get(k), str) or not item[k]]
         if missing or item["label"] not in LABELS:
             raise ValueError(f"{path}:{number}: needs id, text, lang and label (risk or none); missing {missing}")

@@ -99,8 +99,8 @@ def eval_run(
     """Score retrieval and chat replies on every item, sliced by language, audience and document."""
     from datetime import UTC, datetime
 
-    from evals.answers.runner import ApiTarget, InProcessTarget, run_items, write_run
-    from evals.answers.scoring import missed_thresholds, parse_thresholds
+    from evals.answers.evaluate import missed_thresholds, parse_thresholds
+    from evals.answers.generate import ApiTarget, InProcessTarget, run_items, write_run
     from evals.datasets import validate_dataset
     from evals.safeguarding.dataset import load_items
     from evals.safeguarding.evaluate import run_safeguarding

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from evals.answers.runner import ApiTarget, run_items
-from evals.answers.scoring import summarize
+from evals.answers.evaluate import summarize
+from evals.answers.generate import ApiTarget, run_items
 from navigator.api.app import create_app
 from navigator.config import Settings
 from navigator.retrieval.index_build import build_index

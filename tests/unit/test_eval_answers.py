@@ -9,16 +9,9 @@ from typing import Any
 import pytest
 
 from evals.answers.compare import compare_runs
+from evals.answers.evaluate import Passage, bootstrap_ci, missed_thresholds, parse_thresholds, score_item, summarize
+from evals.answers.generate import write_run
 from evals.answers.report import render_report
-from evals.answers.runner import write_run
-from evals.answers.scoring import (
-    Passage,
-    bootstrap_ci,
-    missed_thresholds,
-    parse_thresholds,
-    score_item,
-    summarize,
-)
 from evals.datasets import append_item, feedback_drafts, validate_dataset
 from navigator.testing import make_document
 

@@ -1,6 +1,5 @@
-from evals.matching import contains_evidence
-from evals.retrieval.evaluate import first_hit_rank, summarize
-from navigator.retrieval.base import Chunk, ScoredChunk
+from evals.matching import contains_evidence, first_hit_rank
+from evals.retrieval.evaluate import summarize
 
 
 def test_evidence_matches_across_whitespace_case_and_table_breaks():
@@ -15,14 +14,11 @@ def test_evidence_cut_by_a_chunk_boundary_matches_at_80_percent_in_order():
     assert not contains_evidence("ten nine eight seven six five four three two one", evidence)  # wrong order
 
 
-def _scored(doc_id, text):
-    return ScoredChunk(Chunk(f"{doc_id}#1", doc_id, "T", None, (), text, (text,)), 1.0, "hybrid")
-
-
 def test_hit_needs_the_right_document():
-    results = [_scored("other", "plans within 20 weeks"), _scored("sef", "plans within 20 weeks")]
+    results = [("other", "plans within 20 weeks"), ("sef", "plans within 20 weeks")]
     assert first_hit_rank(results, "sef.txt", "plans within 20 weeks") == 2
     assert first_hit_rank(results[:1], "sef.txt", "plans within 20 weeks") is None
+    assert first_hit_rank(results, None, "plans within 20 weeks") is None
 
 
 def test_summary_slices_and_mrr():

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import httpx
 from tqdm import tqdm
 
-from evals.answers.scoring import Passage, score_item, summarize
+from evals.answers.evaluate import Passage, score_item, summarize
 
 Outcome = tuple[list[Passage], dict[str, Any], float]  # retrieved passages, chat reply JSON, latency in ms
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from evals.matching import contains_evidence
+from evals.matching import contains_evidence, doc_id_of, first_hit_rank
+from navigator.answer.chat import ChatInput, ChatTurn
 
 KS = (1, 3, 5, 10)
 DECLINED = frozenset({"not_found", "out_of_scope"})
@@ -35,22 +37,6 @@ class Passage:
 
     doc_id: str
     text: str
-
-
-def doc_id_of(source: str | None) -> str | None:
-    """The corpus document id of a dataset ``source`` file name."""
-    return source.removesuffix(".txt") if source else None
-
-
-def first_hit_rank(passages: Sequence[Passage], source: str | None, evidence: str | None) -> int | None:
-    """1-based rank of the first passage of the right document that contains the evidence."""
-    doc_id = doc_id_of(source)
-    if not doc_id or not evidence:
-        return None
-    for rank, passage in enumerate(passages, 1):
-        if passage.doc_id == doc_id and contains_evidence(passage.text, evidence):
-            return rank
-    return None
 
 
 def score_item(
@@ -78,7 +64,7 @@ def score_item(
     evidence = item.get("evidence")
     scores: dict[str, Any] = {m: None for m in METRICS if not m.startswith("latency")}
     if answerable:
-        rank = first_hit_rank(retrieved, item.get("source"), evidence)
+        rank = first_hit_rank([(p.doc_id, p.text) for p in retrieved], item.get("source"), evidence)
         for k in KS:
             scores[f"hit@{k}"] = float(rank is not None and rank <= k)
         scores["mrr@10"] = 1.0 / rank if rank is not None and rank <= 10 else 0.0
@@ -207,3 +193,71 @@ def missed_thresholds(overall: Mapping[str, Any], thresholds: Mapping[str, float
     return missed
 
 
+# ---- chat turns scored in process (benchmarks/chat_quality.py: each decline rule switched off in turn) ----
+
+
+def score_turn(item: dict[str, Any], turn: ChatTurn) -> dict[str, Any]:
+    """One row: the item, what the navigator did, and each score."""
+    answer = turn.answer
+    markers = {int(n) for n in _MARKER.findall(answer.text)}
+    numbers = {c.n for c in answer.citations}
+    right_doc = f"{item['source']}".removesuffix(".txt") if item.get("source") else None
+    cited_right = bool(
+        item["answerable"]
+        and any(c.doc_id == right_doc and contains_evidence(c.quote, item["evidence"]) for c in answer.citations)
+    )
+    all_right_doc = bool(answer.citations) and all(c.doc_id == right_doc for c in answer.citations)
+    keywords = item.get("keywords") or []
+    found = [k for k in keywords if k.lower() in answer.text.lower()]
+    return {
+        "id": item["id"],
+        "lang": item["lang"],
+        "audience": item.get("audience"),
+        "answerable": item["answerable"],
+        "status": answer.status,
+        "reply_language": answer.language,
+        "notes": list(answer.notes),
+        "answered_right": answer.status == "answered" and cited_right,
+        "citation_precision": answer.status == "answered" and cited_right and all_right_doc,
+        "declined": answer.status in DECLINED,
+        "markers_match": markers == numbers,
+        "language_ok": answer.language == item["lang"],
+        "keyword_recall": len(found) / len(keywords) if keywords else None,
+        "latency_ms": turn.elapsed_ms,
+        "evidence_score": answer.evidence_score,
+        "question": item["question"],
+        "answer": answer.text,
+        "citations": [{"n": c.n, "doc_id": c.doc_id, "section": c.section, "quote": c.quote} for c in answer.citations],
+    }
+
+
+def run_chat_eval(
+    items: Sequence[dict[str, Any]], reply: Callable[[ChatInput], ChatTurn], progress: bool = True
+) -> list[dict[str, Any]]:
+    """Every item through the chat service, in a fresh conversation each."""
+    rows = []
+    for item in tqdm(items, desc="chat", unit="q", disable=not progress):
+        turn = reply(ChatInput(item["question"], item["lang"]))
+        rows.append(score_turn(item, turn))
+    return rows
+
+
+def summarize_chat(rows: Sequence[dict[str, Any]]) -> dict[str, float | int]:
+    """The issue's targets over a set of rows."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+
+    def share(group: Sequence[dict[str, Any]], key: str) -> float:
+        return round(sum(bool(r[key]) for r in group) / len(group), 3) if group else float("nan")
+
+    latencies = sorted(r["latency_ms"] for r in rows)
+    return {
+        "items": len(rows),
+        "answered_right": share(answerable, "answered_right"),
+        "citation_precision": share(answerable, "citation_precision"),
+        "false_decline": share(answerable, "declined"),
+        "abstention": share(unanswerable, "declined"),
+        "answer_language": share(rows, "language_ok"),
+        "markers_match": share(rows, "markers_match"),
+        "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else float("nan"),
+    }

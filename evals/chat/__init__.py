@@ -1,1 +1,0 @@
-"""Scoring of chat replies on the evaluation sets."""
