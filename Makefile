@@ -36,12 +36,12 @@ test: model
 		else echo "make test: no /usr/bin/chromium and not root: the browser tests will be skipped" >&2; fi; \
 	fi
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
-	$(PY) -m pytest tests/unit tests/integration
+	$(PY) -m pytest tests/unit tests/content tests/integration
 	$(PY) -m pytest tests/browser
 
-# The edit loop: unit tests only (pure, about 15 s).
+# The edit loop: unit tests and checks on the shipped data (about 15 s).
 test-fast: install
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit tests/content
 
 lint: install
 	$(VENV)/bin/ruff check navigator scrapers evals benchmarks tests

@@ -54,106 +54,444 @@
       "Children's Trust on 0121 303 1888.",
   };
 
+  // One rule per block, one declaration per line; the sheet is adopted by the shadow root (see connectedCallback).
   const CSS = `
-:host{all:initial;display:block}
-:host([hidden]){display:none}
-.root{--p:var(--sn-primary,#1d4f91);--on-p:var(--sn-on-primary,#fff);--bg:var(--sn-background,#fff);
---fg:var(--sn-text,#0b0c0c);--muted:var(--sn-muted,#4b5459);--link:var(--sn-link,var(--p));
---focus:var(--sn-focus,#0b0c0c);--bubble:var(--sn-bubble,#f3f2f1);--mine:var(--sn-mine,#e3ecf7);
-font-family:var(--sn-font,"Noto Sans","Noto Sans Arabic","Noto Sans Gurmukhi","Noto Sans Bengali","Noto Sans SC",
-system-ui,sans-serif);font-size:1rem;line-height:1.5;color:var(--fg);text-align:start}
-.root[hidden],[hidden]{display:none!important}
-*,*::before,*::after{box-sizing:border-box}
-button,select,textarea,input{font:inherit;color:inherit}
-:focus{outline:none}
-:focus-visible,textarea:focus,select:focus,li:focus{outline:3px solid var(--focus);outline-offset:2px}
-.panel :focus-visible{box-shadow:0 0 0 2px var(--bg)}
-.sr-only{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;
-clip:rect(0 0 0 0);white-space:nowrap;border:0}
-svg{width:1.25em;height:1.25em;flex:none;fill:none;stroke:currentColor;stroke-width:2.2;stroke-linecap:round;
-stroke-linejoin:round}
-.root[dir=rtl] .flip{transform:scaleX(-1)}
-button{cursor:pointer;min-height:2.75rem;border-radius:.375rem;border:2px solid var(--p);padding:.375rem .75rem;
-background:var(--bg);color:var(--p);font-weight:600;display:inline-flex;align-items:center;gap:.375rem;
-justify-content:center}
-button[aria-pressed=true],button.primary{background:var(--p);color:var(--on-p)}
-button[aria-disabled=true]{opacity:.7;cursor:progress}
-.launcher{position:fixed;bottom:1rem;z-index:2147483000;background:var(--p);color:var(--on-p);
-border-radius:1.75rem;padding:.75rem 1.25rem;box-shadow:0 2px 8px rgb(0 0 0/.3);max-width:calc(100vw - 2rem);
-transition:transform .15s ease-out;text-align:start}
-.launcher:hover{transform:translateY(-2px)}
-.pos-right .launcher,.pos-right .panel{right:1rem}
-.pos-left .launcher,.pos-left .panel{left:1rem}
-.panel{position:fixed;bottom:5.5rem;z-index:2147483001;display:flex;flex-direction:column;
-width:min(28rem,calc(100vw - 2rem));height:min(44rem,calc(100vh - 7.5rem));height:min(44rem,calc(100dvh - 7.5rem));
-background:var(--bg);color:var(--fg);border:1px solid #6f777b;border-radius:.5rem;
-box-shadow:0 4px 24px rgb(0 0 0/.3);overflow:hidden;animation:sn-in .15s ease-out}
-.inline .panel{position:static;width:100%;height:auto;min-height:28rem;max-height:none;box-shadow:none;
-animation:none}
-.inline .scroller{max-height:70vh;min-height:12rem}
-@media (max-width:40rem),(max-height:32rem){
-.root:not(.inline) .panel{inset:0;width:auto;height:auto;border:0;border-radius:0}}
-@media (max-height:32rem){.root:not(.inline) .sub{display:none}.root:not(.inline) .head{padding-block:.375rem}
-.root:not(.inline) textarea{height:2.75rem}}
-@keyframes sn-in{from{opacity:0;transform:translateY(.5rem)}}
-.head{display:flex;align-items:flex-start;gap:.5rem;padding:.75rem 1rem;background:var(--p);color:var(--on-p)}
-.head>div{flex:1;min-width:0}
-h2{font-size:1.125rem;margin:0;line-height:1.3}
-.sub{margin:.125rem 0 0;font-size:.875rem}
-.close{background:transparent;color:var(--on-p);border-color:transparent;min-width:2.75rem;padding:.25rem}
-.head :focus-visible{outline-color:var(--on-p);box-shadow:0 0 0 2px var(--p)}
-.tools{display:flex;flex-wrap:wrap;align-items:center;gap:.375rem .5rem;padding:.375rem 1rem;
-border-bottom:1px solid #b1b4b6}
-.tools label{font-weight:600}
-select{min-height:2.75rem;border:2px solid var(--fg);border-radius:.375rem;background:var(--bg);
-padding:.25rem .5rem;max-width:100%}
-.clear{margin-inline-start:auto;font-size:.9375rem}
-.scroller{flex:1;min-height:0;overflow-y:auto;overflow-x:hidden;padding:.75rem 1rem;overscroll-behavior:contain}
-.welcome{margin:0 0 .75rem;color:var(--muted)}
-.safety{margin:0;padding:.5rem 1rem;border-top:1px solid var(--muted);font-size:.9375rem;font-weight:600}
-.msg{margin:0 0 .75rem;padding:.5rem .75rem;border-radius:.5rem;overflow-wrap:anywhere;background:var(--bubble)}
-.msg p{margin:0 0 .5rem}
-.msg p:last-child{margin-bottom:0}
-.user{background:var(--mine);margin-inline-start:2rem}
-.bot{margin-inline-end:.5rem}
-.who{font-size:.8125rem;font-weight:700;color:var(--muted);margin:0 0 .25rem!important}
-a{color:var(--link);text-underline-offset:.15em}
-a.cite{font-weight:700;text-decoration:underline;padding-inline:.125rem}
-.label{font-weight:700;margin:.75rem 0 .25rem!important}
-ol,ul{margin:0;padding-inline-start:1.25rem}
-li{margin:0 0 .5rem;border-radius:.25rem}
-.section{color:var(--muted);font-size:.875rem;margin:0!important}
-details{margin:.25rem 0}
-summary{cursor:pointer;color:var(--link);text-decoration:underline;min-height:1.5rem}
-blockquote{margin:.25rem 0 0;padding-inline-start:.75rem;border-inline-start:4px solid #b1b4b6;white-space:pre-line}
-dl{margin:0}
-dt{font-weight:700}
-dd{margin:0 0 .5rem;margin-inline-start:0}
-.handoff a{display:inline-block;min-height:1.5rem;padding-block:.125rem}
-.feedback{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem;align-items:center}
-.feedback .more{flex-basis:100%;display:flex;flex-direction:column;gap:.375rem}
-.thanks{font-weight:600;margin:.5rem 0 0!important}
-.stream .text{white-space:pre-line}
-.dots{display:inline-flex;gap:.25rem;vertical-align:middle;margin-inline-start:.25rem}
-.dots i{width:.4rem;height:.4rem;border-radius:50%;background:var(--muted);animation:sn-blink 1.2s infinite}
-.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}
-@keyframes sn-blink{50%{opacity:.2}}
-.errors{padding:0 1rem}
-.alert:empty{display:none}
-.alert{margin:.5rem 0 0;padding:.5rem .75rem;border-inline-start:5px solid #b00020;background:#fdecee;
-color:#6b0012;font-weight:600}
-.retry{margin-top:.5rem}
-form{padding:.5rem 1rem .75rem;border-top:1px solid #b1b4b6}
-form label{font-weight:700;display:block}
-.hint{margin:0 0 .375rem;font-size:.875rem;color:var(--muted)}
-.row{display:flex;gap:.5rem;align-items:flex-end}
-textarea{flex:1;min-width:0;min-height:2.75rem;max-height:8rem;resize:vertical;padding:.5rem;
-border:2px solid var(--fg);border-radius:.375rem;background:var(--bg)}
-.count{margin:.25rem 0 0;font-size:.875rem;color:var(--muted)}
-.count:empty{display:none}
-@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;
-scroll-behavior:auto!important}}
-@media (forced-colors:active){button{border-color:ButtonText}.alert{border:2px solid CanvasText}}
+:host {
+  all: initial;
+  display: block;
+}
+:host([hidden]) {
+  display: none;
+}
+.root {
+  --p: var(--sn-primary,#1d4f91);
+  --on-p: var(--sn-on-primary,#fff);
+  --bg: var(--sn-background,#fff);
+  --fg: var(--sn-text,#0b0c0c);
+  --muted: var(--sn-muted,#4b5459);
+  --link: var(--sn-link,var(--p));
+  --focus: var(--sn-focus,#0b0c0c);
+  --bubble: var(--sn-bubble,#f3f2f1);
+  --mine: var(--sn-mine,#e3ecf7);
+  font-family: var(--sn-font,"Noto Sans","Noto Sans Arabic","Noto Sans Gurmukhi","Noto Sans Bengali","Noto Sans SC", system-ui,sans-serif);
+  font-size: 1rem;
+  line-height: 1.5;
+  color: var(--fg);
+  text-align: start;
+}
+.root[hidden], [hidden] {
+  display: none!important;
+}
+*, *::before, *::after {
+  box-sizing: border-box;
+}
+button, select, textarea, input {
+  font: inherit;
+  color: inherit;
+}
+:focus {
+  outline: none;
+}
+:focus-visible, textarea:focus, select:focus, li:focus {
+  outline: 3px solid var(--focus);
+  outline-offset: 2px;
+}
+.panel :focus-visible {
+  box-shadow: 0 0 0 2px var(--bg);
+}
+.sr-only {
+  position: absolute!important;
+  width: 1px;
+  height: 1px;
+  padding: 0;
+  margin: -1px;
+  overflow: hidden;
+  clip: rect(0 0 0 0);
+  white-space: nowrap;
+  border: 0;
+}
+svg {
+  width: 1.25em;
+  height: 1.25em;
+  flex: none;
+  fill: none;
+  stroke: currentColor;
+  stroke-width: 2.2;
+  stroke-linecap: round;
+  stroke-linejoin: round;
+}
+.root[dir=rtl] .flip {
+  transform: scaleX(-1);
+}
+button {
+  cursor: pointer;
+  min-height: 2.75rem;
+  border-radius: .375rem;
+  border: 2px solid var(--p);
+  padding: .375rem .75rem;
+  background: var(--bg);
+  color: var(--p);
+  font-weight: 600;
+  display: inline-flex;
+  align-items: center;
+  gap: .375rem;
+  justify-content: center;
+}
+button[aria-pressed=true], button.primary {
+  background: var(--p);
+  color: var(--on-p);
+}
+button[aria-disabled=true] {
+  opacity: .7;
+  cursor: progress;
+}
+.launcher {
+  position: fixed;
+  bottom: 1rem;
+  z-index: 2147483000;
+  background: var(--p);
+  color: var(--on-p);
+  border-radius: 1.75rem;
+  padding: .75rem 1.25rem;
+  box-shadow: 0 2px 8px rgb(0 0 0/.3);
+  max-width: calc(100vw - 2rem);
+  transition: transform .15s ease-out;
+  text-align: start;
+}
+.launcher:hover {
+  transform: translateY(-2px);
+}
+.pos-right .launcher, .pos-right .panel {
+  right: 1rem;
+}
+.pos-left .launcher, .pos-left .panel {
+  left: 1rem;
+}
+.panel {
+  position: fixed;
+  bottom: 5.5rem;
+  z-index: 2147483001;
+  display: flex;
+  flex-direction: column;
+  width: min(28rem,calc(100vw - 2rem));
+  height: min(44rem,calc(100vh - 7.5rem));
+  height: min(44rem,calc(100dvh - 7.5rem));
+  background: var(--bg);
+  color: var(--fg);
+  border: 1px solid #6f777b;
+  border-radius: .5rem;
+  box-shadow: 0 4px 24px rgb(0 0 0/.3);
+  overflow: hidden;
+  animation: sn-in .15s ease-out;
+}
+.inline .panel {
+  position: static;
+  width: 100%;
+  height: auto;
+  min-height: 28rem;
+  max-height: none;
+  box-shadow: none;
+  animation: none;
+}
+.inline .scroller {
+  max-height: 70vh;
+  min-height: 12rem;
+}
+@media (max-width:40rem),(max-height:32rem) {
+  .root:not(.inline) .panel {
+    inset: 0;
+    width: auto;
+    height: auto;
+    border: 0;
+    border-radius: 0;
+  }
+}
+@media (max-height:32rem) {
+  .root:not(.inline) .sub {
+    display: none;
+  }
+  .root:not(.inline) .head {
+    padding-block: .375rem;
+  }
+  .root:not(.inline) textarea {
+    height: 2.75rem;
+  }
+}
+@keyframes sn-in {
+  from {
+    opacity: 0;
+    transform: translateY(.5rem);
+  }
+}
+.head {
+  display: flex;
+  align-items: flex-start;
+  gap: .5rem;
+  padding: .75rem 1rem;
+  background: var(--p);
+  color: var(--on-p);
+}
+.head>div {
+  flex: 1;
+  min-width: 0;
+}
+h2 {
+  font-size: 1.125rem;
+  margin: 0;
+  line-height: 1.3;
+}
+.sub {
+  margin: .125rem 0 0;
+  font-size: .875rem;
+}
+.close {
+  background: transparent;
+  color: var(--on-p);
+  border-color: transparent;
+  min-width: 2.75rem;
+  padding: .25rem;
+}
+.head :focus-visible {
+  outline-color: var(--on-p);
+  box-shadow: 0 0 0 2px var(--p);
+}
+.tools {
+  display: flex;
+  flex-wrap: wrap;
+  align-items: center;
+  gap: .375rem .5rem;
+  padding: .375rem 1rem;
+  border-bottom: 1px solid #b1b4b6;
+}
+.tools label {
+  font-weight: 600;
+}
+select {
+  min-height: 2.75rem;
+  border: 2px solid var(--fg);
+  border-radius: .375rem;
+  background: var(--bg);
+  padding: .25rem .5rem;
+  max-width: 100%;
+}
+.clear {
+  margin-inline-start: auto;
+  font-size: .9375rem;
+}
+.scroller {
+  flex: 1;
+  min-height: 0;
+  overflow-y: auto;
+  overflow-x: hidden;
+  padding: .75rem 1rem;
+  overscroll-behavior: contain;
+}
+.welcome {
+  margin: 0 0 .75rem;
+  color: var(--muted);
+}
+.safety {
+  margin: 0;
+  padding: .5rem 1rem;
+  border-top: 1px solid var(--muted);
+  font-size: .9375rem;
+  font-weight: 600;
+}
+.msg {
+  margin: 0 0 .75rem;
+  padding: .5rem .75rem;
+  border-radius: .5rem;
+  overflow-wrap: anywhere;
+  background: var(--bubble);
+}
+.msg p {
+  margin: 0 0 .5rem;
+}
+.msg p:last-child {
+  margin-bottom: 0;
+}
+.user {
+  background: var(--mine);
+  margin-inline-start: 2rem;
+}
+.bot {
+  margin-inline-end: .5rem;
+}
+.who {
+  font-size: .8125rem;
+  font-weight: 700;
+  color: var(--muted);
+  margin: 0 0 .25rem!important;
+}
+a {
+  color: var(--link);
+  text-underline-offset: .15em;
+}
+a.cite {
+  font-weight: 700;
+  text-decoration: underline;
+  padding-inline: .125rem;
+}
+.label {
+  font-weight: 700;
+  margin: .75rem 0 .25rem!important;
+}
+ol, ul {
+  margin: 0;
+  padding-inline-start: 1.25rem;
+}
+li {
+  margin: 0 0 .5rem;
+  border-radius: .25rem;
+}
+.section {
+  color: var(--muted);
+  font-size: .875rem;
+  margin: 0!important;
+}
+details {
+  margin: .25rem 0;
+}
+summary {
+  cursor: pointer;
+  color: var(--link);
+  text-decoration: underline;
+  min-height: 1.5rem;
+}
+blockquote {
+  margin: .25rem 0 0;
+  padding-inline-start: .75rem;
+  border-inline-start: 4px solid #b1b4b6;
+  white-space: pre-line;
+}
+dl {
+  margin: 0;
+}
+dt {
+  font-weight: 700;
+}
+dd {
+  margin: 0 0 .5rem;
+  margin-inline-start: 0;
+}
+.handoff a {
+  display: inline-block;
+  min-height: 1.5rem;
+  padding-block: .125rem;
+}
+.feedback {
+  display: flex;
+  flex-wrap: wrap;
+  gap: .5rem;
+  margin-top: .75rem;
+  align-items: center;
+}
+.feedback .more {
+  flex-basis: 100%;
+  display: flex;
+  flex-direction: column;
+  gap: .375rem;
+}
+.thanks {
+  font-weight: 600;
+  margin: .5rem 0 0!important;
+}
+.stream .text {
+  white-space: pre-line;
+}
+.dots {
+  display: inline-flex;
+  gap: .25rem;
+  vertical-align: middle;
+  margin-inline-start: .25rem;
+}
+.dots i {
+  width: .4rem;
+  height: .4rem;
+  border-radius: 50%;
+  background: var(--muted);
+  animation: sn-blink 1.2s infinite;
+}
+.dots i:nth-child(2) {
+  animation-delay: .2s;
+}
+.dots i:nth-child(3) {
+  animation-delay: .4s;
+}
+@keyframes sn-blink {
+  50% {
+    opacity: .2;
+  }
+}
+.errors {
+  padding: 0 1rem;
+}
+.alert:empty {
+  display: none;
+}
+.alert {
+  margin: .5rem 0 0;
+  padding: .5rem .75rem;
+  border-inline-start: 5px solid #b00020;
+  background: #fdecee;
+  color: #6b0012;
+  font-weight: 600;
+}
+.retry {
+  margin-top: .5rem;
+}
+form {
+  padding: .5rem 1rem .75rem;
+  border-top: 1px solid #b1b4b6;
+}
+form label {
+  font-weight: 700;
+  display: block;
+}
+.hint {
+  margin: 0 0 .375rem;
+  font-size: .875rem;
+  color: var(--muted);
+}
+.row {
+  display: flex;
+  gap: .5rem;
+  align-items: flex-end;
+}
+textarea {
+  flex: 1;
+  min-width: 0;
+  min-height: 2.75rem;
+  max-height: 8rem;
+  resize: vertical;
+  padding: .5rem;
+  border: 2px solid var(--fg);
+  border-radius: .375rem;
+  background: var(--bg);
+}
+.count {
+  margin: .25rem 0 0;
+  font-size: .875rem;
+  color: var(--muted);
+}
+.count:empty {
+  display: none;
+}
+@media (prefers-reduced-motion:reduce) {
+  *, *::before, *::after {
+    animation: none!important;
+    transition: none!important;
+    scroll-behavior: auto!important;
+  }
+}
+@media (forced-colors:active) {
+  button {
+    border-color: ButtonText;
+  }
+  .alert {
+    border: 2px solid CanvasText;
+  }
+}
 `;
 
   // Icons are built with createElementNS: the same rule (no HTML parsing) holds for the widget's own markup.
@@ -251,6 +589,29 @@ scroll-behavior:auto!important}}
   const lineDir = (line) => (/[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/.test(line) ? "rtl" : "auto");
 
   const reducedMotion = () => window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  /**
+   * Splits Server-Sent Events text into complete frames ({event, data}) and the unfinished rest.
+   * Pure, so it is tested on its own: CRLF and CR line ends, several data lines joined by "\n", one optional
+   * space after the colon, comment lines and frames without data skipped. With `end`, the rest is a last frame.
+   */
+  function parseFrames(text, end = false) {
+    const hold = !end && text.endsWith("\r") ? "\r" : ""; // a CR whose LF may come with the next chunk
+    const normal = (hold ? text.slice(0, -1) : text).replace(/\r\n?/g, "\n");
+    const blocks = normal.split("\n\n");
+    const rest = end ? "" : blocks.pop() + hold;
+    const frames = [];
+    for (const block of blocks) {
+      let event = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) frames.push({ event, data: data.join("\n") });
+    }
+    return { frames, rest };
+  }
 
   class NavigatorError extends Error {
     constructor(kind, detail) {
@@ -696,15 +1057,8 @@ scroll-behavior:auto!important}}
       let buffer = "";
       let final = null;
       let streamed = "";
-      const handle = (frame) => {
-        let event = "message";
-        const data = [];
-        for (const line of frame.split("\n")) {
-          if (line.startsWith("event:")) event = line.slice(6).trim();
-          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-        }
-        if (!data.length) return;
-        const payload = JSON.parse(data.join("\n"));
+      const handle = ({ event, data }) => {
+        const payload = JSON.parse(data);
         if (event === "delta") {
           streamed += payload.text || "";
           this.$.dots.hidden = true;
@@ -720,14 +1074,11 @@ scroll-behavior:auto!important}}
         const { value, done } = await reader.read();
         clearTimeout(timer); // the first byte has arrived: no more first-byte timeout
         if (done) break;
-        buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          handle(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
+        const parsed = parseFrames(buffer + decoder.decode(value, { stream: true }));
+        parsed.frames.forEach(handle);
+        buffer = parsed.rest;
       }
-      if (buffer.trim()) handle(buffer);
+      parseFrames(buffer, true).frames.forEach(handle);
       if (!final || typeof final.answer !== "string") throw new NavigatorError("stream");
       return final;
     }
@@ -909,6 +1260,7 @@ scroll-behavior:auto!important}}
     }
   }
 
+  SendNavigator.parseFrames = parseFrames; // for tests: the element class is the widget's only global
   customElements.define("send-navigator", SendNavigator);
 
   // The script tag alone gives a floating launcher, unless the page already places the element itself.

@@ -239,3 +239,36 @@ def test_widget_conversation_survives_a_reload_and_can_be_cleared(live_server, n
     with page.expect_request(lambda r: r.url.endswith("/api/chat/stream")) as request:
         ask(page, EHCP_QUESTION)
     assert request.value.post_data_json["conversation_id"] is None  # cleared: a new conversation
+
+
+STREAM_CASES = [
+    # (chunks as they arrive, frames the widget must see)
+    (['event: delta\ndata: {"text":"Hel"}\n\nevent: del', 'ta\ndata: {"text":"lo"}\n\n'],
+     [["delta", '{"text":"Hel"}'], ["delta", '{"text":"lo"}']]),
+    (["event: final\r\ndata: {\"a\":\r", "\ndata: 1}\r\n\r\n"], [["final", '{"a":\n1}']]),
+    ([": keep-alive comment\n\nevent: delta\n\n", 'data:{"text":"x"}'], [["message", '{"text":"x"}']]),
+]
+
+
+@pytest.mark.parametrize(("chunks", "expected"), STREAM_CASES)
+def test_widget_stream_parser_frames_chunks_however_they_are_cut(live_server, new_page, chunks, expected):
+    """The widget's pure event-stream parser, run in Chromium as the widget runs it: chunk by chunk, then the end."""
+    page = new_page()
+    page.goto(live_server.base + "/")
+    page.wait_for_function("Boolean(customElements.get('send-navigator'))")
+    frames = page.evaluate(
+        """(chunks) => {
+            const parse = customElements.get("send-navigator").parseFrames;
+            const seen = [];
+            let rest = "";
+            for (const chunk of chunks) {
+                const out = parse(rest + chunk);
+                out.frames.forEach((f) => seen.push([f.event, f.data]));
+                rest = out.rest;
+            }
+            parse(rest, true).frames.forEach((f) => seen.push([f.event, f.data]));
+            return seen;
+        }""",
+        chunks,
+    )
+    assert frames == expected

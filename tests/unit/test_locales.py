@@ -271,19 +271,3 @@ def test_locale_strings_hold_no_phone_numbers_or_addresses(locales: dict[str, Lo
             if key == "contact.nhs-111":  # the service's name
                 continue
             assert not digits_or_links.search(text), (lang, key, text)
-
-
-def test_locales_widget_fallback_safety_line_matches_the_server() -> None:
-    """The widget's built-in English safety line (shown when the API cannot be reached) says what the server says."""
-    import re
-    from pathlib import Path
-
-    from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
-    from navigator.answer.signposting import Contacts
-    from navigator.languages.locales import get_locale
-
-    script = (Path(__file__).parents[2] / "widget" / "navigator.js").read_text(encoding="utf-8")
-    found = re.search(r'safety_line: "([^"]*)" \+\s*"([^"]*)"', script)
-    assert found is not None
-    server = Contacts(safeguarding_contacts(), handoff_contacts()).safety_line(get_locale("en"))
-    assert found.group(1) + found.group(2) == server
