@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.corpus.documents import Document, Section, hash_sections
+from navigator.retrieval.index_build import build_index
+from navigator.retrieval.index_store import LoadedIndex, load_index
+from navigator.retrieval.searcher import Searcher
 from navigator.retrieval.tokens import tokenize
 
 
@@ -156,3 +161,23 @@ def chat_corpus() -> list[Document]:
             "overnight stays.",
         ),
     ]
+
+
+FAKE_INDEX: dict[str, str | int] = {"model_id": FakeEmbedder.model_id, "max_words": 60, "overlap_sentences": 1}
+
+
+def fake_index(
+    index_dir: Path, documents: Sequence[Document] | None = None, *, max_words: int = 60
+) -> LoadedIndex:
+    """An index of ``documents`` (the tiny corpus by default) built with the fake embedder, and loaded."""
+    model, overlap = FakeEmbedder.model_id, 1
+    build_index(documents or tiny_corpus(), FakeEmbedder(), index_dir, model_id=model, max_words=max_words,
+                overlap_sentences=overlap)
+    return load_index(index_dir, model_id=model, max_words=max_words, overlap_sentences=overlap)
+
+
+def fake_searcher(
+    index_dir: Path, documents: Sequence[Document] | None = None, *, max_query_chars: int = 1000
+) -> Searcher:
+    """A searcher over :func:`fake_index` with the fake embedder."""
+    return Searcher(fake_index(index_dir, documents), FakeEmbedder(), max_query_chars=max_query_chars)

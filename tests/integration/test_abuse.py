@@ -4,7 +4,6 @@ security headers on every response, and never a cookie."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -18,9 +17,8 @@ from navigator.languages.locales import get_locale
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, tiny_corpus
+from navigator.testing import FAKE_INDEX, FakeEmbedder, tiny_corpus
 
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 COUNCIL = "https://www.birmingham.gov.uk"
 EVIL = "https://evil.example"
 SEARCH = {"query": "school transport", "k": 2}
@@ -29,7 +27,7 @@ SEARCH = {"query": "school transport", "k": 2}
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("abuse") / "index"
-    build_index(tiny_corpus(), FakeEmbedder(), path, **PARAMS)
+    build_index(tiny_corpus(), FakeEmbedder(), path, **FAKE_INDEX)
     return path
 
 
@@ -44,9 +42,7 @@ def make_app(index_dir, tmp_path):
             "cors_origins": [COUNCIL],
             **overrides,
         }
-        settings = Settings(**values)
-        searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder())
-        return create_app(settings, searcher)
+        return create_app(Settings(**values), Searcher(load_index(index_dir, **FAKE_INDEX), FakeEmbedder()))
 
     return build
 
@@ -61,6 +57,8 @@ def _exhaust(client: TestClient, burst: int) -> None:
 
 def test_abuse_rate_limit_gives_429_with_retry_after_and_recovers(make_app):
     app = make_app(rate_limit_per_minute=60, rate_limit_burst=3)  # one token a second
+    now = [1000.0]
+    app.state.rate_limiter.clock = lambda: now[0]  # time moves only when the test says so
     with TestClient(app) as client:
         statuses = [client.post("/api/search", json=SEARCH) for _ in range(6)]  # well under a second
         codes = [r.status_code for r in statuses]
@@ -73,7 +71,7 @@ def test_abuse_rate_limit_gives_429_with_retry_after_and_recovers(make_app):
         assert error["code"] == "rate_limited" and "1 seconds" in error["message"]
         assert "localised" not in error  # search is not a family-facing endpoint
 
-        time.sleep(int(limited.headers["retry-after"]) + 0.1)
+        now[0] += int(limited.headers["retry-after"]) + 0.1
         after = [client.post("/api/search", json=SEARCH).status_code for _ in range(3)]
         assert after[0] == 200 and 429 in after  # a token or two came back, not the whole burst
 

@@ -17,12 +17,8 @@ from fastapi.testclient import TestClient
 from navigator.api.app import create_app
 from navigator.config import Settings
 from navigator.languages.locales import get_locale
-from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, tiny_corpus
+from navigator.testing import fake_searcher
 
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 MAX_CHARS = 1000
 MAX_BYTES = 16384
 ALWAYS_IN_SCOPE = -2.0  # scope scores lie in [-2, 2]; FakeEmbedder vectors mean nothing for scope
@@ -54,11 +50,7 @@ def _settings(tmp_path, **overrides) -> Settings:
 
 def _app(tmp_path, **overrides) -> FastAPI:
     settings = _settings(tmp_path, **overrides)
-    build_index(tiny_corpus(), FakeEmbedder(), settings.index_dir, **PARAMS)
-    searcher = Searcher(
-        load_index(settings.index_dir, **PARAMS), FakeEmbedder(), max_query_chars=MAX_CHARS
-    )
-    return create_app(settings, searcher)
+    return create_app(settings, fake_searcher(settings.index_dir, max_query_chars=MAX_CHARS))
 
 
 @pytest.fixture(scope="module")

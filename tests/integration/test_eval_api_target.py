@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
 from evals.answers.evaluate import summarize
 from evals.answers.generate import ApiTarget, run_items
-from navigator.api.app import create_app
-from navigator.config import Settings
-from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, tiny_corpus
 
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 ITEMS = [
     {"id": "a-1", "question": "Is there free home to school transport beyond the walking distance?", "lang": "en",
      "audience": "parent", "answerable": True, "answer": "yes", "source": "transport.txt",
@@ -26,13 +17,8 @@ ITEMS = [
 ]
 
 
-def test_api_target_scores_items_through_http(tmp_path: Path) -> None:
-    index_dir = tmp_path / "index"
-    build_index(tiny_corpus(), FakeEmbedder(), index_dir, **PARAMS)
-    searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder())
-    settings = Settings(index_dir=index_dir, database_path=tmp_path / "nav.sqlite3", rate_limit_per_minute=0,
-                        min_evidence_score=None)
-    with TestClient(create_app(settings, searcher=searcher)) as client:
+def test_api_target_scores_items_through_http(fake_app) -> None:
+    with TestClient(fake_app(rate_limit_per_minute=0, min_evidence_score=None)) as client:
         target = ApiTarget("http://testserver", client=client)
         rows = run_items(ITEMS, target, lambda text: "en", progress=False)
     assert target.description["target"] == "http://testserver" and target.description["health"]["documents"] == 3

@@ -15,12 +15,8 @@ from schemathesis.checks import not_a_server_error
 
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, tiny_corpus
+from navigator.testing import fake_searcher
 
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 EXAMPLES_PER_OPERATION = 30
 LEAKS = re.compile(r'Traceback|File "|/work/|\.py"|site-packages')
 CALLS: Counter[str] = Counter()
@@ -29,7 +25,6 @@ CALLS: Counter[str] = Counter()
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
-    build_index(tiny_corpus(), FakeEmbedder(), root / "index", **PARAMS)
     app_settings = Settings(
         index_dir=root / "index",
         database_path=root / "nav.sqlite3",
@@ -38,7 +33,7 @@ def fuzz_app(tmp_path_factory):
         rate_limit_per_minute=0,  # the fuzzer sends far more than a family would
         max_query_chars=500,
     )
-    searcher = Searcher(load_index(root / "index", **PARAMS), FakeEmbedder(), max_query_chars=500)
+    searcher = fake_searcher(root / "index", max_query_chars=500)
     return create_app(app_settings, searcher)
 
 

@@ -15,12 +15,9 @@ from openai_server import OpenAICompatibleServer
 from navigator.answer.contacts import load_contacts
 from navigator.api.app import create_app
 from navigator.config import LLMSettings, Settings
-from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
 from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, make_document, tiny_corpus
+from navigator.testing import FakeEmbedder, fake_index, make_document, tiny_corpus
 
-PARAMS = {"model_id": "fake-embedder", "max_words": 80, "overlap_sentences": 1}
 ALWAYS_IN_SCOPE = -2.0  # scope scores lie in [-2, 2]; FakeEmbedder vectors mean nothing for scope
 INJECTED_URL = "https://www.localofferbirmingham.co.uk/ehcp-requests"
 SCRIPT = "<script>alert(1)</script>"
@@ -56,7 +53,6 @@ GUARDED_QUESTIONS = QUESTIONS
 
 
 def _app(tmp_path, **overrides) -> FastAPI:
-    build_index(CORPUS, FakeEmbedder(), tmp_path / "index", **PARAMS)
     settings = Settings(
         index_dir=tmp_path / "index",
         database_path=tmp_path / "nav.sqlite3",
@@ -65,7 +61,8 @@ def _app(tmp_path, **overrides) -> FastAPI:
         rate_limit_per_minute=0,
         **overrides,
     )
-    searcher = Searcher(load_index(tmp_path / "index", **PARAMS), FakeEmbedder())
+    # Longer chunks than the default: each injected passage stays whole.
+    searcher = Searcher(fake_index(tmp_path / "index", CORPUS, max_words=80), FakeEmbedder())
     return create_app(settings, searcher)
 
 

@@ -4,7 +4,7 @@ from navigator.corpus.cleaning import clean_extracted_text, extract_contents_tit
 from navigator.corpus.documents import Section
 from navigator.corpus.sectioning import is_caps_heading, split_sections
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "extraction"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "extraction"
 
 
 def _paths(sections: list[Section]) -> list[tuple[str, ...]]:

@@ -10,12 +10,8 @@ from pydantic import ValidationError
 
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, tiny_corpus
+from navigator.testing import fake_searcher
 
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 TOKEN = "reload-token-0123456789"
 
 
@@ -23,8 +19,7 @@ TOKEN = "reload-token-0123456789"
 def served(tmp_path):
     """An app serving a FakeEmbedder index from memory; the index dir on disk is the one a reload would read."""
     index_dir = tmp_path / "index"
-    build_index(tiny_corpus(), FakeEmbedder(), index_dir, **PARAMS)
-    searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder())
+    searcher = fake_searcher(index_dir)
 
     def client(**settings: object) -> TestClient:
         merged = {"index_dir": index_dir, "database_path": tmp_path / "nav.sqlite3", "rate_limit_per_minute": 0}

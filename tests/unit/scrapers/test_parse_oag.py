@@ -3,7 +3,7 @@ from pathlib import Path
 from scrapers.base import FetchedPage
 from scrapers.parsers.oag import OagParser, is_oag_page, match_area, match_phase
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "scrape"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "scrape"
 OAG_URL = (
     "https://www.localofferbirmingham.co.uk/online-ordinarily-available-guidance/strategies-and-resources/"
     "cognition-and-learning/"

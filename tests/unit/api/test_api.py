@@ -3,19 +3,13 @@ from fastapi.testclient import TestClient
 
 from navigator.api.app import create_app
 from navigator.config import Settings
-from navigator.retrieval.index_build import build_index
-from navigator.retrieval.index_store import load_index
-from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, tiny_corpus
-
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
+from navigator.testing import fake_searcher
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("idx") / "index"
-    build_index(tiny_corpus(), FakeEmbedder(), index_dir, **PARAMS)
-    searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder(), max_query_chars=200)
+    searcher = fake_searcher(index_dir, max_query_chars=200)
     with TestClient(create_app(Settings(index_dir=index_dir), searcher=searcher)) as test_client:
         yield test_client
 
@@ -75,17 +69,14 @@ def test_no_index_gives_503_with_next_step(tmp_path):
             assert error["code"] == "index_not_ready" and "navigator index build" in error["message"]
 
 
-def test_blocking_work_runs_in_at_most_worker_threads_at_once(tmp_path):
+def test_blocking_work_runs_in_at_most_worker_threads_at_once(fake_app):
     """Requests beyond `worker_threads` wait for a thread instead of each adding one (and its memory)."""
     import threading
     import time
 
     from starlette.concurrency import run_in_threadpool
 
-    index_dir = tmp_path / "index"
-    build_index(tiny_corpus(), FakeEmbedder(), index_dir, **PARAMS)
-    searcher = Searcher(load_index(index_dir, **PARAMS), FakeEmbedder())
-    app = create_app(Settings(index_dir=index_dir, worker_threads=2), searcher=searcher)
+    app = fake_app(worker_threads=2)
     running, peak, lock = 0, 0, threading.Lock()
 
     def slow() -> None:

@@ -10,7 +10,7 @@ from scrapers.base import FetchedPage
 from scrapers.parsers.detect import parser_for
 from scrapers.parsers.files import DocxParser, PdfParser, drop_running_lines, file_title
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "scrape"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "scrape"
 PDF_URL = "https://www.birmingham.gov.uk/downloads/file/123/send_and-inclusion-strategy.pdf"
 DOCX_URL = "https://www.localofferbirmingham.co.uk/wp-content/uploads/2025/01/short-breaks-statement.docx"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

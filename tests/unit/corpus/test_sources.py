@@ -9,7 +9,7 @@ from navigator.corpus.documents import Document, hash_sections, load_documents
 from navigator.corpus.sources import build_corpus, load_manifest
 from navigator.errors import CorpusError
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 SHIPPED = ROOT / "corpus" / "sources"
 FIXTURES = ROOT / "tests" / "fixtures" / "extraction"
 

@@ -26,9 +26,8 @@ from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import LoadedIndex, load_index
 from navigator.retrieval.searcher import Searcher
 from navigator.storage.conversations import ConversationStore
-from navigator.testing import FakeEmbedder, make_document, tiny_corpus
+from navigator.testing import FAKE_INDEX, FakeEmbedder, make_document, tiny_corpus
 
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
 SENDIASS_PHONE = "0121 303 5004"
 # Scope scores are differences of two cosine means, so they lie in [-2, 2]: these margins make every message in
 # scope, or every message that names no SEND term out of scope. FakeEmbedder vectors mean nothing for scope.
@@ -61,8 +60,8 @@ def _corpus():
 @pytest.fixture(scope="module")
 def index(tmp_path_factory) -> LoadedIndex:
     index_dir = tmp_path_factory.mktemp("chat-service") / "index"
-    build_index(_corpus(), FakeEmbedder(), index_dir, **PARAMS)
-    return load_index(index_dir, **PARAMS)
+    build_index(_corpus(), FakeEmbedder(), index_dir, **FAKE_INDEX)
+    return load_index(index_dir, **FAKE_INDEX)
 
 
 @pytest.fixture(scope="module")

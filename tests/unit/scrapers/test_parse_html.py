@@ -9,7 +9,7 @@ from scrapers.parsers.html_page import LocalOfferParser, decode_html
 from scrapers.parsers.oag import OagParser
 from scrapers.parsers.page_dates import parse_date
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "scrape"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "scrape"
 WP_URL = "https://www.localofferbirmingham.co.uk/?page_id=412"
 
 

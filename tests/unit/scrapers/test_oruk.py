@@ -11,7 +11,7 @@ import pytest
 from navigator.errors import FetchError
 from scrapers.oruk import OrukClient, service_to_document
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "scrape"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "scrape"
 PAGES = {n: (FIXTURES / f"oruk_page{n}.json").read_bytes() for n in (1, 2)}
 
 

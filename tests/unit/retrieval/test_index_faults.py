@@ -14,15 +14,13 @@ import pytest
 from navigator.errors import IndexMismatchError, IndexNotReadyError
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index, read_manifest
-from navigator.testing import FakeEmbedder, make_document, tiny_corpus
-
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
+from navigator.testing import FAKE_INDEX, FakeEmbedder, make_document, tiny_corpus
 
 
 @pytest.fixture
 def index_dir(tmp_path: Path) -> Path:
     target = tmp_path / "index"
-    build_index(tiny_corpus(), FakeEmbedder(), target, **PARAMS)
+    build_index(tiny_corpus(), FakeEmbedder(), target, **FAKE_INDEX)
     return target
 
 
@@ -49,7 +47,7 @@ def test_index_faults_damaged_file_is_not_ready_naming_the_file_and_the_fix(inde
     name, damage, reason = CORRUPTIONS[case]
     damage(index_dir / name)
     with pytest.raises(IndexNotReadyError) as raised:
-        load_index(index_dir, **PARAMS)
+        load_index(index_dir, **FAKE_INDEX)
     message = str(raised.value)
     assert name in message and reason in message and "navigator index build" in message
     assert "Traceback" not in message and "\n" not in message
@@ -57,10 +55,10 @@ def test_index_faults_damaged_file_is_not_ready_naming_the_file_and_the_fix(inde
 
 def test_index_faults_files_from_another_build_are_inconsistent(tmp_path, index_dir):
     other = tmp_path / "other"
-    build_index(tiny_corpus()[:1], FakeEmbedder(), other, **PARAMS)
+    build_index(tiny_corpus()[:1], FakeEmbedder(), other, **FAKE_INDEX)
     shutil.copy(other / "chunks.faiss", index_dir / "chunks.faiss")
     with pytest.raises(IndexNotReadyError, match=r"inconsistent: vectors in chunks\.faiss \(\d+ instead of \d+\)"):
-        load_index(index_dir, **PARAMS)
+        load_index(index_dir, **FAKE_INDEX)
 
 
 def test_index_faults_sentence_rows_pointing_nowhere_are_inconsistent(index_dir):
@@ -69,7 +67,7 @@ def test_index_faults_sentence_rows_pointing_nowhere_are_inconsistent(index_dir)
     rows = np.load(index_dir / "sentence_chunk.npy")
     np.save(index_dir / "sentence_chunk.npy", rows + 1000)
     with pytest.raises(IndexNotReadyError, match="points at chunks that do not exist"):
-        load_index(index_dir, **PARAMS)
+        load_index(index_dir, **FAKE_INDEX)
 
 
 def test_index_faults_manifest_for_another_model_is_a_mismatch(index_dir):
@@ -77,14 +75,14 @@ def test_index_faults_manifest_for_another_model_is_a_mismatch(index_dir):
     manifest["model"] = "BAAI/bge-m3"
     (index_dir / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatchError, match=r"model: index has 'BAAI/bge-m3'.*navigator index build"):
-        load_index(index_dir, **PARAMS)
+        load_index(index_dir, **FAKE_INDEX)
 
 
 def test_index_faults_build_killed_between_the_two_renames_is_recovered(index_dir):
     # swap_in renames index -> .index.old, then the new folder -> index; a kill in between leaves no index.
     built = read_manifest(index_dir)
     index_dir.rename(index_dir.with_name(".index.old"))
-    assert load_index(index_dir, **PARAMS).manifest == built
+    assert load_index(index_dir, **FAKE_INDEX).manifest == built
     assert not index_dir.with_name(".index.old").exists()
 
 
@@ -96,6 +94,6 @@ def test_index_faults_next_build_removes_folders_of_killed_builds_only(tmp_path,
         folder.mkdir()
         (folder / "chunks.jsonl").write_text("partial")
     documents = [*tiny_corpus(), make_document("new", "New", [(["X"], "A new page about respite care.")])]
-    manifest = build_index(documents, FakeEmbedder(), index_dir, **PARAMS)
+    manifest = build_index(documents, FakeEmbedder(), index_dir, **FAKE_INDEX)
     assert not abandoned.exists() and running.exists()
     assert read_manifest(index_dir) == manifest and manifest.documents == 4

@@ -12,7 +12,7 @@ from navigator.corpus.cleaning import (
 )
 from navigator.corpus.tables import drop_contents_pages, normalise_table_rows
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "extraction"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "extraction"
 
 
 def _fixture(name: str) -> str:

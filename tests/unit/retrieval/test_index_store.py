@@ -7,14 +7,12 @@ from navigator.errors import IndexMismatchError, IndexNotReadyError
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import load_index, read_manifest
 from navigator.retrieval.searcher import Searcher
-from navigator.testing import FakeEmbedder, make_document, tiny_corpus
-
-PARAMS = {"model_id": "fake-embedder", "max_words": 60, "overlap_sentences": 1}
+from navigator.testing import FAKE_INDEX, FakeEmbedder, make_document, tiny_corpus
 
 
 def _build(tmp_path, documents=None, embedder=None):
     embedder = embedder or FakeEmbedder()
-    manifest = build_index(documents or tiny_corpus(), embedder, tmp_path / "index", **PARAMS)
+    manifest = build_index(documents or tiny_corpus(), embedder, tmp_path / "index", **FAKE_INDEX)
     return manifest, embedder
 
 
@@ -23,7 +21,7 @@ def test_build_writes_a_complete_index_with_manifest(tmp_path):
     assert manifest.documents == 3 and manifest.chunks >= 3 and manifest.sentences >= manifest.chunks
     assert manifest.model == "fake-embedder" and manifest.chunking == {"max_words": 60, "overlap_sentences": 1}
     assert manifest.embedded == embedder.calls
-    index = load_index(tmp_path / "index", **PARAMS)
+    index = load_index(tmp_path / "index", **FAKE_INDEX)
     assert len(index.chunks) == manifest.chunks
     assert index.sentence_vectors.shape == (manifest.sentences, 64)
     on_disk = json.loads((tmp_path / "index" / "manifest.json").read_text())
@@ -32,7 +30,7 @@ def test_build_writes_a_complete_index_with_manifest(tmp_path):
 
 def test_searcher_finds_the_matching_document(tmp_path):
     _build(tmp_path)
-    searcher = Searcher(load_index(tmp_path / "index", **PARAMS), FakeEmbedder())
+    searcher = Searcher(load_index(tmp_path / "index", **FAKE_INDEX), FakeEmbedder())
     results = searcher.search("part-time timetable behaviour lunchtime", k=3)
     assert results[0].chunk.doc_id == "exclusions"
 
@@ -46,7 +44,7 @@ def test_rebuild_after_one_document_changed_reembeds_only_that_document(tmp_path
     manifest, embedder = _build(tmp_path, documents)
     # one chunk + its sentence(s) of the changed document, nothing else
     assert 0 < embedder.calls == manifest.embedded <= 3
-    assert load_index(tmp_path / "index", **PARAMS).chunks[-1].doc_id in {"exclusions", "transport"}
+    assert load_index(tmp_path / "index", **FAKE_INDEX).chunks[-1].doc_id in {"exclusions", "transport"}
 
 
 def test_unchanged_rebuild_embeds_nothing(tmp_path):
@@ -56,11 +54,11 @@ def test_unchanged_rebuild_embeds_nothing(tmp_path):
 
 
 def test_new_weights_under_the_same_model_name_reembed_everything(tmp_path):
-    build_index(tiny_corpus(), FakeEmbedder(), tmp_path / "index", **PARAMS, model_sha256="aaa")
+    build_index(tiny_corpus(), FakeEmbedder(), tmp_path / "index", **FAKE_INDEX, model_sha256="aaa")
     same = FakeEmbedder()
-    assert build_index(tiny_corpus(), same, tmp_path / "index", **PARAMS, model_sha256="aaa").embedded == 0
+    assert build_index(tiny_corpus(), same, tmp_path / "index", **FAKE_INDEX, model_sha256="aaa").embedded == 0
     other = FakeEmbedder()
-    manifest = build_index(tiny_corpus(), other, tmp_path / "index", **PARAMS, model_sha256="bbb")
+    manifest = build_index(tiny_corpus(), other, tmp_path / "index", **FAKE_INDEX, model_sha256="bbb")
     assert manifest.model_sha256 == "bbb" and manifest.embedded == other.calls > 0
     assert read_manifest(tmp_path / "index").model_sha256 == "bbb"
 
@@ -82,7 +80,7 @@ def test_failed_build_leaves_the_previous_index_serving(tmp_path):
 
 def test_missing_index_is_not_ready_with_next_step(tmp_path):
     with pytest.raises(IndexNotReadyError, match="navigator index build"):
-        load_index(tmp_path / "nothing", **PARAMS)
+        load_index(tmp_path / "nothing", **FAKE_INDEX)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +89,7 @@ def test_missing_index_is_not_ready_with_next_step(tmp_path):
 def test_index_built_for_other_settings_is_refused(tmp_path, field, value):
     _build(tmp_path)
     with pytest.raises(IndexMismatchError, match="navigator index build"):
-        load_index(tmp_path / "index", **(PARAMS | {field: value}))
+        load_index(tmp_path / "index", **(FAKE_INDEX | {field: value}))
 
 
 def test_searcher_names_the_language_only_when_the_query_has_none(tmp_path):
@@ -111,7 +109,7 @@ def test_searcher_names_the_language_only_when_the_query_has_none(tmp_path):
             return ""
 
     expander = Recording()
-    searcher = Searcher(load_index(tmp_path / "index", **PARAMS), FakeEmbedder(), expander=expander,
+    searcher = Searcher(load_index(tmp_path / "index", **FAKE_INDEX), FakeEmbedder(), expander=expander,
                         detect_language=detect)
     searcher.search("transport szkolny", k=2)
     searcher.search("school transport", k=2, lang="en")
