@@ -35,7 +35,7 @@ from evals.datasets import load_dataset  # noqa: E402
 from navigator import assembly  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.corpus.documents import Section, hash_sections, load_documents  # noqa: E402
-from navigator.retrieval.english import EnglishModel  # noqa: E402
+from navigator.retrieval.companion import EnglishModel  # noqa: E402
 from navigator.retrieval.index_build import build_index  # noqa: E402
 
 

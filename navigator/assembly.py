@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from navigator.answer.chat import ChatOptions, ChatService
 from navigator.answer.contacts import (
+    Contacts,
     handoff_contacts,
     risk_specific_contacts,
     safeguarding_contacts,
@@ -28,7 +29,6 @@ from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
-from navigator.answer.signposting import Contacts
 from navigator.config import LLMSettings, Settings
 from navigator.corpus.documents import load_documents
 from navigator.errors import ConfigError, ModelError
@@ -38,7 +38,7 @@ from navigator.models.onnx_runtime import OnnxEmbedder, read_export_record
 from navigator.models.provenance import weights_sha256
 from navigator.models.registry import resolve_model
 from navigator.models.torch_runtime import SentenceTransformerEmbedder
-from navigator.retrieval.english import EnglishModel
+from navigator.retrieval.companion import EnglishModel
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import IndexManifest, load_index

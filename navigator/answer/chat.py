@@ -23,11 +23,11 @@ from navigator.answer.base import (
     GlossaryNote,
     Passage,
 )
+from navigator.answer.contacts import Contacts, contact_block, risk_lead
 from navigator.answer.named_terms import NamedTermCheck, cited_texts
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
-from navigator.answer.signposting import Contacts, contact_block, risk_lead
 from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import Glossary

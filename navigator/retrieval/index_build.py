@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 from navigator.corpus.documents import Document
 from navigator.errors import IndexNotReadyError
 from navigator.models.base import TokenStates, TokenStateSource
-from navigator.retrieval import english
+from navigator.retrieval import companion
 from navigator.retrieval.chunking import split_documents
 from navigator.retrieval.dense import build_faiss
 from navigator.retrieval.index_store import (
@@ -72,7 +72,7 @@ def build_index(
     overlap_sentences: int,
     batch_size: int = 32,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
-    english_model: english.EnglishModel | None = None,
+    english_model: companion.EnglishModel | None = None,
     late_interaction: bool = True,
     model_sha256: str | None = None,
 ) -> IndexManifest:
@@ -112,7 +112,7 @@ def build_index(
         total = len(set(chunk_keys)) + len(set(sentence_keys))
         en_id = english_model.model_id if english_model else None
         if en_id:
-            total += english.distinct_texts(en_id, chunk_texts, sentence_texts)
+            total += companion.distinct_texts(en_id, chunk_texts, sentence_texts)
         late_source = None
         if late_interaction and isinstance(embeddings, TokenStateSource) and embeddings.gives_states:
             late_source = embeddings
@@ -125,7 +125,7 @@ def build_index(
         if english_model:
             en_cache = _previous_vectors(index_dir, english_model.model_id, None, companion=True)
             before += len(en_cache)
-            en_vectors = english.embed_texts(english_model, chunk_texts, sentence_texts, en_cache, batch_size, tick)
+            en_vectors = companion.embed_texts(english_model, chunk_texts, sentence_texts, en_cache, batch_size, tick)
             cache.update(en_cache)
         late = None
         if late_source is not None:

@@ -19,7 +19,7 @@ import faiss
 import numpy as np
 
 from navigator.errors import IndexMismatchError, IndexNotReadyError
-from navigator.retrieval import english
+from navigator.retrieval import companion
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.late_interaction import LateInteractionIndex
 from navigator.storage.files import directory_identity, recover_interrupted_swap
@@ -73,7 +73,7 @@ class LoadedIndex:
     sentence_index: faiss.Index
     sentence_chunk: np.ndarray  # row i of the sentence index belongs to chunks[sentence_chunk[i]]
     sentence_vectors: np.ndarray
-    english: english.EnglishVectors | None = None
+    english: companion.EnglishVectors | None = None
     late: LateInteractionIndex | None = None
 
 
@@ -202,7 +202,7 @@ def _read_index(
             if found != wanted
         ]
         if not problems:
-            en_vectors = english.vectors_index(en_chunks, en_sentences)
+            en_vectors = companion.vectors_index(en_chunks, en_sentences)
     late = None
     if manifest.late_interaction:
         late = read_late_index(index_dir)

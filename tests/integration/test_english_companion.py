@@ -17,7 +17,7 @@ from navigator.models.mpnet import MPNET_NAME, MPNET_WEIGHTS_SHA256, install_mpn
 from navigator.models.onnx_export import exported_embedder
 from navigator.models.onnx_runtime import OnnxEmbedder
 from navigator.models.provenance import read_provenance
-from navigator.retrieval.english import EnglishModel
+from navigator.retrieval.companion import EnglishModel
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import EN_CHUNK_VECTORS, load_index
 from navigator.testing import make_document

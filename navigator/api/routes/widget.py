@@ -17,8 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
 import navigator
-from navigator.answer.contacts import handoff_contacts, safeguarding_contacts
-from navigator.answer.signposting import Contacts
+from navigator.answer.contacts import Contacts, handoff_contacts, safeguarding_contacts
 from navigator.api.schemas import ErrorResponse, Language
 from navigator.languages.locales import LANGUAGES, get_locale, load_locales, widget_strings
 

@@ -10,13 +10,12 @@ import pytest
 
 from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
-from navigator.answer.contacts import handoff_contacts, risk_specific_contacts, safeguarding_contacts
+from navigator.answer.contacts import Contacts, handoff_contacts, risk_specific_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
-from navigator.answer.signposting import Contacts
 from navigator.errors import ComposerUnavailableError, QueryRejectedError
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import load_glossary

@@ -146,8 +146,7 @@ def test_contacts_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
 
 
 def test_contacts_risk_specific_services_come_after_999_only_for_their_risk() -> None:
-    from navigator.answer.contacts import risk_specific_contacts
-    from navigator.answer.signposting import Contacts
+    from navigator.answer.contacts import Contacts, risk_specific_contacts
 
     contacts = Contacts(safeguarding_contacts(), handoff_contacts(), (), risk_specific_contacts())
     abuse = [c.id for c in contacts.for_risk("domestic_abuse")]

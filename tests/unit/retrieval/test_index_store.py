@@ -117,7 +117,7 @@ def test_searcher_names_the_language_only_when_the_query_has_none(tmp_path):
 
 
 def test_english_companion_vectors_are_stored_checked_and_used_for_english_only(tmp_path):
-    from navigator.retrieval.english import EnglishModel
+    from navigator.retrieval.companion import EnglishModel
 
     companion = FakeEmbedder(dimension=32)
     index_dir = tmp_path / "index"
