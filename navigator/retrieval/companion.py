@@ -2,8 +2,8 @@
 
 multilingual-e5-small carries every language, but on English parents' paraphrases ("sent home at lunchtime"
 for a passage on part-time timetables) an English-only model trained on a billion English pairs
-(all-mpnet-base-v2) ranks the answering passage higher often enough that fusing both lifts English hit@5 from
-0.718 to 0.764 on the dev set (docs/benchmarks.md). Questions in other languages never use it: it was not
+(all-mpnet-base-v2) ranks the answering passage higher often enough that fusing both lifts English hit@5 on the
+dev set (docs/benchmarks.md). Questions in other languages never use it: it was not
 trained on them. Its chunk and sentence vectors live in the index beside e5's, under their own model name.
 """
 

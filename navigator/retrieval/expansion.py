@@ -2,7 +2,7 @@
 
 BM25 cannot match "تعلیمی منصوبہ" against English text; adding "EHC plan EHCP …" lets it. Only terms the
 question names in another language are added: expanding English questions with synonyms made English
-retrieval worse on the dev set (hit@5 0.72 → 0.67), while expanding the others helped (0.53 → 0.56).
+retrieval worse on the dev set, while expanding the others helped (docs/benchmarks.md, "Retrieval quality").
 """
 
 from __future__ import annotations

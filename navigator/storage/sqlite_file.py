@@ -144,8 +144,8 @@ class SqliteFile:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA journal_mode = WAL")
             # With WAL, NORMAL syncs at checkpoints, not on every commit: a crash of the process loses nothing,
-            # a power cut may lose the last turns. Syncing every chat turn cost the next request about 6 ms of
-            # CPU on two cores (docs/benchmarks.md).
+            # a power cut may lose the last turns. Syncing every chat turn cost the next request CPU time it
+            # could not spare on two cores (docs/benchmarks.md).
             conn.execute("PRAGMA synchronous = NORMAL")
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version > self._version:
