@@ -1,4 +1,10 @@
-"""robots.txt: fetched once per host through the crawl's fetcher, obeyed for our User-Agent."""
+"""robots.txt: fetched once per host through the crawl's fetcher, obeyed for our User-Agent as RFC 9309 says.
+
+Rules are read by Protego (the parser Scrapy uses): the longest matching path wins, ``Allow`` wins a tie, ``*``
+matches any run of characters and ``$`` the end of the path, and a crawler obeys the group naming its product token
+(``SENDNavigatorBot``) or, failing that, ``*``. The standard library's parser applies the first rule that matches and
+knows neither wildcard, so it both fetched pages a site had excluded and refused pages a site had allowed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 from navigator.errors import FetchError, UnsafeURLError
 from scrapers.base import USER_AGENT
@@ -21,7 +28,7 @@ class RobotsRules:
     """What one host's robots.txt lets us do."""
 
     host: str
-    parser: RobotFileParser | None = None  # None when the whole host is allowed or disallowed
+    parser: Protego | None = None  # None when the whole host is allowed or disallowed
     disallow_all: bool = False
     crawl_delay: float | None = None
     sitemaps: tuple[str, ...] = ()
@@ -33,7 +40,7 @@ class RobotsRules:
             return False
         if self.parser is None:
             return True
-        return self.parser.can_fetch(user_agent, url)
+        return bool(self.parser.can_fetch(url, user_agent))
 
 
 def parse_robots(text: str, host: str, user_agent: str = USER_AGENT) -> RobotsRules:
@@ -48,14 +55,13 @@ def parse_robots(text: str, host: str, user_agent: str = USER_AGENT) -> RobotsRu
         The rules, with the Crawl-delay for ``user_agent`` and every ``Sitemap:`` line.
 
     """
-    parser = RobotFileParser()
-    parser.parse(text.lstrip("\ufeff").splitlines())
+    parser = Protego.parse(text.lstrip("\ufeff"))
     delay = parser.crawl_delay(user_agent)
     rate = parser.request_rate(user_agent)
     crawl_delay = float(delay) if delay is not None else None
     if rate is not None and rate.requests > 0:
         crawl_delay = max(crawl_delay or 0.0, rate.seconds / rate.requests)
-    return RobotsRules(host=host, parser=parser, crawl_delay=crawl_delay, sitemaps=tuple(parser.site_maps() or ()))
+    return RobotsRules(host=host, parser=parser, crawl_delay=crawl_delay, sitemaps=tuple(parser.sitemaps))
 
 
 class RobotsCache:

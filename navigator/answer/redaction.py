@@ -1,4 +1,8 @@
-"""Replace personal data (emails, UK phone numbers, postcodes, NHS numbers, dates) before text is logged or stored."""
+"""Replace personal data (emails, phone numbers, postcodes, NHS numbers, dates) before text is logged or stored.
+
+UK numbers are found by pattern; numbers in the formats of the countries Birmingham families call (international
+with + or 00, and local ones) by the phonenumbers library, which knows each country's numbering plan.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from phonenumbers import Leniency, PhoneNumberMatcher
 
 # Arabic-Indic, Extended Arabic-Indic (Urdu, Pashto, Kurdish), Bengali, Gurmukhi and full-width digits, folded to
 # ASCII one character for one, so a span found in the folded text is the same span in the original.
@@ -61,6 +67,12 @@ _PHONES = (
     re.compile(r"(?<![\d+])(?:\+|00)\s?44\s?(?:\(0\)\s?)?" + _PHONE_DIGITS + "{9,10}" + _NOT_DIGIT_AFTER),
     re.compile(r"(?<![\d+])\(?0" + _PHONE_DIGITS + "{9,10}" + _NOT_DIGIT_AFTER),
 )
+# Countries whose numbers families write in their own local format: Pakistan and India (Urdu, Punjabi), Bangladesh,
+# Somalia, Poland, Romania, Afghanistan (Pashto), China, Iraq (Kurdish, Arabic) and the Arabic-speaking countries
+# Birmingham families most often come from. International numbers (+ or 00) are found whatever the region.
+_PHONE_REGIONS = ("GB", "PK", "IN", "BD", "SO", "PL", "RO", "AF", "CN", "IQ", "SA", "EG", "YE", "SY", "SD")
+_LONG_DIGIT_RUN = re.compile(r"\d(?:[\s().\-/]{0,2}\d){6,}")  # seven digits at least: anything shorter is no phone
+_MIN_LOCAL_DIGITS = 9  # a local number without + or 00 needs this many: not "page 123456", not Childline's 0800 1111
 _NHS_NUMBER = re.compile(_NOT_DIGIT_BEFORE + r"\d{3}([ -]?)\d{3}\1\d{4}" + _NOT_DIGIT_AFTER)
 # Area and district, optional space, inward code (whose letters never include C, I, K, M, O or V).
 _POSTCODE = re.compile(
@@ -110,6 +122,28 @@ def _phones(text: str) -> Iterator[tuple[int, int]]:
             yield found.span()
 
 
+def _plan_numbers(text: str, *, international: bool) -> Iterator[tuple[int, int]]:
+    """Spans of numbers valid in any of ``_PHONE_REGIONS``' plans, written with + or 00 or (else) locally."""
+    if not _LONG_DIGIT_RUN.search(text):
+        return  # most messages: no run of digits long enough, so no library call
+    for region in _PHONE_REGIONS:
+        for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+            if match.raw_string.lstrip().startswith(("+", "00")) != international:
+                continue
+            if international or sum(ch.isdigit() for ch in match.raw_string) >= _MIN_LOCAL_DIGITS:
+                yield match.start, match.end
+
+
+def _international_phones(text: str) -> Iterator[tuple[int, int]]:
+    """Numbers with a country code (+92 …, 00880 …): before NHS numbers, whose 3-3-4 shape they can contain."""
+    return _plan_numbers(text, international=True)
+
+
+def _local_phones(text: str) -> Iterator[tuple[int, int]]:
+    """Numbers in a home country's local format (512 345 678): after NHS numbers, which some plans also allow."""
+    return _plan_numbers(text, international=False)
+
+
 def _nhs_numbers(text: str) -> Iterator[tuple[int, int]]:
     """Spans of ten-digit numbers, written 3-3-4 with spaces or dashes or as one run."""
     for found in _NHS_NUMBER.finditer(text):
@@ -134,7 +168,9 @@ _FINDERS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int]]]], ...] = (
     ("[email]", _emails),
     ("[date]", _dates),
     ("[phone]", _phones),
+    ("[phone]", _international_phones),
     ("[nhs-number]", _nhs_numbers),
+    ("[phone]", _local_phones),
     ("[postcode]", _postcodes),
 )
 
@@ -153,11 +189,14 @@ def _find(text: str) -> list[_Span]:
 def redact_personal_data(text: str) -> str:
     """Replace personal data with placeholders, so the text can be logged or stored.
 
-    Emails become ``[email]``; UK phone numbers (07xxx xxxxxx, 0121 xxx xxxx, +44 ..., any 0 followed by nine or ten
-    digits, with spaces, dashes, dots or brackets) ``[phone]``; UK postcodes ``[postcode]``; ten-digit numbers (NHS
-    numbers, 3-3-4 or one run) ``[nhs-number]``; dates (12/03/2015, 12-03-15, 12.03.2015, 2015-03-12, 3rd March 2015,
-    March 3, 2015, 3 Mar 2015, and Polish or Romanian month names) ``[date]``. Digits in Arabic-Indic, Urdu/Persian,
-    Bengali, Gurmukhi or full-width form count as digits. Ordinary numbers ("20 weeks", "Year 4", "55%", "2024") stay.
+    Emails become ``[email]``; phone numbers ``[phone]``: UK ones (07xxx xxxxxx, 0121 xxx xxxx, +44 ..., any 0
+    followed by nine or ten digits, with spaces, dashes, dots or brackets), and numbers valid in the families' home
+    countries' plans, written internationally (+92 300 1234567, 00880 1712 345678) or locally with nine digits or
+    more (512 345 678, 138 0013 8000); UK postcodes ``[postcode]``; ten-digit numbers (NHS numbers, 3-3-4 or one run)
+    ``[nhs-number]``; dates (12/03/2015, 12-03-15, 12.03.2015, 2015-03-12, 3rd March 2015, March 3, 2015, 3 Mar 2015,
+    and Polish or Romanian month names) ``[date]``. Digits in Arabic-Indic, Urdu/Persian, Bengali, Gurmukhi or
+    full-width form count as digits. Ordinary numbers ("20 weeks", "Year 4", "55%", "2024") and short service
+    numbers (116 123, 0800 1111, 999) stay.
 
     Args:
         text: Any text, such as a parent's question.
@@ -186,7 +225,7 @@ def contains_personal_data(text: str) -> bool:
         text: Any text.
 
     Returns:
-        ``True`` if it holds an email, UK phone number, postcode, ten-digit number or date.
+        ``True`` if it holds an email, phone number, postcode, ten-digit number or date.
 
     """
     return bool(_find(text))

@@ -134,3 +134,42 @@ def test_redaction_ignores_impossible_dates(text: str) -> None:
 def test_redaction_returns_empty_text_unchanged() -> None:
     assert redact_personal_data("") == ""
     assert not contains_personal_data("")
+
+
+# Numbers written as families from each home country write them, international and local, in several scripts.
+# They are made-up numbers of valid shape for each numbering plan.
+WORLD_PHONES = [
+    ("Pakistan, international", "call my husband on +92 300 1234567 after 5", "call my husband on [phone] after 5"),
+    ("Pakistan, local, Urdu digits", "میرا نمبر ۰۳۰۰۱۲۳۴۵۶۷ ہے", "میرا نمبر [phone] ہے"),
+    ("India, international", "ਮੇਰਾ ਨੰਬਰ +91 98765 43210 ਹੈ", "ਮੇਰਾ ਨੰਬਰ [phone] ਹੈ"),
+    ("Bangladesh, 00 prefix", "ফোন 00880 1712 345678", "ফোন [phone]"),
+    ("Bangladesh, Bengali digits", "আমার নম্বর ০১৭১২৩৪৫৬৭৮", "আমার নম্বর [phone]"),
+    ("Somalia", "lambarkaygu waa +252 61 234 5678", "lambarkaygu waa [phone]"),
+    ("Poland, international", "mój numer to +48 512 345 678", "mój numer to [phone]"),
+    ("Poland, local", "proszę dzwonić 512 345 678 po 17", "proszę dzwonić [phone] po 17"),
+    ("Romania", "numărul meu: +40 712 345 678", "numărul meu: [phone]"),
+    ("Afghanistan, Arabic-Indic digits", "زما شمېره +٩٣ ٧٠ ١٢٣ ٤٥٦٧ ده", "زما شمېره [phone] ده"),
+    ("China, local", "我的手机 138 0013 8000", "我的手机 [phone]"),
+    ("China, international", "电话 +86 138-0013-8000", "电话 [phone]"),
+    ("Iraq (Kurdistan)", "ژمارەکەم +964 750 123 4567", "ژمارەکەم [phone]"),
+    ("Saudi Arabia", "رقمي +966 50 123 4567", "رقمي [phone]"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), WORLD_PHONES, ids=[c for c, _, _ in WORLD_PHONES])
+def test_redaction_finds_phone_numbers_of_families_home_countries(case: str, text: str, expected: str) -> None:
+    assert redact_personal_data(text) == expected
+    assert contains_personal_data(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reference 12345678 on the letter",  # eight digits: too short for a local number
+        "page 123456 of the report",
+        "Call Childline on 0800 1111 or Samaritans on 116 123",
+        "the EHCP was issued in 20 weeks in 2023-2024",
+    ],
+)
+def test_redaction_leaves_references_and_service_numbers(text: str) -> None:
+    assert redact_personal_data(text) == text
