@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from navigator.corpus.documents import Document, hash_sections, load_documents, save_documents
 from navigator.corpus.sources import SCRAPED_MARK, merge_source
-from navigator.errors import NavigatorError
+from navigator.errors import NavigatorError, ScrapeError
 from scrapers.base import FetchedPage, ParsedDocument, SourceConfig
 from scrapers.crawler import Crawler, CrawlProgress
 from scrapers.oruk import OrukClient
@@ -29,7 +29,8 @@ from scrapers.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
-STATE_FILE = "scrape-state.json"
+STATE_DIR = "scrape-state"  # one crawl state per source: a run reads and writes only its own
+LEGACY_STATE_FILE = "scrape-state.json"  # the single file older versions kept for every source
 
 
 @dataclass
@@ -40,7 +41,8 @@ class ScrapeReport:
     fetched: int = 0
     changed: list[str] = field(default_factory=list)  # new or changed documents written to the corpus
     unchanged: int = 0
-    removed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # this source's documents the corpus no longer holds
+    removed_why: dict[str, str] = field(default_factory=dict)  # removed id -> why
     failed: dict[str, str] = field(default_factory=dict)  # url -> reason
     skipped: int = 0
     documents: int = 0  # documents from this source in the corpus after the run
@@ -52,18 +54,44 @@ class ScrapeReport:
         parse = sorted(self.parse_ms)
         return {
             "source": self.source, "fetched": self.fetched, "changed": self.changed, "unchanged": self.unchanged,
-            "removed": self.removed, "failed": self.failed, "skipped": self.skipped, "documents": self.documents,
+            "removed": self.removed, "removed_why": self.removed_why, "failed": self.failed, "skipped": self.skipped,
+            "documents": self.documents,
             "seconds": round(self.seconds, 2),
             "parse_ms_median": round(parse[len(parse) // 2], 2) if parse else None,
         }
 
 
+def _slug(text: str, length: int = 60) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[-length:].strip("-")
+
+
 def document_id(source: SourceConfig, url: str) -> str:
-    """A stable id from the URL: readable slug plus a short hash, so two pages never collide."""
+    """A stable id: a readable slug of the URL plus a short hash of source and URL.
+
+    The source is part of the hash, so the same page reached by two sources (a website and one of its sections)
+    gives two documents, each owned by its source, and neither source's run can replace or remove the other's.
+    """
     parts = urlsplit(url)
-    slug = re.sub(r"[^a-z0-9]+", "-", f"{parts.netloc}{parts.path}".lower()).strip("-")[-60:].strip("-")
-    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
-    return f"{slug or source.name}-{digest}"
+    slug = _slug(f"{parts.netloc}{parts.path}")
+    digest = hashlib.sha256(f"{source.name}\x00{url}".encode()).hexdigest()[:8]
+    return f"{slug or _slug(source.name)}-{digest}"
+
+
+def state_path(corpus_dir: Path, source: str) -> Path:
+    """Where one source's crawl state is kept (a readable name plus a hash, so two names never share a file)."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:8]
+    return corpus_dir / STATE_DIR / f"{_slug(source, 40) or 'source'}-{digest}.json"
+
+
+def load_state(corpus_dir: Path, source: str) -> CrawlState:
+    """The crawl state of ``source``; on first use after an upgrade, its entries from the old shared file."""
+    path = state_path(corpus_dir, source)
+    legacy = corpus_dir / LEGACY_STATE_FILE
+    if path.exists() or not legacy.exists():
+        return CrawlState.load(path)
+    shared = CrawlState.load(legacy)
+    entries = {url: entry for url in shared.urls(source) if (entry := shared.get(url)) is not None}
+    return CrawlState(path, entries)
 
 
 def to_document(parsed: ParsedDocument, source: SourceConfig, page: FetchedPage | None, fetched_at: str) -> Document:
@@ -83,6 +111,12 @@ def to_document(parsed: ParsedDocument, source: SourceConfig, page: FetchedPage 
         last_modified=page.last_modified if page else None,
         extra={SCRAPED_MARK: source.name},
     )
+
+
+def _why_removed(doc_id: str, gone: dict[str, str]) -> str:
+    if doc_id in gone:
+        return f"the page is gone ({gone[doc_id]})"
+    return "replaced: its page was fetched again and is kept under a new id"
 
 
 def _existing(corpus_path: Path) -> list[Document]:
@@ -110,14 +144,15 @@ def scrape_source(
         documents = [to_document(parsed, source, None, now) for parsed in client.documents()]
         report.fetched = len(documents)
         report.changed = [d.id for d in documents]
-        merged = merge_source(_existing(corpus_path), source.name, documents, set(), replace_all=True)
+        merged, removed = merge_source(_existing(corpus_path), source.name, documents, set())
         save_documents(corpus_path, merged)
+        report.removed = sorted(removed)
+        report.removed_why = {doc_id: "no longer in the directory feed" for doc_id in removed}
         report.documents = len(documents)
         report.seconds = time.perf_counter() - started
         return report
 
-    state_path = corpus_dir / STATE_FILE
-    state = CrawlState.load(state_path)
+    state = load_state(corpus_dir, source.name)
     result = Crawler(source, state, progress=progress).run()
     report.fetched = result.timing.pages_fetched
     report.unchanged = len(result.unchanged)
@@ -134,16 +169,45 @@ def scrape_source(
             continue
         report.parse_ms.append((time.perf_counter() - t) * 1000)
         document = to_document(parsed, source, page, now)
-        state.set_doc_id(page.url, document.id)
+        state.set_doc_id(page.requested_url, document.id)  # entries are keyed by the URL as discovered
         documents.append(document)
-    removed_ids = {entry.doc_id for url in result.removed if (entry := state.get(url)) and entry.doc_id}
-    merged = merge_source(_existing(corpus_path), source.name, documents, removed_ids, replace_all=False)
+    gone = {entry.doc_id: entry.error or "gone" for url in result.removed if (entry := state.get(url)) and entry.doc_id}
+    current = {
+        entry.doc_id
+        for url in state.urls(source.name)
+        if (entry := state.get(url)) and entry.doc_id and entry.status != "removed"
+    }
+    merged, removed = merge_source(_existing(corpus_path), source.name, documents, current)
     save_documents(corpus_path, merged)  # atomic: the old corpus stays until this succeeds
-    state.save(state_path)  # only after the corpus holds what the state says
+    state.save()  # only after the corpus holds what the state says
     report.changed = [d.id for d in documents]
-    report.removed = sorted(removed_ids)
+    report.removed = sorted(removed)
+    report.removed_why = {doc_id: _why_removed(doc_id, gone) for doc_id in removed}
     report.documents = sum(1 for d in merged if d.extra.get(SCRAPED_MARK) == source.name)
     report.seconds = time.perf_counter() - started
     logger.info("scraped %s: %d changed, %d unchanged, %d removed, %d failed", source.name,
                 len(report.changed), report.unchanged, len(report.removed), len(report.failed))
     return report
+
+
+def remove_source(name: str, corpus_dir: Path) -> list[str]:
+    """Take every document of scrape source ``name`` out of the corpus and delete its crawl state.
+
+    Returns:
+        The ids removed.
+
+    Raises:
+        ScrapeError: no document or crawl state belongs to ``name`` (the names in the corpus are listed).
+        NavigatorError: the corpus cannot be read or written (the previous corpus stays as it was).
+
+    """
+    corpus_path = corpus_dir / "documents.jsonl"
+    existing = _existing(corpus_path)
+    merged, removed = merge_source(existing, name, [], set())
+    state = state_path(corpus_dir, name)
+    if not removed and not state.exists():
+        names = sorted({str(d.extra[SCRAPED_MARK]) for d in existing if d.extra.get(SCRAPED_MARK)})
+        raise ScrapeError(f"No scraped source is named {name!r}. Sources in the corpus: {', '.join(names) or 'none'}.")
+    save_documents(corpus_path, merged)
+    state.unlink(missing_ok=True)
+    return removed

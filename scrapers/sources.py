@@ -72,6 +72,10 @@ def load_sources(path: Path = DEFAULT_SOURCES) -> list[SourceConfig]:
 def source_for_url(url: str, kind: SourceKind = "auto", **limits: Any) -> SourceConfig:
     """A one-off source for ``navigator corpus scrape URL``: that host, everything under the URL's folder.
 
+    Its name comes from the host, the folder and the kind ("www.example.gov.uk/send/", "www.example.gov.uk/
+    (oruk)"), never from the host alone: a website, one of its sections and a directory feed on the same host
+    are three sources, and a run of one never touches the others' documents.
+
     Raises:
         ConfigError: the URL is not http(s).
 
@@ -80,7 +84,8 @@ def source_for_url(url: str, kind: SourceKind = "auto", **limits: Any) -> Source
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(f"{url!r} is not an http(s) URL.")
     folder = parts.path.rsplit("/", 1)[0] + "/" if kind not in {"document", "oruk"} else "/"
-    base = SourceConfig(name=parts.hostname, start_url=url, kind=kind, allowed_hosts=(parts.hostname,),
-                        path_prefixes=(folder or "/",))
+    folder = folder or "/"
+    name = f"{parts.hostname}{folder}" + (f" ({kind})" if kind != "auto" else "")
+    base = SourceConfig(name=name, start_url=url, kind=kind, allowed_hosts=(parts.hostname,), path_prefixes=(folder,))
     given = {k: v for k, v in limits.items() if v is not None}
     return replace(base, limits=replace(base.limits, **given)) if given else base

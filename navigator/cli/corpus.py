@@ -75,7 +75,25 @@ def corpus_scrape(url: str | None, kind: str, corpus_dir: Path | None, max_pages
                        f"({r.documents} documents, {r.seconds:.1f} s)")
             for failed_url, reason in sorted(r.failed.items()):
                 click.echo(f"  failed {failed_url}: {reason}")
+            for doc_id in r.removed:
+                click.echo(f"  removed {doc_id}: {r.removed_why.get(doc_id, '')}")
     if any(r.changed or r.removed for r in reports):
+        click.echo("The corpus changed: run `navigator index build` to index it.", err=True)
+
+
+@corpus.command("remove-source")
+@click.argument("name")
+@click.option("--corpus-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Corpus folder (default: NAVIGATOR_CORPUS_DIR).")
+def corpus_remove_source(name: str, corpus_dir: Path | None) -> None:
+    """Remove every document scraped by source NAME, and its crawl state (nothing else is touched)."""
+    from scrapers.run import remove_source
+
+    target = corpus_dir or get_settings().corpus_dir
+    with handled():
+        removed = remove_source(name, target)
+    click.echo(f"Removed {len(removed)} documents of source {name!r} from {target / 'documents.jsonl'}.")
+    if removed:
         click.echo("The corpus changed: run `navigator index build` to index it.", err=True)
 
 

@@ -163,23 +163,31 @@ def scraped_documents(path: Path) -> list[Document]:
 
 
 def merge_source(
-    existing: list[Document], source: str, new: list[Document], removed_ids: set[str], *, replace_all: bool
-) -> list[Document]:
-    """The corpus with one scrape source's new documents in and its removed ones out; the one merging rule.
+    existing: list[Document], source: str, new: list[Document], current_ids: set[str]
+) -> tuple[list[Document], list[str]]:
+    """The corpus after one scrape source's run, and the ids of that source's documents it no longer holds.
+
+    Only the named source's documents change: they are its new documents plus those its crawl state still calls
+    current (``current_ids``); every other source's documents, and the shipped ones, stay as they were. This is
+    the one merging rule: a crawl and a directory feed on the same host are separate sources and never remove each
+    other's documents.
 
     Args:
         existing: the corpus as it is.
         source: the scrape source's name (documents carry it under ``SCRAPED_MARK``).
-        new: that source's documents from this run (they replace any document with the same id).
-        removed_ids: that source's documents the run found gone.
-        replace_all: every earlier document of that source goes (a feed read whole, not crawled).
+        new: that source's documents from this run (they replace its documents with the same id).
+        current_ids: that source's documents still current without being fetched again (unchanged pages); empty
+            for a feed read whole each time.
 
     """
     incoming = {d.id: d for d in new}
-    kept = []
+    kept, removed = [], []
     for document in existing:
         ours = document.extra.get(SCRAPED_MARK) == source
-        if document.id in incoming or (ours and (replace_all or document.id in removed_ids)):
+        if ours and document.id not in incoming and document.id not in current_ids:
+            removed.append(document.id)
+            continue
+        if ours and document.id in incoming:
             continue
         kept.append(document)
-    return kept + list(incoming.values())
+    return kept + list(incoming.values()), removed

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,9 @@ from navigator.models.e5_small import E5_SMALL_NAME
 from navigator.retrieval.index_build import build_index
 
 
-def scrape(site: FixtureSite, corpus: Path, *extra: str) -> dict[str, Any]:
+def scrape(site: FixtureSite, corpus: Path, *extra: str, path: str = "/") -> dict[str, Any]:
     result = CliRunner().invoke(
-        cli, ["corpus", "scrape", site.base_url + "/", "--corpus-dir", str(corpus), "--delay", "0", "--json", *extra]
+        cli, ["corpus", "scrape", site.url(path), "--corpus-dir", str(corpus), "--delay", "0", "--json", *extra]
     )
     assert result.exit_code == 0, result.output
     (report,) = json.loads(result.stdout)["sources"]
@@ -49,7 +50,7 @@ def test_scrape_writes_documents_of_every_kind(site: FixtureSite, tmp_path: Path
     assert report["failed"].keys() >= {site.url("/loop/a"), site.url("/missing.html")}
     assert len(report["changed"]) == len(docs) == report["documents"]
     home = docs[site.url("/")]
-    assert home.kind == "local-offer" and home.extra[SCRAPED_MARK] == site.url("/").split("/")[2].split(":")[0]
+    assert home.kind == "local-offer" and home.extra[SCRAPED_MARK] == site.url("/").split("/")[2].split(":")[0] + "/"
     text = "\n".join(s.text for s in home.sections)
     assert "cookie" not in text.lower() and home.etag
     oag = docs[site.url(OAG_PATH)]
@@ -90,7 +91,8 @@ def test_scrape_rerun_is_incremental_and_removes_gone_pages(site: FixtureSite, t
 
 def test_scrape_killed_half_way_leaves_corpus_and_state_as_they_were(site: FixtureSite, tmp_path: Path) -> None:
     scrape(site, tmp_path)
-    corpus, state = tmp_path / "documents.jsonl", tmp_path / "scrape-state.json"
+    corpus = tmp_path / "documents.jsonl"
+    (state,) = (tmp_path / "scrape-state").glob("*.json")  # the one source's own state
     before = (corpus.read_bytes(), state.read_bytes())
     site.update("/plain.html", "<h1>Changed</h1><p>New text for the page.</p>", lastmod="2025-09-09")
     site.delays["/slow.html"] = 30.0  # the run is still crawling when it is killed
@@ -128,6 +130,39 @@ def test_scrape_oruk_endpoint_and_corpus_build_keeps_scraped(site: FixtureSite, 
     assert built.exit_code == 0, built.output
     kinds = [d.kind for d in load_documents(tmp_path / "documents.jsonl")]
     assert kinds.count("directory-service") == 3 and "strategy" in kinds
+
+
+def owners(corpus: Path) -> Counter[str]:
+    return Counter(str(d.extra.get(SCRAPED_MARK)) for d in load_documents(corpus / "documents.jsonl"))
+
+
+def test_scrape_keeps_a_website_its_section_and_a_directory_on_one_host_apart(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    website = scrape(site, tmp_path)
+    section = scrape(site, tmp_path, path=OAG_PATH)  # one of the website's sections, as a source of its own
+    directory = scrape(site, tmp_path, "--kind", "oruk", path="/oruk")
+    names = {website["source"], section["source"], directory["source"]}
+    counts = owners(tmp_path)
+    assert len(names) == 3 and all(counts[name] > 0 for name in names), counts
+    assert section["removed"] == [] and directory["removed"] == []
+    assert counts[directory["source"]] == 3
+
+    again = scrape(site, tmp_path)  # the website once more: the other two sources' documents stay
+    assert again["removed"] == [] and owners(tmp_path) == counts
+
+    site.oruk.pop()  # a service leaves the directory: only that one document goes, and the report says why
+    fewer = scrape(site, tmp_path, "--kind", "oruk", path="/oruk")
+    assert len(fewer["removed"]) == 1 and "directory" in fewer["removed_why"][fewer["removed"][0]]
+    assert owners(tmp_path) == counts - Counter({directory["source"]: 1})
+
+    removed = CliRunner().invoke(cli, ["corpus", "remove-source", section["source"], "--corpus-dir", str(tmp_path)])
+    assert removed.exit_code == 0, removed.output
+    assert f"Removed {counts[section['source']]} documents" in removed.output
+    left = owners(tmp_path)
+    assert section["source"] not in left and left[website["source"]] == counts[website["source"]]
+    unknown = CliRunner().invoke(cli, ["corpus", "remove-source", "nowhere", "--corpus-dir", str(tmp_path)])
+    assert unknown.exit_code == 1 and website["source"] in unknown.output
 
 
 @pytest.mark.model

@@ -207,7 +207,9 @@ def test_merge_source_touches_only_its_own_documents() -> None:
     from navigator.corpus.sources import merge_source
 
     existing = [_scraped("shipped", None), _scraped("a1", "site"), _scraped("a2", "site"), _scraped("b1", "feed")]
-    merged = merge_source(existing, "site", [_scraped("a3", "site")], {"a2"}, replace_all=False)
-    assert [d.id for d in merged] == ["shipped", "a1", "b1", "a3"]
-    whole = merge_source(existing, "feed", [_scraped("b2", "feed")], set(), replace_all=True)
-    assert [d.id for d in whole] == ["shipped", "a1", "a2", "b2"]
+    merged, removed = merge_source(existing, "site", [_scraped("a3", "site")], {"a1"})
+    assert [d.id for d in merged] == ["shipped", "a1", "b1", "a3"] and removed == ["a2"]
+    whole, removed = merge_source(existing, "feed", [_scraped("b2", "feed")], set())
+    assert [d.id for d in whole] == ["shipped", "a1", "a2", "b2"] and removed == ["b1"]
+    same_id, removed = merge_source(existing, "site", [_scraped("a1", "site")], set())
+    assert [d.id for d in same_id] == ["shipped", "b1", "a1"] and removed == ["a2"]  # a1 replaced, not removed
