@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -81,7 +81,7 @@ class Fetcher:
         self._semaphore: asyncio.Semaphore | None = None
         self._next_start: dict[str, float] = {}
         self._host_delays: dict[str, float] = {}
-        self._safe_netlocs: set[tuple[str, str]] = set()
+        self._safe_netlocs: dict[tuple[str, str], str] = {}  # (scheme, netloc) -> the address checked
 
     async def __aenter__(self) -> Fetcher:
         if self._client is None:
@@ -112,7 +112,7 @@ class Fetcher:
             self._host_delays[host] = delay_seconds
 
     async def check_url(self, url: str) -> None:
-        """Apply the SSRF guard to ``url`` (resolving its host once per crawl).
+        """Apply the SSRF guard to ``url``, resolving its host once per crawl; requests go to the address checked.
 
         Raises:
             UnsafeURLError: the URL must not be requested.
@@ -123,8 +123,25 @@ class Fetcher:
         key = (parts.scheme.lower(), parts.netloc.lower())
         if key in self._safe_netlocs:
             return
-        await asyncio.to_thread(check_address, url, self.start_host)
-        self._safe_netlocs.add(key)  # unsafe answers are not cached: they are rare and raise with their own URL
+        address = await asyncio.to_thread(check_address, url, self.start_host)
+        self._safe_netlocs[key] = address  # unsafe answers are not cached: they are rare and raise with their own URL
+
+    def _pinned(self, url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+        """``url`` with its host replaced by the checked address, the Host header, and TLS's server name.
+
+        Raises:
+            UnsafeURLError: the URL's host was never checked (a bug: every URL is checked before it is requested).
+
+        """
+        parts = urlsplit(url)
+        address = self._safe_netlocs.get((parts.scheme.lower(), parts.netloc.lower()))
+        if address is None:
+            raise UnsafeURLError(f"Refused {url}: its host was not checked before the request.")
+        literal = f"[{address}]" if ":" in address else address
+        pinned = urlunsplit(parts._replace(netloc=literal + (f":{parts.port}" if parts.port else "")))
+        # The certificate is checked against the host name sent as SNI, not against the address.
+        extensions = {"sni_hostname": parts.hostname or ""} if parts.scheme.lower() == "https" else {}
+        return pinned, {"Host": parts.netloc}, extensions
 
     async def fetch(
         self,
@@ -210,10 +227,12 @@ class Fetcher:
     async def _request_once(self, requested: str, url: str, headers: Mapping[str, str]) -> _Response:
         assert self._client is not None and self._semaphore is not None
         await self._wait_turn(host_of(url))
+        pinned, host_header, extensions = self._pinned(url)
         async with self._semaphore:
             self.stats.requests += 1
             try:
-                async with self._client.stream("GET", url, headers=dict(headers)) as response:
+                request = self._client.stream("GET", pinned, headers={**headers, **host_header}, extensions=extensions)
+                async with request as response:
                     status = response.status_code
                     limit = self.limits.max_bytes if 200 <= status < 300 else _ERROR_BODY_BYTES
                     declared = response.headers.get("content-length", "")

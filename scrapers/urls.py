@@ -99,15 +99,20 @@ def is_skipped_file(url: str) -> bool:
     return urlsplit(url).path.lower().endswith(SKIPPED_EXTENSIONS)
 
 
-def check_address(url: str, start_host: str) -> None:
-    """Refuse URLs a crawler must not request, before any connection is made.
+def check_address(url: str, start_host: str) -> str:
+    """Refuse URLs a crawler must not request, before any connection is made; return the address to connect to.
 
     The start URL's own host is trusted as configured (a deployment may well crawl an intranet copy, and the
-    tests crawl 127.0.0.1); any other host must resolve only to public addresses.
+    tests crawl 127.0.0.1); any other host must resolve only to public addresses. The host is resolved here once
+    and the fetcher connects to the address returned, never resolving again: a name that answered with a public
+    address for the check cannot answer with a private one for the connection (DNS rebinding).
 
     Args:
         url: the absolute URL about to be requested.
         start_host: the host of the source's start URL.
+
+    Returns:
+        The first address the host resolved to (the host itself when it is an IP address).
 
     Raises:
         UnsafeURLError: not http(s), carries credentials, or resolves to a private, loopback, link-local,
@@ -121,19 +126,21 @@ def check_address(url: str, start_host: str) -> None:
     if parts.username is not None or parts.password is not None:
         raise UnsafeURLError(f"Refused {url}: URLs with credentials are never requested.")
     host = parts.hostname.lower()
-    if host == start_host.lower():
-        return
     try:
         infos = socket.getaddrinfo(host, parts.port or _DEFAULT_PORTS[parts.scheme.lower()], type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"Could not resolve {host} for {url}. Check the host name in sources.toml.") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if _is_private(address):
-            raise UnsafeURLError(
-                f"Refused {url}: {host} resolves to the non-public address {address}. "
-                "Only the start URL's own host may be private."
-            )
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    if not addresses:
+        raise FetchError(f"Could not resolve {host} for {url}. Check the host name in sources.toml.")
+    if host != start_host.lower():
+        for address in addresses:
+            if _is_private(address):
+                raise UnsafeURLError(
+                    f"Refused {url}: {host} resolves to the non-public address {address}. "
+                    "Only the start URL's own host may be private."
+                )
+    return str(addresses[0])
 
 
 def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import socket
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from fixture_site import JAVASCRIPT_URL, MAILTO_URL, OAG_PATH, OFFSITE_URL, Fixt
 from navigator.errors import ParseError, UnsafeURLError
 from scrapers.base import USER_AGENT, CrawlLimits, SourceConfig
 from scrapers.crawler import Crawler, CrawlProgress, CrawlResult
+from scrapers.fetcher import Fetcher
 from scrapers.sitemaps import parse_sitemap
 from scrapers.state import CrawlState
 from scrapers.urls import check_address, in_scope, normalise_url
@@ -207,6 +210,33 @@ def test_check_address_allows_only_the_start_host_to_be_private() -> None:
                 "http://224.0.0.1/", "http://user:secret@127.0.0.1/", "ftp://127.0.0.1/"]:  # fmt: skip
         with pytest.raises(UnsafeURLError):
             check_address(url, "127.0.0.1" if "user" in url or "ftp" in url else "example.org")
+
+
+def test_fetcher_connects_to_the_address_it_checked_not_a_second_answer(
+    site: FixtureSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name answers with the site's address for the check, then with a private one."""
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        answers.append("127.0.0.1" if not answers else "10.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (answers[-1], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = site.base_url.rsplit(":", 1)[1]
+    source = SourceConfig(name="rebind", start_url=f"http://rebind.test:{port}/", limits=FAST)
+
+    async def fetch_twice() -> list[int]:
+        async with Fetcher(source) as fetcher:
+            first = await fetcher.fetch(f"http://rebind.test:{port}/plain.html")
+            second = await fetcher.fetch(f"http://rebind.test:{port}/latin1.html")
+        return [first.status, second.status]
+
+    assert asyncio.run(fetch_twice()) == [200, 200]
+    assert answers == ["127.0.0.1"]  # resolved once, for the check; both requests went to that address
 
 
 def test_urls_normalise_and_scope() -> None:
