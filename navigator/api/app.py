@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         restore_signal()
         store.close()
 
-    app = FastAPI(title="SEND Navigator", version=__version__, lifespan=lifespan)
+    # No /docs or /redoc: both load their scripts from a CDN, which an offline server cannot reach and its content
+    # security policy would refuse; the schema itself is served at /openapi.json for any OpenAPI viewer.
+    app = FastAPI(title="SEND Navigator", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.searchers = holder
     app.state.chat = ChatHolder(settings, holder, store)

@@ -100,3 +100,9 @@ def test_blocking_work_runs_in_at_most_worker_threads_at_once(fake_app):
         for caller in callers:
             caller.join()
     assert peak == 2
+
+
+def test_the_schema_is_served_but_no_page_that_needs_a_cdn(client):
+    schema = client.get("/openapi.json")
+    assert schema.status_code == 200 and "/api/chat" in schema.json()["paths"]
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
