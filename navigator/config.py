@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,22 @@ class ChunkingSettings(BaseModel):
 
     max_words: int = Field(160, ge=20, le=2000, description="Target chunk length in words")
     overlap_sentences: int = Field(1, ge=0, le=10, description="Sentences repeated at each chunk boundary")
+
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
+_SHARE = "send-navigator"  # <prefix>/share/send-navigator: the wheel's data files (pyproject.toml, data-files)
+
+
+def shipped_path(relative: str) -> Path:
+    """A folder shipped with the navigator (``widget``, ``corpus/sources``), wherever it was installed.
+
+    In a source checkout (and an editable install) it sits beside the package; a wheel puts it under
+    ``<prefix>/share/send-navigator/``. The checkout's copy wins, so an edit there is what is served.
+    """
+    in_checkout = _CHECKOUT / relative
+    if in_checkout.exists():
+        return in_checkout
+    return Path(sys.prefix) / "share" / _SHARE / relative
 
 
 class RetrievalSettings(SearchOptions):
@@ -104,7 +121,10 @@ class Settings(BaseSettings):
     )
 
     corpus_dir: Path = Field(Path("corpus"), description="Built corpus (documents.jsonl)")
-    sources_dir: Path = Field(Path("corpus/sources"), description="Shipped source documents + manifest.json")
+    sources_dir: Path = Field(
+        default_factory=lambda: shipped_path("corpus/sources"),
+        description="Shipped source documents + manifest.json (default: the copy shipped with the navigator)",
+    )
     index_dir: Path = Field(Path("var/index"), description="Built FAISS + BM25 index")
     model_cache_dir: Path = Field(Path("var/models"), description="Where `navigator models install` writes")
     embedding_model: str = Field(

@@ -1,8 +1,7 @@
 """The embeddable widget: its script and demo pages from ``widget/``, and its localised strings.
 
-The files are read from the ``widget/`` folder of the source checkout (``Path(navigator.__file__).parents[1]``),
-which is where an editable install (``pip install -e .``, as ``make install`` does) finds them; they are not
-package data, so a wheel install serves a 404 naming the folder it looked in.
+The files are read from the ``widget/`` folder of the source checkout, or, installed from a wheel, from the copy
+the wheel puts under ``<prefix>/share/send-navigator/widget`` (``navigator.config.shipped_path``).
 """
 
 from __future__ import annotations
@@ -16,15 +15,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
-import navigator
 from navigator.answer.contacts import Contacts, handoff_contacts, safeguarding_contacts
 from navigator.api.schemas import ErrorResponse, Language
+from navigator.config import shipped_path
 from navigator.languages.locales import LANGUAGES, get_locale, load_locales, widget_strings
 
 router = APIRouter()
 
-WIDGET_DIR = Path(navigator.__file__).resolve().parents[1] / "widget"
-"""Where the widget's files live in a source checkout."""
+WIDGET_DIR = shipped_path("widget")
+"""Where the widget's files live."""
 
 _CONTENT_TYPES = {
     ".js": "application/javascript; charset=utf-8",
