@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 from navigator.answer.contacts import (
     ContactRecord,
@@ -16,26 +13,6 @@ SAFEGUARDING_IDS = (
     "emergency", "childrens-trust", "nhs-111", "samaritans", "childline", "domestic-abuse-helpline", "missing-people",
 )  # fmt: skip
 HANDOFF_IDS = ("sendiass", "local-offer", "ipsea", "contact")
-
-
-def _write(tmp_path: Path, contacts: list[dict[str, Any]], version: int = 1) -> Path:
-    path = tmp_path / "contacts.json"
-    path.write_text(json.dumps({"version": version, "contacts": contacts}), encoding="utf-8")
-    return path
-
-
-def _entry(**overrides: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "id": "example",
-        "name": "Example service",
-        "url": "https://example.org/",
-        "phone": "0121 000 0000",
-        "source": "https://example.org/contact",
-        "confirmed": "2024-05-01",
-        "roles": ["handoff"],
-    }
-    entry.update(overrides)
-    return entry
 
 
 def test_contacts_packaged_file_has_the_fixed_ids_in_order() -> None:

@@ -1,3 +1,5 @@
+"""The shipped glossary: every term in every language, unique ids and spellings, short explanations."""
+
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -71,10 +73,6 @@ def raw() -> dict:
 @pytest.fixture(scope="module")
 def glossary() -> Glossary:
     return load_glossary()
-
-
-def ids(terms) -> list[str]:
-    return [term.id for term in terms]
 
 
 # --- the data file ---------------------------------------------------------------------------------------------

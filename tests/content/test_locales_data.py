@@ -1,17 +1,12 @@
-import json
+"""The shipped localised strings: every language complete, in its own script, with the same placeholders."""
+
 import re
-import shutil
 import unicodedata
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-import navigator
 from navigator.languages.detection import RTL
 from navigator.languages.locales import LANGUAGES, Locale, load_locales, placeholders
-
-LOCALES_DIR = Path(navigator.__file__).parent / "data" / "locales"
 
 # Unicode character-name prefix of the script each language's name (and text) is written in.
 SCRIPTS = {
@@ -32,20 +27,6 @@ SCRIPTS = {
 @pytest.fixture(scope="module")
 def locales() -> dict[str, Locale]:
     return load_locales()
-
-
-@pytest.fixture
-def locale_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "locales"
-    shutil.copytree(LOCALES_DIR, target)
-    return target
-
-
-def _edit(folder: Path, lang: str, change: Any) -> None:
-    path = folder / f"{lang}.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def _letters(text: str) -> list[str]:

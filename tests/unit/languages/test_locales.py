@@ -1,6 +1,5 @@
 import json
 import shutil
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -8,24 +7,9 @@ import pytest
 
 import navigator
 from navigator.errors import ConfigError
-from navigator.languages.locales import LANGUAGES, Locale, get_locale, load_locales, placeholders, widget_strings
+from navigator.languages.locales import LANGUAGES, Locale, get_locale, load_locales, widget_strings
 
 LOCALES_DIR = Path(navigator.__file__).parent / "data" / "locales"
-
-# Unicode character-name prefix of the script each language's name (and text) is written in.
-SCRIPTS = {
-    "en": "LATIN",
-    "ur": "ARABIC",
-    "pa": "GURMUKHI",
-    "bn": "BENGALI",
-    "ar": "ARABIC",
-    "so": "LATIN",
-    "pl": "LATIN",
-    "ro": "LATIN",
-    "ps": "ARABIC",
-    "zh": "CJK",
-    "ckb": "ARABIC",
-}
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +29,6 @@ def _edit(folder: Path, lang: str, change: Any) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     change(data)
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-
-
-def _letters(text: str) -> list[str]:
-    return [char for char in text if unicodedata.category(char)[0] in "LM"]
-
-
-def _is_only_placeholders(text: str) -> bool:
-    stripped = text
-    for name in placeholders(text):
-        stripped = stripped.replace("{" + name + "}", "")
-    return not _letters(stripped)
 
 
 def test_locale_text_formats_placeholders() -> None:
