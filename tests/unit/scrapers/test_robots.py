@@ -62,3 +62,10 @@ def test_crawl_delay_request_rate_and_sitemaps_are_read() -> None:
     )
     assert rules.crawl_delay == 5.0  # the slower of the two
     assert rules.sitemaps == ("https://www.example.gov.uk/sitemap.xml",)
+
+
+def test_the_longest_match_example_of_rfc_9309() -> None:
+    """Section 5.2: of an Allow for a folder and a Disallow for one file in it, the longer (the file) wins."""
+    robots = "User-Agent: foobot\nAllow: /example/page/\nDisallow: /example/page/disallowed.gif\n"
+    assert allows(robots, "/example/page/", "foobot") and allows(robots, "/example/page/other.html", "foobot")
+    assert not allows(robots, "/example/page/disallowed.gif", "foobot")
