@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 
 import docx
 from loopback_server import LoopbackServer
+from tiny_pdf import pdf_from_streams
 
 HTML = "text/html; charset=utf-8"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -76,32 +77,13 @@ def html_page(title: str, body: str, *, sitemap: str | None = None, lastmod: str
 
 
 def build_pdf(pages: list[list[str]]) -> bytes:
-    """A minimal valid PDF: one Helvetica text stream per page, with a correct xref table."""
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    for i, lines in enumerate(pages):
+    """A minimal valid PDF: one Helvetica text stream per page."""
+    streams = []
+    for lines in pages:
         escaped = (line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines)
-        stream = "\n".join(["BT", "/F1 12 Tf", "14 TL", "72 720 Td", *(f"({t}) Tj T*" for t in escaped), "ET"])
-        data = stream.encode("cp1252")
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * i)
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(data), data))
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+        text = "\n".join(["BT", "/F1 12 Tf", "14 TL", "72 720 Td", *(f"({t}) Tj T*" for t in escaped), "ET"])
+        streams.append(text.encode("cp1252"))
+    return pdf_from_streams(streams)
 
 
 def build_docx() -> bytes:

@@ -4,6 +4,7 @@ from pathlib import Path
 import docx
 import pytest
 from pypdf import PdfReader, PdfWriter
+from tiny_pdf import pdf_from_streams
 
 from navigator.errors import ParseError
 from scrapers.base import FetchedPage
@@ -41,29 +42,7 @@ def _placed(texts: list[tuple[int, int, str]]) -> bytes:
 
 def _pdf(pages: list[list[str]] | list[bytes]) -> bytes:
     """A minimal PDF whose pages are lists of text lines or ready-made content streams."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [%s] /Count %d >>"
-        % (" ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))).encode(), len(pages)),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    for i, content in enumerate(pages):
-        stream = content if isinstance(content, bytes) else _lines(content)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * i)
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_from_streams([content if isinstance(content, bytes) else _lines(content) for content in pages])
 
 
 def test_pdf_sections_follow_headings_and_carry_page_numbers():
