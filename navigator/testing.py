@@ -167,10 +167,11 @@ FAKE_INDEX: dict[str, str | int] = {"model_id": FakeEmbedder.model_id, "max_word
 
 
 def fake_index(
-    index_dir: Path, documents: Sequence[Document] | None = None, *, max_words: int = 60
+    index_dir: Path, documents: Sequence[Document] | None = None, *, max_words: int | None = None
 ) -> LoadedIndex:
-    """An index of ``documents`` (the tiny corpus by default) built with the fake embedder, and loaded."""
-    model, overlap = FakeEmbedder.model_id, 1
+    """An index of ``documents`` (the tiny corpus by default) built as ``FAKE_INDEX`` says, and loaded."""
+    model, overlap = FakeEmbedder.model_id, int(FAKE_INDEX["overlap_sentences"])
+    max_words = max_words or int(FAKE_INDEX["max_words"])
     build_index(documents or tiny_corpus(), FakeEmbedder(), index_dir, model_id=model, max_words=max_words,
                 overlap_sentences=overlap)
     return load_index(index_dir, model_id=model, max_words=max_words, overlap_sentences=overlap)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from fetched import fetched_page
 from pypdf import PdfReader, PdfWriter
 from tiny_pdf import pdf_from_streams
 
@@ -18,16 +19,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 
 def _page(content: bytes, url: str = PDF_URL, content_type: str = "application/pdf") -> FetchedPage:
-    return FetchedPage(
-        url=url,
-        requested_url=url,
-        status=200,
-        content=content,
-        content_type=content_type,
-        encoding=None,
-        headers={},
-        fetched_at="2025-04-01T08:00:00Z",
-    )
+    return fetched_page(content, url, content_type=content_type)
 
 
 def _lines(lines: list[str]) -> bytes:

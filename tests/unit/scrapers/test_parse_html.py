@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from fetched import fetched_page
 
 from navigator.errors import ParseError
 from scrapers.base import FetchedPage
@@ -14,17 +15,7 @@ WP_URL = "https://www.localofferbirmingham.co.uk/?page_id=412"
 
 
 def _page(content: bytes | str, url: str = WP_URL, encoding: str | None = None) -> FetchedPage:
-    body = content.encode() if isinstance(content, str) else content
-    return FetchedPage(
-        url=url,
-        requested_url=url,
-        status=200,
-        content=body,
-        content_type="text/html",
-        encoding=encoding,
-        headers={},
-        fetched_at="2025-04-01T08:00:00Z",
-    )
+    return fetched_page(content, url, encoding=encoding)
 
 
 def _fixture(name: str, url: str = WP_URL, encoding: str | None = None) -> FetchedPage:

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from fetched import fetched_page
+
 from scrapers.base import FetchedPage
 from scrapers.parsers.oag import OagParser, is_oag_page, match_area, match_phase
 
@@ -11,17 +13,7 @@ OAG_URL = (
 
 
 def _page(content: bytes | str, url: str = OAG_URL) -> FetchedPage:
-    body = content.encode() if isinstance(content, str) else content
-    return FetchedPage(
-        url=url,
-        requested_url=url,
-        status=200,
-        content=body,
-        content_type="text/html",
-        encoding="utf-8",
-        headers={},
-        fetched_at="2025-04-01T08:00:00Z",
-    )
+    return fetched_page(content, url, encoding="utf-8")
 
 
 def _parse_fixture():
