@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
+from navigator.answer.answerability import AnswerabilityJudge
+from navigator.answer.answerability import load_model as load_answerability_model
 from navigator.answer.chat import ChatOptions, ChatService
 from navigator.answer.contacts import (
     Contacts,
@@ -33,7 +36,8 @@ from navigator.config import LLMSettings, Settings
 from navigator.corpus.documents import load_documents
 from navigator.errors import ConfigError, ModelError
 from navigator.languages.detection import LanguageDetector
-from navigator.languages.glossary import load_glossary
+from navigator.languages.family_phrases import load_family_phrases
+from navigator.languages.glossary import Glossary, load_glossary
 from navigator.models.onnx_runtime import OnnxEmbedder, read_export_record
 from navigator.models.provenance import weights_sha256
 from navigator.models.registry import resolve_model
@@ -123,7 +127,7 @@ def build_searcher(
     english_model = (english_embeddings or english_embedder(settings)) if index.english else None
     expander = None
     if settings.retrieval.expand_glossary:
-        expander = GlossaryExpander(load_glossary())
+        expander = GlossaryExpander(load_glossary(), load_family_phrases())
         expander.warm_up()
     detector = LanguageDetector()
     searcher = Searcher(
@@ -158,12 +162,20 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
         safeguarding=safeguarding,
         greetings=GreetingDetector(load_scope_data().greetings),
         scope=scope,
-        named_terms=NamedTermCheck(glossary),
         llm=llm_composer(settings.llm),
         store=store,
         redact=redact_personal_data,
-        options=ChatOptions(history_turns=settings.history_turns, min_evidence_score=settings.min_evidence_score),
+        judge=answerability_judge(settings, glossary),
+        options=ChatOptions(history_turns=settings.history_turns),
     )
+
+
+def answerability_judge(settings: Settings, glossary: Glossary) -> AnswerabilityJudge:
+    """The shipped answerability model, at the configured threshold when one is set."""
+    model = load_answerability_model()
+    if settings.answer_threshold is not None:
+        model = replace(model, threshold=settings.answer_threshold)
+    return AnswerabilityJudge(model, named_terms=NamedTermCheck(glossary))
 
 
 def build_safeguarding(settings: Settings, embeddings: Embeddings) -> SafeguardingDetector:

@@ -167,11 +167,12 @@ class Settings(BaseSettings):
     safeguarding: SafeguardingSettings = Field(
         default_factory=SafeguardingSettings, description="Recognising messages about a child at risk"
     )
-    min_evidence_score: float | None = Field(
-        0.80,
-        description="Decline when the best quote scores below this (for multilingual-e5-small: on the dev set the "
-        "lowest answerable question scored about 0.81, and no threshold separates answerable from unanswerable "
-        "ones, so this is a floor for unrelated quotes, not the main decline rule); unset for other models",
+    answer_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Answer only when the answerability model's probability is at least this; unset: the threshold "
+        "fitted with the model (data/answerability_model.json). 0 answers whatever was found (tests, other models)",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -344,6 +344,18 @@ li {
   margin: 0 0 .5rem;
   border-radius: .25rem;
 }
+p.quote {
+  padding-inline-start: .75rem;
+  border-inline-start: 4px solid #b1b4b6;
+  margin-bottom: 0;
+}
+p.quote-source {
+  color: var(--muted);
+  font-size: .875rem;
+  padding-inline-start: .75rem;
+  border-inline-start: 4px solid #b1b4b6;
+  margin-top: 0;
+}
 .section {
   color: var(--muted);
   font-size: .875rem;
@@ -1113,8 +1125,15 @@ textarea {
       const node = h("div", { class: "msg bot", id });
       node.append(h("p", { class: "who", text: this.t("navigator") }));
       const answer = h("div", { class: "answer", lang: reply.language || null, dir: reply.direction || "auto" });
+      const quoted = (Array.isArray(reply.quotes) ? reply.quotes : []).map((q) => String(q.text || "")).filter(Boolean);
+      let afterQuote = false;
       for (const line of String(reply.answer || "").split("\n")) {
-        if (line.trim()) answer.append(this.renderLine(line, byNumber, id));
+        if (!line.trim()) continue;
+        // Quotes are English as published: inside a right-to-left reply they are laid out left to right and
+        // marked as English, and so is the line naming their source that follows each.
+        const kind = quoted.some((q) => line.includes(q)) ? "quote" : afterQuote && line.startsWith("— ") ? "quote-source" : null;
+        afterQuote = kind === "quote";
+        answer.append(this.renderLine(line, byNumber, id, kind));
       }
       node.append(answer);
       if (citations.length) node.append(this.renderSources(citations, id));
@@ -1126,9 +1145,11 @@ textarea {
       return node;
     }
 
-    /** One line of the answer: text nodes, with each [n] that has a citation as a link to source n. */
-    renderLine(line, byNumber, id) {
-      const p = h("p", { dir: lineDir(line) }); // a localised framing line is RTL, a quoted English line LTR
+    /** One line of the answer: text nodes, with each [n] that has a citation as a link to source n.
+     *  ``kind`` marks a quoted English sentence ("quote") or the source line under it ("quote-source"). */
+    renderLine(line, byNumber, id, kind = null) {
+      // A localised framing line is RTL; a quoted English line and its source are English, left to right.
+      const p = kind ? h("p", { class: kind, lang: "en", dir: "ltr" }) : h("p", { dir: lineDir(line) });
       const marker = /\[(\d+)\]/g;
       let last = 0;
       let match;

@@ -17,17 +17,18 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from evals.matching import contains_evidence, doc_id_of, first_hit_rank
+from evals.matching import contains_evidence, doc_id_of, first_hit_rank, normalize_text
 from navigator.answer.chat import ChatInput, ChatTurn
 
 KS = (1, 3, 5, 10)
 DECLINED = frozenset({"not_found", "out_of_scope"})
 METRICS = (
     "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "citation_precision", "keyword_recall",
-    "abstention", "false_decline", "answer_language", "latency_p50_ms", "latency_p95_ms",
+    "abstention", "false_decline", "answered_with_evidence", "lead_holds_evidence", "duplicate_quotes",
+    "answer_language", "latency_p50_ms", "latency_p95_ms",
 )
 # Metrics where a lower value is better (for comparisons and thresholds).
-LOWER_IS_BETTER = frozenset({"false_decline", "latency_p50_ms", "latency_p95_ms"})
+LOWER_IS_BETTER = frozenset({"false_decline", "duplicate_quotes", "latency_p50_ms", "latency_p95_ms"})
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -82,6 +83,17 @@ def score_item(
             for c in citations
         )
         scores["citation_precision"] = float(answerable and all_right and holds)
+    quotes = [str(q.get("text", "")) for q in reply.get("quotes") or []]
+    if answerable:
+        cited_right = answered and any(
+            c.get("doc_id") == right_doc and evidence and contains_evidence(str(c.get("quote", "")), evidence)
+            for c in citations
+        )
+        scores["answered_with_evidence"] = float(bool(cited_right))
+        if cited_right and quotes:
+            scores["lead_holds_evidence"] = float(quote_holds(quotes[0], str(evidence)))
+    if answered and quotes:
+        scores["duplicate_quotes"] = float(len({normalize_text(q) for q in quotes}) < len(quotes))
     scores["answer_language"] = float(reply_language == item.get("lang"))
     markers = {int(n) for n in _MARKER.findall(str(reply.get("answer", "")))}
     return {
@@ -105,6 +117,12 @@ def score_item(
         "latency_ms": round(latency_ms, 2),
         "scores": scores,
     }
+
+
+def quote_holds(quote: str, evidence: str) -> bool:
+    """Whether a quoted sentence holds the evidence, or is part of it (evidence often spans several sentences)."""
+    sentence = normalize_text(quote).strip(" “”\"")
+    return bool(sentence) and (sentence in normalize_text(evidence) or contains_evidence(quote, evidence))
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -2,7 +2,9 @@
 
 A passage about SENDIASS is very similar to "what is SENDIASS's phone number?", but if no number is in the
 quoted sentences, quoting them would look like an answer that is not there. So the expected kind of answer
-is read from cue phrases in the question (in all eleven languages), and the quotes must contain one.
+is read from cue phrases in the question (in all eleven languages). For most kinds that is one sign among
+others of whether quotes answer (``answerability``); for the kinds whose cues ask for the fact itself (a phone
+number, a sum, a date, a number of weeks), a question is declined when no passage found holds one.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ EVIDENCE_PATTERNS: Mapping[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "institution": re.compile(r"\b[A-Z][\w'’]+(?:\s[A-Z][\w'’]+)*\s(?:School|Academy|College|Nursery)\b"),
+    "number": re.compile(r"\d"),
+    "year": re.compile(r"\b(?:19|20)\d{2}\b"),
+    "time_of_day": re.compile(
+        r"\b\d{1,2}(?:[:.]\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b|\b(?:Mondays?|weekdays)\b", re.IGNORECASE
+    ),
+    "person_name": re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Cllr|Councillor|Professor|Prof)\.?\s+[A-Z][a-z]+"),
+    "quotation": re.compile(r"[“\"‘'][^”\"’]{15,}[”\"’]"),
 }
 
 
@@ -48,6 +57,7 @@ class AnswerType:
     name: str
     cues: tuple[str, ...]  # normalised, all languages together (messages mix languages)
     satisfied_by: tuple[str, ...]  # empty: nothing in published documents can answer it (one child's own case)
+    strict: bool = False  # the cues ask for the fact itself: without it in any passage found, nothing answers
 
 
 def _fold_cue(cue: str) -> str:
@@ -70,7 +80,7 @@ def parse_answer_types(raw: Any) -> tuple[AnswerType, ...]:
             unknown = set(satisfied) - set(EVIDENCE_PATTERNS)
             if unknown or not cues:
                 raise ConfigError(f"Answer type {name!r} needs cues and known evidence kinds (unknown: {unknown}).")
-            types.append(AnswerType(name, cues, satisfied))
+            types.append(AnswerType(name, cues, satisfied, bool(spec.get("strict", False))))
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"The answer-type file is malformed ({exc!r}).") from exc
     return tuple(types)

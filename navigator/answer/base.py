@@ -29,6 +29,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """One quoted sentence of a reply, the passage number it cites and where it comes from."""
+
+    n: int
+    text: str
+    source: str  # "SEF, Spring 2024 › Children and young people receive the right help…"
+
+    def line(self) -> str:
+        """The quote as the reply writes it: the sentence and its marker, then its source on the next line."""
+        return f"“{self.text}” [{self.n}]\n— {self.source}"
+
+
+@dataclass(frozen=True)
 class Contact:
     """A human service the reply points to (from ``data/contacts.json``)."""
 
@@ -67,6 +80,8 @@ class CompositionRequest:
     query_vector: Sequence[float] | None = None  # the embedded question, for sentence selection
     lexical_text: str = ""  # the question plus English glossary terms, for term overlap
     expected_evidence: tuple[str, ...] = ()  # kinds of fact the question asks for ("phone", "duration" …)
+    figures_asked: bool = False  # table rows of figures may be quoted
+    experiences_asked: bool = False  # a person's own words may be quoted
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,7 @@ class Composition:
     citations: tuple[Citation, ...]
     grounded: bool = True  # False: nothing in the passages answers the question
     score: float | None = None  # how well the best quote matches the question (extractive composer)
+    quotes: tuple[Quote, ...] = ()  # the quoted sentences in reply order (extractive composer)
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,7 @@ class Answer:
     detected_language: str
     text: str
     citations: tuple[Citation, ...] = ()
+    quotes: tuple[Quote, ...] = ()  # the English sentences the text quotes, in order
     handoff: tuple[Contact, ...] = ()
     glossary: tuple[GlossaryNote, ...] = ()
     direction: Literal["ltr", "rtl"] = "ltr"

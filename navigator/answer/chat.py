@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from navigator.answer.answer_types import AnswerTypeChecker
+from navigator.answer.answerability import AnswerabilityJudge, Verdict
 from navigator.answer.base import (
     Answer,
     Composer,
@@ -24,7 +25,8 @@ from navigator.answer.base import (
     Passage,
 )
 from navigator.answer.contacts import Contacts, contact_block, risk_lead
-from navigator.answer.named_terms import NamedTermCheck, cited_texts
+from navigator.answer.extractive import ExtractiveComposer, ScoredUnit
+from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
@@ -32,7 +34,7 @@ from navigator.errors import ComposerUnavailableError, QueryRejectedError, Stora
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import Glossary
 from navigator.languages.locales import Locale, get_locale
-from navigator.languages.matching import clause_spans
+from navigator.languages.matching import clause_spans, question_parts
 from navigator.retrieval.searcher import PreparedQuery, Searcher
 from navigator.storage.conversations import ConversationStore
 
@@ -63,6 +65,15 @@ class ChatTurn:
 
 
 @dataclass(frozen=True)
+class Assessment:
+    """The passages offered, the quotes chosen from them, and whether those answer the message."""
+
+    request: CompositionRequest
+    chosen: list[ScoredUnit]
+    verdict: Verdict | None  # None: no passage held a quotable sentence
+
+
+@dataclass(frozen=True)
 class ChatOptions:
     """Limits of a turn."""
 
@@ -70,9 +81,6 @@ class ChatOptions:
     glossary_notes: int = 3
     history_turns: int = 2
     followup_max_words: int = 14  # a message this short in a conversation is read with the previous question
-    # A floor below which quotes are unrelated to the question; None: no floor. Scores depend on the model,
-    # so the value comes from the settings (see Settings.min_evidence_score).
-    min_evidence_score: float | None = None
 
 
 class ChatService:
@@ -81,7 +89,7 @@ class ChatService:
     def __init__(
         self,
         searcher: Searcher,
-        extractive: Composer,
+        extractive: ExtractiveComposer,
         *,
         glossary: Glossary,
         contacts: Contacts,
@@ -90,6 +98,7 @@ class ChatService:
         scope: ScopeClassifier,
         answer_types: AnswerTypeChecker | None = None,
         named_terms: NamedTermCheck | None = None,
+        judge: AnswerabilityJudge | None = None,
         detector: LanguageDetector | None = None,
         llm: Composer | None = None,
         store: ConversationStore | None = None,
@@ -106,6 +115,7 @@ class ChatService:
         self.scope = scope
         self.answer_types = answer_types or AnswerTypeChecker()
         self.named_terms = named_terms
+        self.judge = judge or AnswerabilityJudge(answer_types=self.answer_types, named_terms=named_terms)
         self.detector = detector or LanguageDetector()
         self.store = store
         self.redact = redact
@@ -224,43 +234,113 @@ class ChatService:
             parts.notes.append("history_not_stored")
             return None
 
+    def assess(self, message: str, query: PreparedQuery, lang: str) -> Assessment:
+        """Retrieve, choose the quotes, and judge whether they answer the message (no text is written)."""
+        results = self.searcher.search(query, self.options.passages)
+        expected = self.answer_types.expected(message)
+        request = CompositionRequest(
+            question=query.text,
+            language=lang,
+            passages=[Passage(i, r.chunk, r.score) for i, r in enumerate(results, 1)],
+            query_vector=query.vector.tolist(),
+            lexical_text=query.lexical_text,
+            expected_evidence=tuple(k for t in expected for k in t.satisfied_by),
+            figures_asked=any(t.name == "figures" for t in expected),
+            experiences_asked=any(t.name == "experiences" for t in expected),
+        )
+        ranked = self.extractive.scored_units(request)
+        chosen = self.extractive.choose(ranked)
+        if not chosen:
+            return Assessment(request, [], None)
+        cited_chunks = list(dict.fromkeys(u.passage.chunk for u in chosen))
+        cited = [u.unit.text for u in chosen] + [t for c in cited_chunks for t in (c.section, c.doc_title)]
+        features = self.judge.features(
+            self.redact(message),  # a postcode or a date is not a name the documents must share
+            lang,
+            ranked,
+            chosen,
+            self.searcher.token_match(query, [p.chunk for p in request.passages]),
+            cited,
+            request.passages,
+        )
+        return Assessment(request, chosen, self.judge.judge(features))
+
     def _answer(
         self, message: str, query: PreparedQuery, locale: Locale, parts: ReplyParts, *, followup: bool
     ) -> Generator[Event, None, None]:
-        """Retrieve and compose; on weak or missing evidence, decline and hand off."""
+        """Retrieve and judge; quote when the quotes answer the message, otherwise decline and hand off."""
         lang = locale.language
-        vector = query.vector
         names_term = bool(self.glossary.find(message, None))
-        if not self.scope.in_scope(vector, names_term):
+        if not self.scope.in_scope(query.vector, names_term):
             if parts.status != "safeguarding":
                 parts.status = "out_of_scope"
                 parts.notes.append("out_of_scope")
                 parts.handoff = self.contacts.for_answers()
                 yield from parts.emit(locale.text("out_of_scope"))
             return
-        results = self.searcher.search(query, self.options.passages)
-        request = CompositionRequest(
-            question=query.text,
-            language=lang,
-            passages=[Passage(i, r.chunk, r.score) for i, r in enumerate(results, 1)],
-            query_vector=vector.tolist(),
-            lexical_text=query.lexical_text,
-            expected_evidence=tuple(k for t in self.answer_types.expected(message) for k in t.satisfied_by),
-        )
+        assessment, unanswered = self._assess_parts(message, query, lang)
+        verdict = assessment.verdict
+        if verdict is None or not verdict.answers:
+            if verdict is not None:
+                parts.evidence_score = verdict.probability
+            parts.notes.append(f"missing:{','.join(verdict.reasons)}" if verdict else "ungrounded")
+            yield from self._decline(locale, parts)
+            return
+        parts.evidence_score = verdict.probability
         if self.llm is not None:
             mark = parts.mark()
-            streamed = yield from self._stream_llm(request, parts)
-            if streamed is not None and self._finish(message, locale, parts, streamed, self.llm):
+            streamed = yield from self._stream_llm(assessment.request, parts)
+            if streamed is not None and streamed.grounded:
+                self._finish(locale, parts, streamed, self.llm)
                 return
             parts.rewind(mark)
-        composition = self.extractive.compose(request)
-        if self._finish(message, locale, parts, composition, self.extractive):
-            lead = locale.text("framing_followup" if followup else "framing_answered")
-            if lang != "en":
-                lead = f"{lead} {locale.text('passages_in_english')}"
-            yield from parts.emit(f"{lead}\n{composition.text}")
-        else:
-            yield from self._decline(locale, parts)
+        composition = self.extractive.compose_from(assessment.chosen)
+        self._finish(locale, parts, composition, self.extractive)
+        lead = locale.text("framing_followup" if followup else "framing_answered")
+        if lang != "en":
+            lead = f"{lead} {locale.text('passages_in_english')}"
+        lines = composition.text.split("\n")
+        # The lead quote goes with the framing, so the first thing a family reads is the answer itself.
+        first = 2 if len(lines) > 1 and lines[1].startswith("— ") else 1
+        yield from parts.emit("\n".join([lead, *lines[:first]]))
+        rest = lines[first:]
+        if rest:
+            yield from parts.emit("\n".join([locale.text("more_from_documents"), *rest]))
+        yield from self._hand_off_parts(unanswered, locale, parts)
+
+    def _assess_parts(self, message: str, query: PreparedQuery, lang: str) -> tuple[Assessment, list[str]]:
+        """The assessment to answer from, and the questions of the message the documents do not answer.
+
+        A message asking two things that is answered as a whole is also judged question by question: the reply
+        then quotes for the questions answered and says which ones it cannot answer. A message declined as a
+        whole stays declined: a short question on its own passes by chance more often than the whole message.
+        """
+        whole = self.assess(message, query, lang)
+        questions = question_parts(message)
+        if len(questions) < 2 or whole.verdict is None or not whole.verdict.answers:
+            return whole, []
+        judged = [(q, self.assess(q, self.searcher.prepare(q, lang), lang)) for q in questions]
+        answered = [a for _, a in judged if a.verdict is not None and a.verdict.answers]
+        if not answered or len(answered) == len(judged):
+            return whole, []
+        unanswered = [q for q, a in judged if a.verdict is None or not a.verdict.answers]
+        chosen: list[ScoredUnit] = []
+        for a in answered:  # the lead of each answered question first, then their supporting quotes
+            chosen.extend(u for u in a.chosen[:1] if u.unit.text not in {c.unit.text for c in chosen})
+        for a in answered:
+            chosen.extend(u for u in a.chosen[1:] if u.unit.text not in {c.unit.text for c in chosen})
+        return Assessment(whole.request, chosen[: self.extractive.options.max_quotes], whole.verdict), unanswered
+
+    def _hand_off_parts(self, unanswered: Sequence[str], locale: Locale, parts: ReplyParts) -> Iterator[Event]:
+        """Say which of the message's questions the documents do not answer, and who can help with them."""
+        if not unanswered:
+            return
+        parts.notes.append(f"partial:{len(unanswered)}")
+        asked = "\n".join(f"“{q}”" for q in unanswered)
+        handoff = list(dict.fromkeys([*parts.handoff, *self.contacts.handoff]))
+        parts.handoff = handoff
+        lead = f"{locale.text('partial_not_found')}\n{asked}\n{locale.text('handoff_intro')}"
+        yield from parts.emit(contact_block(locale, lead, self.contacts.handoff))
 
     def _stream_llm(
         self, request: CompositionRequest, parts: ReplyParts
@@ -280,36 +360,15 @@ class ChatService:
         parts.rewind(mark)
         return None
 
-    def _finish(
-        self, message: str, locale: Locale, parts: ReplyParts, composition: Composition, composer: Composer
-    ) -> bool:
-        """Record a composition as the answer when it holds what was asked; False means decline."""
-        missing: list[str] = []
-        if composition.score is not None:
-            parts.evidence_score = composition.score
-        if composition.grounded:
-            # The extractive quotes are the answer; an LLM's reply is in the user's language, so the English
-            # patterns are checked against the passages it cited instead.
-            checked = (
-                composition.text if composer is self.extractive else "\n".join(c.quote for c in composition.citations)
-            )
-            missing = self.answer_types.missing(message, [checked])
-            if self.named_terms is not None:
-                redacted = self.redact(message)  # a postcode or a date is not a name the documents must share
-                missing += self.named_terms.missing(redacted, locale.language, cited_texts(composition.citations))
-            floor = self.options.min_evidence_score
-            if floor is not None and composition.score is not None and composition.score < floor:
-                missing.append("weak_evidence")
-        if not composition.grounded or missing:
-            parts.notes.append(f"missing:{','.join(missing)}" if missing else "ungrounded")
-            return False
+    def _finish(self, locale: Locale, parts: ReplyParts, composition: Composition, composer: Composer) -> None:
+        """Record a composition as the answer."""
         if parts.status != "safeguarding":
             parts.status = "answered"
             parts.handoff = self.contacts.for_answers()
         parts.composer = composer.name
         parts.citations = list(composition.citations)
+        parts.quotes = list(composition.quotes)
         parts.glossary = self._glossary_notes(composition, locale.language)
-        return True
 
     def _decline(self, locale: Locale, parts: ReplyParts) -> Iterator[Event]:
         """Say the documents do not answer this, and name people who can help."""

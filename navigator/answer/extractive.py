@@ -1,4 +1,4 @@
-"""The default composer: quote the best sentence of each of the top passages, each with its ``[n]``.
+"""The default composer: lead with the sentence that best answers the question, each quote with its ``[n]``.
 
 No model runs here: sentence vectors were stored at index time, and the question was embedded once for
 retrieval, so composing costs a few dot products.
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from navigator.answer.answer_types import EVIDENCE_PATTERNS
-from navigator.answer.base import Citation, Composition, CompositionRequest, Passage
-from navigator.answer.sentence_units import SentenceUnit, quotable_units
+from navigator.answer.base import Citation, Composition, CompositionRequest, Passage, Quote
+from navigator.answer.sentence_units import SentenceUnit, is_figures_row, is_testimonial, quotable_units
+from navigator.answer.source_labels import source_label
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.tokens import tokenize
 
@@ -61,20 +62,59 @@ class ScoredUnit:
     passage: Passage
     unit: SentenceUnit
     score: float
+    dense: float = 0.0  # the unit's cosine with the question
+    overlap: float = 0.0  # share of the question's terms the unit holds
+    holds_expected: bool = False  # holds the kind of fact the question asks for
+
+    @property
+    def words(self) -> int:
+        """How many words quoting it costs."""
+        return len(self.unit.text.split())
 
 
 @dataclass(frozen=True)
 class ExtractiveOptions:
-    """How many passages are quoted and how sentences are weighed."""
+    """How quotes are weighed and how many a reply carries."""
 
-    max_quotes: int = 3
+    max_quotes: int = 3  # the lead and at most two supporting quotes
+    max_words: int = 100  # quoted words in all; the lead is kept whole however long it is
     lexical_weight: float = 0.1  # cosine differences between sentences are small; term overlap breaks ties
-    min_relative_score: float = 0.9  # a further quote must score at least this share of the best one
+    min_relative_score: float = 0.9  # a supporting quote must score at least this share of the lead
     evidence_bonus: float = 0.05  # a sentence holding the kind of fact asked for (a phone number …) comes first
+    rank_weight: float = 0.02  # retrieval ranked whole passages, with more evidence than one sentence holds
+
+
+_NORMAL = re.compile(r"[\W_]+")
+
+
+def _normal(text: str) -> str:
+    return _NORMAL.sub(" ", text.casefold()).strip()
+
+
+def _repeats(candidate: ScoredUnit, chosen: Sequence[ScoredUnit]) -> bool:
+    """Whether the candidate says what a chosen quote already says (overlapping chunks repeat sentences)."""
+    mine = _normal(candidate.unit.text)
+    for other in chosen:
+        theirs = _normal(other.unit.text)
+        if mine in theirs or theirs in mine:
+            return True
+        same_chunk = other.passage.chunk.id == candidate.passage.chunk.id
+        if same_chunk and set(other.unit.indices) & set(candidate.unit.indices):
+            return True
+    return False
+
+
+_BULLET = re.compile(r"^(?:[-–•*|]\s*)+")
+
+
+def quote_line(text: str) -> str:
+    """A unit as one line of a reply (a table row keeps its header, on the same line), without a leading bullet."""
+    parts = [_BULLET.sub("", part.strip()).strip(" |") for part in text.splitlines()]
+    return " / ".join(part for part in parts if part)
 
 
 class ExtractiveComposer:
-    """Picks one sentence (with the context it needs) from each of the best passages."""
+    """Leads with the sentence that best answers the question, then at most two that add to it."""
 
     name = "extractive"
 
@@ -82,66 +122,90 @@ class ExtractiveComposer:
         self.vectors = vectors
         self.options = options or ExtractiveOptions()
 
-    def best_units(self, request: CompositionRequest) -> list[ScoredUnit]:
-        """The best unit of each passage, in passage order, for passages that have a quotable one."""
+    def scored_units(self, request: CompositionRequest) -> list[ScoredUnit]:
+        """Every quotable unit of every passage that suits the question, best first.
+
+        A table row of figures or a person's own words answers only a question that asks for figures or
+        experiences; otherwise it would stand in for what the documents say is done.
+        """
         query_terms = set(tokenize(request.lexical_text or request.question))
         query = np.asarray(request.query_vector, dtype=np.float32) if request.query_vector is not None else None
-        best: list[ScoredUnit] = []
-        for passage in request.passages:
-            units = quotable_units(passage.chunk)
-            if not units:
-                continue
+        out: list[ScoredUnit] = []
+        for rank, passage in enumerate(request.passages):
             vectors = self.vectors.of(passage.chunk) if query is not None else None
-            scored = [
-                ScoredUnit(passage, u, self._score(u, vectors, query, query_terms, request.expected_evidence))
-                for u in units
-            ]
-            best.append(max(scored, key=lambda s: s.score))
-        return best
+            for unit in quotable_units(passage.chunk):
+                if is_figures_row(unit.text) and not request.figures_asked:
+                    continue
+                if is_testimonial(unit.text) and not request.experiences_asked:
+                    continue
+                out.append(self._score(passage, rank, unit, vectors, query, query_terms, request.expected_evidence))
+        return sorted(out, key=lambda s: -s.score)
 
     def _score(
         self,
+        passage: Passage,
+        rank: int,
         unit: SentenceUnit,
         vectors: np.ndarray | None,
         query: np.ndarray | None,
         query_terms: set[str],
         evidence: tuple[str, ...],
-    ) -> float:
+    ) -> ScoredUnit:
+        o = self.options
         dense = float(vectors[unit.main] @ query) if vectors is not None and query is not None else 0.0
-        overlap = 0.0
-        if query_terms:
-            overlap = len(query_terms & set(tokenize(unit.text))) / len(query_terms)
+        overlap = len(query_terms & set(tokenize(unit.text))) / len(query_terms) if query_terms else 0.0
         holds = any(EVIDENCE_PATTERNS[kind].search(unit.text) for kind in evidence if kind in EVIDENCE_PATTERNS)
-        return dense + self.options.lexical_weight * overlap + (self.options.evidence_bonus if holds else 0.0)
+        score = dense + o.lexical_weight * overlap + (o.evidence_bonus if holds else 0.0) - o.rank_weight * rank
+        return ScoredUnit(passage, unit, score, dense, overlap, holds)
 
     def select(self, request: CompositionRequest) -> list[ScoredUnit]:
-        """The units to quote: the best of the highest-ranked passage, then others that score nearly as well.
+        """The lead, then supporting quotes that score nearly as well, repeat nothing and fit the word budget."""
+        return self.choose(self.scored_units(request))
 
-        The highest-ranked passage is always quoted: retrieval ranked it first on the whole passage, with
-        more evidence than one sentence's score holds (on the dev set, dropping it lost two right answers).
-        """
-        candidates = self.best_units(request)[: self.options.max_quotes]
-        if not candidates:
+    def choose(self, ranked: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+        """:meth:`select` over units already scored, best first."""
+        if not ranked:
             return []
-        top = max(c.score for c in candidates)
-        return [c for i, c in enumerate(candidates) if i == 0 or c.score >= self.options.min_relative_score * top]
+        lead = ranked[0]
+        chosen = [lead]
+        words = lead.words
+        for candidate in ranked[1:]:
+            if len(chosen) >= self.options.max_quotes or candidate.score < self.options.min_relative_score * lead.score:
+                break
+            if _repeats(candidate, chosen) or words + candidate.words > self.options.max_words:
+                continue
+            chosen.append(candidate)
+            words += candidate.words
+        return chosen
 
     def compose(self, request: CompositionRequest) -> Composition:
-        """Quoted sentences, one line each, followed by their citation numbers."""
-        chosen = self.select(request)
+        """The lead quote and its source, then the supporting quotes, each with its ``[n]``."""
+        return self.compose_from(self.select(request))
+
+    def compose_from(self, chosen: Sequence[ScoredUnit]) -> Composition:
+        """The reply body quoting ``chosen`` in order; passages are numbered as they are first quoted."""
         if not chosen:
             return Composition(text="", citations=(), grounded=False)
-        lines = []
-        citations = []
         allowed = {c.passage.chunk.url for c in chosen if c.passage.chunk.url}
-        for n, scored in enumerate(chosen, 1):
-            lines.append(f"{clean_quote(scored.unit.text, allowed)} [{n}]")
-            citations.append(Citation.of(n, scored.passage.chunk))
-        best = max(c.score for c in chosen)
-        return Composition(text="\n".join(lines), citations=tuple(citations), score=best)
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        quotes: list[Quote] = []
+        lines: list[str] = []
+        for scored in chosen:
+            chunk = scored.passage.chunk
+            if chunk.id not in numbers:
+                numbers[chunk.id] = len(numbers) + 1
+                citations.append(Citation.of(numbers[chunk.id], chunk))
+            n = numbers[chunk.id]
+            quote = Quote(n, clean_quote(quote_line(scored.unit.text), allowed), source_label(chunk))
+            quotes.append(quote)
+            lines.append(quote.line())
+        return Composition(
+            text="\n".join(lines), citations=tuple(citations), score=chosen[0].score, quotes=tuple(quotes)
+        )
 
     def stream(self, request: CompositionRequest) -> Iterator[str | Composition]:
-        """The composed lines as deltas (they are ready at once), then the composition."""
+        """The lead quote first, then each supporting quote, then the composition."""
         composition = self.compose(request)
         for i, line in enumerate(composition.text.splitlines()):
             yield ("\n" if i else "") + line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from navigator.answer.base import Answer, Citation, Contact, GlossaryNote, Status
+from navigator.answer.base import Answer, Citation, Contact, GlossaryNote, Quote, Status
 from navigator.languages.locales import Locale
 
 Event = tuple[str, object]  # ("delta", str) while composing, then ("final", ChatTurn)
@@ -19,6 +19,7 @@ class ReplyParts:
         self.status: Status = "not_found"
         self.text = ""
         self.citations: list[Citation] = []
+        self.quotes: list[Quote] = []
         self.handoff: list[Contact] = []
         self.glossary: list[GlossaryNote] = []
         self.notes: list[str] = []
@@ -54,6 +55,7 @@ class ReplyParts:
             detected_language=self.detected,
             text=self.text,
             citations=tuple(self.citations),
+            quotes=tuple(self.quotes),
             handoff=tuple(dict.fromkeys(self.handoff)),
             glossary=tuple(self.glossary),
             direction=locale.direction,

@@ -67,6 +67,11 @@ def leans_on_previous(sentence: str) -> bool:
     return first in _LEANING_OPENERS
 
 
+def introduces_list(sentence: str) -> bool:
+    """A lead-in ending in a colon ("…should be reviewed to ensure that:"): it says nothing until its list."""
+    return sentence.rstrip().endswith(":")
+
+
 def _header_row(sentences: Sequence[str], index: int) -> int | None:
     """The first row of the table that sentence ``index`` belongs to, when it is a later row of one."""
     if TABLE_SEPARATOR not in sentences[index]:
@@ -82,7 +87,7 @@ def quotable_units(chunk: Chunk) -> list[SentenceUnit]:
     sentences = chunk.sentences
     units: list[SentenceUnit] = []
     for i, sentence in enumerate(sentences):
-        if is_heading_like(sentence, chunk) or is_debris(sentence):
+        if is_heading_like(sentence, chunk) or is_debris(sentence) or introduces_list(sentence):
             continue
         header = _header_row(sentences, i)
         if header is not None:
@@ -92,3 +97,32 @@ def quotable_units(chunk: Chunk) -> list[SentenceUnit]:
         else:
             units.append(SentenceUnit((i,), sentence))
     return units
+
+
+# A quotation closed and then attributed ("…having fun!’ – a community therapist"), or a unit that is mostly
+# inside quotation marks: one person's experience, not what the documents say is done.
+_ATTRIBUTED = re.compile(r"[’'\"”]\s*[–—-]\s*[^.!?\n]{2,60}\.?$")
+_QUOTED_SPAN = re.compile(r"[“\"]([^”\"]{15,})[”\"]")
+_FIGURES_ROW_WORDS = 12
+
+
+def is_testimonial(text: str) -> bool:
+    """Whether a unit reports what one person said (a parent's or a practitioner's own words)."""
+    stripped = text.strip()
+    if _ATTRIBUTED.search(stripped):
+        return True
+    quoted = sum(len(span) for span in _QUOTED_SPAN.findall(stripped))
+    return quoted >= 0.6 * max(1, len(stripped))
+
+
+def is_figures_row(text: str) -> bool:
+    """Whether a unit is a table row of labels and numbers rather than a row holding a sentence of prose.
+
+    Action-plan tables hold whole sentences in a cell, and those read as prose; rows of indicator names and
+    figures only mean something to a reader who asked for figures.
+    """
+    rows = [line for line in text.splitlines() if TABLE_SEPARATOR.strip() in line]
+    if not rows:
+        return False
+    cells = [cell.strip() for row in rows for cell in row.split("|")]
+    return max((len(cell.split()) for cell in cells), default=0) < _FIGURES_ROW_WORDS

@@ -109,6 +109,14 @@ class CitationPublic(BaseModel):
     quote: str = Field(..., description="The full text of the cited passage")
 
 
+class QuotePublic(BaseModel):
+    """A sentence the answer quotes, in English as published, with the citation it belongs to."""
+
+    n: int
+    text: str = Field(..., description="The quoted sentence as the answer writes it (between quotation marks)")
+    source: str = Field(..., description="Short name of the document and section it comes from")
+
+
 class HandoffPublic(BaseModel):
     """A human service to turn to."""
 
@@ -137,7 +145,7 @@ class SafetyLinePublic(BaseModel):
 class ChatResponse(BaseModel):
     """The reply (contract in docs/architecture.md).
 
-    ``glossary``, ``direction``, ``message_index`` and ``safety_line`` extend the contract.
+    ``glossary``, ``direction``, ``message_index``, ``quotes`` and ``safety_line`` extend the contract.
     """
 
     conversation_id: str
@@ -148,6 +156,9 @@ class ChatResponse(BaseModel):
     direction: Literal["ltr", "rtl"]
     answer: str = Field(..., description="Plain text with [n] markers; every n is in citations")
     citations: list[CitationPublic]
+    quotes: list[QuotePublic] = Field(
+        default_factory=list, description="The English sentences the answer quotes (marked up as English by clients)"
+    )
     handoff: list[HandoffPublic]
     glossary: list[GlossaryNotePublic]
     safety_line: SafetyLinePublic
@@ -168,6 +179,7 @@ class ChatResponse(BaseModel):
                 CitationPublic(n=c.n, doc_id=c.doc_id, title=c.title, url=c.url, section=c.section, quote=c.quote)
                 for c in a.citations
             ],
+            quotes=[QuotePublic(n=q.n, text=q.text, source=q.source) for q in a.quotes],
             handoff=[HandoffPublic(id=c.id, name=c.name, url=c.url, phone=c.phone) for c in a.handoff],
             glossary=[
                 GlossaryNotePublic(id=g.term_id, term=g.term, english=g.english, explanation=g.explanation)

@@ -132,6 +132,37 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_QUESTION_END = re.compile(r"[?\u061f\uff1f]+")
+_MIN_PART_LETTERS = 8  # "why?" or "and?" is a follow-on, not a question of its own
+
+
+def _letters(text: str) -> int:
+    """Letters, a Chinese character counting as two (it is a word, or most of one)."""
+    return sum(2 if "\u3400" <= ch <= "\u9fff" else 1 for ch in text if ch.isalpha())
+
+
+def question_parts(text: str) -> list[str]:
+    """The separate questions of a message that asks more than one (each up to its question mark).
+
+    Text before the first question that asks nothing ("My son is 9.") stays with that question; a message with
+    fewer than two questions gives one part, the whole message.
+    """
+    parts: list[str] = []
+    start = 0
+    for end in _QUESTION_END.finditer(text):
+        part = text[start : end.end()].strip()
+        if _letters(part) >= _MIN_PART_LETTERS:
+            parts.append(part)
+            start = end.end()
+    rest = text[start:].strip()
+    if parts and rest:
+        if _letters(rest) >= _MIN_PART_LETTERS:
+            parts.append(rest)
+        else:
+            parts[-1] = f"{parts[-1]} {rest}"
+    return parts if len(parts) > 1 else [" ".join(text.split())]
+
+
 def normalize(text: str) -> str:
     """Normalise text for matching; case is kept (matching ignores it where that is safe).
 

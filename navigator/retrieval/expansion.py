@@ -1,12 +1,14 @@
 """Glossary-based query expansion: a question in Urdu or Somali also searches the English SEND terms it names.
 
-BM25 cannot match "تعلیمی منصوبہ" against English text; adding "EHC plan EHCP …" lets it. Only terms the
-question names in another language are added: expanding English questions with synonyms made English
-retrieval worse on the dev set, while expanding the others helped (docs/benchmarks.md, "Retrieval quality").
+BM25 cannot match "تعلیمی منصوبہ" against English text; adding "EHC plan EHCP …" lets it. Terms a question names
+in another language are added; in English only terms a question describes in families' words ("sent home at
+lunchtime" for a part-time timetable), since expanding English questions with synonyms of terms they already
+name made English retrieval worse (docs/benchmarks.md, "Retrieval quality").
 """
 
 from __future__ import annotations
 
+from navigator.languages.family_phrases import FamilyPhrases
 from navigator.languages.glossary import Glossary
 from navigator.retrieval.tokens import tokenize
 
@@ -14,8 +16,9 @@ from navigator.retrieval.tokens import tokenize
 class GlossaryExpander:
     """Turns SEND terms named in any language into the English words the documents use."""
 
-    def __init__(self, glossary: Glossary) -> None:
+    def __init__(self, glossary: Glossary, phrases: FamilyPhrases | None = None) -> None:
         self._glossary = glossary
+        self._phrases = phrases
 
     @property
     def glossary(self) -> Glossary:
@@ -27,7 +30,7 @@ class GlossaryExpander:
         self._glossary.warm_up()
 
     def expand(self, text: str, lang: str | None = None) -> str:
-        """English terms for the glossary terms ``text`` names in a language other than English.
+        """English terms for the glossary terms ``text`` names in another language or describes in families' words.
 
         Args:
             text: the question.
@@ -37,10 +40,12 @@ class GlossaryExpander:
             Distinct BM25 tokens of those terms' English wording and aliases ("" when there are none).
 
         """
-        if lang == "en":
-            return ""
         named_in_english = {t.id for t in self._glossary.find(text, "en")}
-        extra = [t for t in self._glossary.find(text, lang) if t.id not in named_in_english]
+        extra = [] if lang == "en" else [t for t in self._glossary.find(text, lang) if t.id not in named_in_english]
+        if self._phrases is not None:
+            described = self._phrases.term_ids(text, lang)
+            have = named_in_english | {t.id for t in extra}
+            extra += [t for t in (self._glossary.get(i) for i in described if i not in have) if t is not None]
         if not extra:
             return ""
         wording = " ".join(" ".join(t.english.forms) for t in extra)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import QueryRejectedError, QueryTooLongError
-from navigator.retrieval.base import Query, Retriever, ScoredChunk
+from navigator.retrieval.base import Chunk, Query, Retriever, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
 from navigator.retrieval.dense import FaissRetriever, SentenceRetriever
 from navigator.retrieval.expansion import GlossaryExpander
@@ -148,6 +148,21 @@ class Searcher:
             lang = self.detect_language(text)
         expansion = self.expander.expand(text, lang) if self.expander else ""
         return PreparedQuery(Query(text, lang, expansion), self.queries)
+
+    def token_match(self, query: PreparedQuery, chunks: Sequence[Chunk]) -> list[float] | None:
+        """How well each chunk matches the question token by token (IDF-weighted MaxSim); None without states.
+
+        Word-level matching across languages, from the token states the turn's model run already gave.
+        """
+        if self.reranker is None:
+            return None
+        states = self.queries.states(query.text)
+        if states is None:
+            return None
+        rows = [self.reranker.chunk_rows[c.id] for c in chunks if c.id in self.reranker.chunk_rows]
+        if len(rows) != len(chunks):
+            return None
+        return [float(x) for x in self.reranker.index.maxsim(states, rows)]
 
     def search(self, text: str | PreparedQuery, k: int = 10, lang: str | None = None) -> list[ScoredChunk]:
         """The ``k`` best chunks for ``text`` (a prepared query is searched as it is; ``lang`` is then ignored).

@@ -38,7 +38,7 @@ def make_app(index_dir, tmp_path):
             "index_dir": index_dir,
             "database_path": tmp_path / "nav.sqlite3",
             "model_cache_dir": tmp_path / "models",
-            "min_evidence_score": None,
+            "answer_threshold": 0.0,
             "cors_origins": [COUNCIL],
             **overrides,
         }

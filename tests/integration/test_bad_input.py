@@ -41,7 +41,7 @@ def _settings(tmp_path, **overrides) -> Settings:
         "model_cache_dir": tmp_path / "models",
         "max_query_chars": MAX_CHARS,
         "max_request_bytes": MAX_BYTES,
-        "min_evidence_score": None,  # the e5 floor means nothing for FakeEmbedder scores
+        "answer_threshold": 0.0,  # the answerability model was fitted on e5 scores, not FakeEmbedder ones
         "rate_limit_per_minute": 0,
         **overrides,
     }

@@ -40,7 +40,7 @@ RTL = {"ur", "ar"}
 CHILDRENS_TRUST_PHONE = load_contacts()["childrens-trust"].phone
 REPLY_KEYS = {
     "conversation_id", "message_index", "status", "language", "detected_language", "direction",
-    "answer", "citations", "handoff", "glossary", "safety_line",
+    "answer", "citations", "quotes", "handoff", "glossary", "safety_line",
 }  # fmt: skip
 SAFETY_SOURCE = load_contacts()["childrens-trust"].source
 
@@ -188,6 +188,13 @@ def test_chat_api_answers_with_citations_in_the_question_language(served, lang, 
     assert citation["url"] == f"https://example.org/{doc_id}"
     assert f"[{citation['n']}]" in reply["answer"]
     _assert_markers_match_citations(reply)
+    # The answer leads with its best quote: each quote is in the text with its marker, and is a sentence of the
+    # passage it cites; none is quoted twice.
+    by_n = {c["n"]: c for c in reply["citations"]}
+    assert reply["quotes"] and len({q["text"] for q in reply["quotes"]}) == len(reply["quotes"])
+    for quote in reply["quotes"]:
+        assert f"“{quote['text']}” [{quote['n']}]" in reply["answer"]
+        assert quote["text"] in " ".join(by_n[quote["n"]]["quote"].split())
     locale = get_locale(lang)
     assert reply["answer"].startswith(locale.text("framing_answered"))
     if lang != "en":

@@ -18,7 +18,7 @@ ITEMS = [
 
 
 def test_api_target_scores_items_through_http(fake_app) -> None:
-    with TestClient(fake_app(rate_limit_per_minute=0, min_evidence_score=None)) as client:
+    with TestClient(fake_app(rate_limit_per_minute=0, answer_threshold=0.0)) as client:
         target = ApiTarget("http://testserver", client=client)
         rows = run_items(ITEMS, target, lambda text: "en", progress=False)
     assert target.description["target"] == "http://testserver" and target.description["health"]["documents"] == 3

@@ -29,7 +29,7 @@ def fuzz_app(tmp_path_factory):
         index_dir=root / "index",
         database_path=root / "nav.sqlite3",
         model_cache_dir=root / "models",
-        min_evidence_score=None,
+        answer_threshold=0.0,
         rate_limit_per_minute=0,  # the fuzzer sends far more than a family would
         max_query_chars=500,
     )

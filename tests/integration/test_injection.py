@@ -57,7 +57,7 @@ def _app(tmp_path, **overrides) -> FastAPI:
         index_dir=tmp_path / "index",
         database_path=tmp_path / "nav.sqlite3",
         model_cache_dir=tmp_path / "models",
-        min_evidence_score=None,  # the e5 floor means nothing for FakeEmbedder scores
+        answer_threshold=0.0,  # the answerability model was fitted on e5 scores, not FakeEmbedder ones
         rate_limit_per_minute=0,
         **overrides,
     )

@@ -43,7 +43,7 @@ def test_answer_types_missing_until_the_quote_holds_the_fact(checker: AnswerType
     wait = "How many weeks does the assessment take?"
     assert checker.missing(wait, ["Plans should be issued within 20 weeks."]) == []
     assert checker.missing(wait, ["Plans should be issued within the 20-week time scale."]) == []
-    assert checker.missing(wait, ["Assessments are carefully planned."]) == ["waiting_time"]
+    assert checker.missing(wait, ["Assessments are carefully planned."]) == ["waiting_time", "figures"]
 
 
 def test_answer_types_reject_unknown_evidence_kinds() -> None:

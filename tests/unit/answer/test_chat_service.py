@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
+from navigator.answer.answerability import FEATURES, AnswerabilityJudge, AnswerabilityModel
 from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
 from navigator.answer.contacts import Contacts, handoff_contacts, risk_specific_contacts, safeguarding_contacts
@@ -16,6 +18,7 @@ from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
+from navigator.answer.source_labels import short_title
 from navigator.errors import ComposerUnavailableError, QueryRejectedError
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import load_glossary
@@ -33,6 +36,17 @@ SENDIASS_PHONE = "0121 303 5004"
 ALWAYS_IN_SCOPE = -2.0
 NEVER_IN_SCOPE = 3.0
 MARKER = re.compile(r"\[(\d+)\]")
+QUOTE_LINE = re.compile(r"“(.+)” \[(\d+)\]")
+# FakeEmbedder scores mean nothing to the fitted answerability model: this one answers unless the question asks
+# for a kind of fact (a phone number, a sum) that no quote holds, so the judge's wiring is what is tested.
+TYPED_FACTS_ONLY = AnswerabilityModel(
+    FEATURES,
+    mean=(0.0,) * len(FEATURES),
+    scale=(1.0,) * len(FEATURES),
+    weights=tuple(-6.0 if f == "type_unmet" else 0.0 for f in FEATURES),
+    bias=3.0,
+    threshold=0.5,
+)
 
 EHCP_QUESTION = "How long does the council have to issue an EHC plan?"
 TRANSPORT_PHONE_QUESTION = "What is the phone number for home to school transport?"
@@ -94,7 +108,7 @@ def make_service(searcher, store, detector):
             "safeguarding": SafeguardingDetector(),
             "greetings": GreetingDetector(load_scope_data().greetings),
             "scope": ScopeClassifier(searcher.queries.vector, load_scope_data(), margin=margin),
-            "named_terms": NamedTermCheck(glossary),
+            "judge": AnswerabilityJudge(TYPED_FACTS_ONLY, named_terms=NamedTermCheck(glossary)),
             "detector": detector,
             "store": store,
             "redact": redact_personal_data,
@@ -180,12 +194,17 @@ def test_chat_service_markers_and_citations_agree(make_service, message):
     used = {int(n) for n in MARKER.findall(answer.text)}
     numbers = [c.n for c in answer.citations]
     assert used == set(numbers) and numbers == list(range(1, len(numbers) + 1))
-    # Each quoted line ends with its marker, and the sentence before the marker is in that citation's passage.
+    # The framing comes first; then each quote ends with its marker, holds a sentence of that citation's passage,
+    # and is followed by the line naming its source; the quotes are also listed as the reply's quotes.
     by_n = {c.n: c for c in answer.citations}
-    for line in answer.text.splitlines()[1:]:
-        found = re.fullmatch(r"(.+) \[(\d+)\]", line)
-        assert found, line
+    lines = answer.text.splitlines()
+    assert lines[0] == get_locale("en").text("framing_answered")
+    quotes = [(i, QUOTE_LINE.fullmatch(line)) for i, line in enumerate(lines) if QUOTE_LINE.fullmatch(line)]
+    assert quotes and [q.text for q in answer.quotes] == [m.group(1) for _, m in quotes]
+    for i, found in quotes:
         assert found.group(1) in " ".join(by_n[int(found.group(2))].quote.split())
+        chunk_title = by_n[int(found.group(2))].title
+        assert lines[i + 1] == f"— {short_title(chunk_title)} › {by_n[int(found.group(2))].section.split(' > ')[-1]}"
 
 
 def test_chat_service_cites_only_chunks_that_retrieval_returned(make_service, searcher):
@@ -222,7 +241,7 @@ def test_chat_service_declines_when_the_quotes_lack_the_asked_for_fact(make_serv
     answer = turn.answer
     assert answer.status == "not_found"
     assert answer.citations == () and not MARKER.search(answer.text)
-    assert "missing:contact" in answer.notes
+    assert any(n.startswith("missing:") and "asked_fact_missing" in n for n in answer.notes), answer.notes
     assert answer.text.startswith(get_locale("en").text("not_found"))
     assert [c.id for c in answer.handoff] == [c.id for c in handoff_contacts()]
     assert "https://www.localofferbirmingham.co.uk/" in answer.text
@@ -243,7 +262,7 @@ def test_chat_service_frames_a_non_english_answer_in_the_question_language(make_
     ur = get_locale("ur")
     assert answer.status == "answered"
     assert answer.text.startswith(f"{ur.text('framing_answered')} {ur.text('passages_in_english')}\n")
-    assert f"You can call SENDIASS on {SENDIASS_PHONE} on weekdays. [1]" in answer.text
+    assert f"“You can call SENDIASS on {SENDIASS_PHONE} on weekdays.” [1]" in answer.text
     assert (answer.language, answer.detected_language, answer.direction) == ("ur", "ur", "rtl")
 
 
@@ -252,7 +271,7 @@ def test_chat_service_declines_in_the_question_language(make_service):
 
     answer = turn.answer
     assert answer.status == "not_found"
-    assert any(note.startswith("missing:") and "money" in note for note in answer.notes)
+    assert any(note.startswith("missing:") and "asked_fact_missing" in note for note in answer.notes)
     assert answer.text.startswith(get_locale("ur").text("not_found") + "\n")
     assert answer.citations == ()
     assert (answer.language, answer.direction) == ("ur", "rtl")
@@ -304,7 +323,7 @@ def test_chat_service_safeguarding_comes_first_and_still_answers(make_service):
     warning, _, rest = answer.text.partition("\n\n")
     assert "999" in warning and "0121 303 1888" in warning  # Children's Trust (contacts.json)
     assert rest.startswith(en.text("framing_followup") + "\n")
-    assert "Sending a child home at lunchtime is an exclusion. [1]" in rest
+    assert "“Sending a child home at lunchtime is an exclusion.” [1]" in rest
     assert [c.doc_id for c in answer.citations] == ["exclusions"]
     # Every service for any risk, without those for other kinds of risk only (domestic abuse, a missing child).
     general = [c.id for c in safeguarding_contacts() if c.id not in risk_specific_contacts()]
@@ -468,11 +487,13 @@ def test_chat_service_ungrounded_llm_reply_falls_back_to_extractive(make_service
     assert answer.text == expected.text and answer.composer == "extractive"
 
 
-def test_chat_service_accepts_a_translated_llm_reply_that_states_the_duration(make_service):
+def test_chat_service_keeps_a_translated_llm_reply(make_service):
     reply = "Rada musi wydać plan EHC w ciągu 20 tygodni [1]."
     llm = ScriptedLLM(reply, cite="within 20 weeks")
+    answers_all = AnswerabilityJudge(replace(TYPED_FACTS_ONLY, weights=(0.0,) * len(FEATURES)))
 
-    answer = make_service(llm=llm).reply(ChatInput("Ile tygodni rada ma na wydanie planu EHC?", language="pl")).answer
+    service = make_service(llm=llm, judge=answers_all)
+    answer = service.reply(ChatInput("Ile tygodni rada ma na wydanie planu EHC?", language="pl")).answer
 
     assert answer.composer == "llm", answer.notes
     assert answer.text == reply

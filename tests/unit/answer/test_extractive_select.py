@@ -1,11 +1,11 @@
-"""Which passages the extractive composer quotes: the highest-ranked always, others only when nearly as good."""
+"""Which sentences the extractive composer quotes: the best one first, then at most two that add to it."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from navigator.answer.base import CompositionRequest, Passage
-from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
+from navigator.answer.extractive import ExtractiveComposer, ExtractiveOptions, StoredSentenceVectors
 from navigator.retrieval.base import Chunk
 
 SENTENCES = (
@@ -15,9 +15,11 @@ SENTENCES = (
 )
 
 
-def _request(similarities: list[float]) -> tuple[CompositionRequest, StoredSentenceVectors]:
-    """Three one-sentence passages, in rank order, whose sentences have these cosines with the question."""
-    chunks = [Chunk(f"c{i}", f"doc{i}", f"Doc {i}", None, ("Section",), s, (s,)) for i, s in enumerate(SENTENCES)]
+def _request(
+    similarities: list[float], sentences: tuple[str, ...] = SENTENCES, **asked: bool
+) -> tuple[CompositionRequest, StoredSentenceVectors]:
+    """One-sentence passages, in rank order, whose sentences have these cosines with the question."""
+    chunks = [Chunk(f"c{i}", f"doc{i}", f"Doc {i}", None, ("Section",), s, (s,)) for i, s in enumerate(sentences)]
     vectors = np.array([[sim, float(np.sqrt(1 - sim * sim)), 0.0] for sim in similarities], dtype=np.float32)
     composer_vectors = StoredSentenceVectors(chunks, np.arange(len(chunks)), vectors)
     request = CompositionRequest(
@@ -26,24 +28,66 @@ def _request(similarities: list[float]) -> tuple[CompositionRequest, StoredSente
         passages=[Passage(i + 1, c, 1.0 / (i + 1)) for i, c in enumerate(chunks)],
         query_vector=[1.0, 0.0, 0.0],
         lexical_text="unrelated words",
+        **asked,
     )
     return request, composer_vectors
 
 
-def test_extractive_select_quotes_the_highest_ranked_passage_even_when_its_sentence_scores_lower():
+def test_extractive_select_leads_with_the_best_sentence_even_from_a_lower_ranked_passage():
     request, vectors = _request([0.5, 0.95, 0.9])
 
     chosen = ExtractiveComposer(vectors).select(request)
 
-    assert [c.passage.chunk.id for c in chosen] == ["c0", "c1", "c2"]
+    assert [c.passage.chunk.id for c in chosen] == ["c1", "c2"]  # 0.5 is far below the lead: not quoted
+    composition = ExtractiveComposer(vectors).compose(request)
+    assert composition.text.splitlines()[0] == f"“{SENTENCES[1]}” [1]"
+    assert composition.text.splitlines()[1] == "— Doc 1 › Section"
+    assert [c.doc_id for c in composition.citations] == ["doc1", "doc2"]
+    assert [q.n for q in composition.quotes] == [1, 2]
 
 
-def test_extractive_select_drops_a_lower_ranked_passage_that_scores_well_below_the_best():
-    request, vectors = _request([0.9, 0.95, 0.5])
+def test_extractive_select_prefers_the_higher_ranked_passage_between_near_equals():
+    request, vectors = _request([0.9, 0.905, 0.5])
 
     chosen = ExtractiveComposer(vectors).select(request)
 
     assert [c.passage.chunk.id for c in chosen] == ["c0", "c1"]
+
+
+def test_extractive_select_never_quotes_the_same_sentence_twice():
+    # Overlapping chunks repeat a sentence: the second copy is not quoted again under another number.
+    request, vectors = _request([0.9, 0.9, 0.89], sentences=(SENTENCES[0], SENTENCES[0], SENTENCES[1]))
+
     composition = ExtractiveComposer(vectors).compose(request)
-    assert [c.doc_id for c in composition.citations] == ["doc0", "doc1"]
-    assert composition.text.splitlines()[0].endswith("[1]")
+
+    assert [q.text for q in composition.quotes] == [SENTENCES[0], SENTENCES[1]]
+
+
+def test_extractive_select_keeps_to_the_word_budget_but_always_quotes_the_lead():
+    long = " ".join(["The plan sets out the help a child needs at school and at home."] * 4)
+    request, vectors = _request([0.9, 0.89, 0.88], sentences=(long, SENTENCES[1], SENTENCES[2]))
+
+    chosen = ExtractiveComposer(vectors, ExtractiveOptions(max_words=60)).select(request)
+
+    assert [c.passage.chunk.id for c in chosen] == ["c0"]  # 52 words: neither 13-word sentence fits beside it
+    alone = ExtractiveComposer(vectors, ExtractiveOptions(max_words=10)).select(request)
+    assert [c.passage.chunk.id for c in alone] == ["c0"]
+
+
+def test_extractive_select_quotes_figures_and_testimonials_only_when_asked_for():
+    row = "Measure | 2022 | 2023\nPlans issued within 20 weeks | 41% | 55%"
+    voice = "“It was so good to see him happy at school again and joining in with everything” – a parent"
+    sentences = (row, voice, SENTENCES[2])
+
+    plain_request, plain_vectors = _request([0.9, 0.9, 0.85], sentences)
+    plain = ExtractiveComposer(plain_vectors).select(plain_request)
+    figures_request, figures_vectors = _request([0.9, 0.9, 0.85], sentences, figures_asked=True)
+    figures = ExtractiveComposer(figures_vectors).select(figures_request)
+    voices_request, voices_vectors = _request([0.9, 0.9, 0.85], sentences, experiences_asked=True)
+    voices = ExtractiveComposer(voices_vectors).select(voices_request)
+
+    assert [c.passage.chunk.id for c in plain] == ["c2"]
+    assert "c0" in [c.passage.chunk.id for c in figures] and "c1" not in [c.passage.chunk.id for c in figures]
+    assert "c1" in [c.passage.chunk.id for c in voices] and "c0" not in [c.passage.chunk.id for c in voices]
+    row_quote = ExtractiveComposer(figures_vectors).compose(figures_request).quotes[0].text
+    assert row_quote == "Measure | 2022 | 2023 / Plans issued within 20 weeks | 41% | 55%"  # figures keep their header

@@ -111,9 +111,11 @@ def test_normalize_folds_accents_punctuation_and_arabic_script_variants():
         ),
         (
             "en",
-            "My son is on a reduced timetable and the SENCo says he may be excluded.",
+            "My son is on a reduced timetable and the SENCo says he may be excluded from school.",
             {"part-time-timetable", "senco", "exclusion"},
         ),
+        # "excluded" alone also means left out by friends: a listed second meaning, not the exclusion term.
+        ("en", "She feels excluded at playtime and has no friends.", set()),
     ],
 )
 def test_find_in_each_language(glossary, lang, text, expected):

@@ -1,0 +1,224 @@
+"""Fit the answerability model on the calibration half only, and report what it gives on any set.
+
+    python -m evals.answerability.fit                       # fit on calibration.jsonl, write the model
+    python -m evals.answerability.fit --report test.jsonl   # the shipped model on another set; fits nothing
+    python -m evals.answerability.fit --report ../shared/evals/dev.jsonl
+
+Each item goes through the navigator's own retrieval and quote choice (``ChatService.assess``); the model then
+learns, from the signs ``navigator.answer.answerability`` reads, when the quotes hold the answer: positives are
+answerable items whose quoted passages hold the evidence, negatives are unanswerable items and answerable ones
+whose quotes miss it (quoting those would be a confident non-answer too). The threshold minimises, over the
+calibration half scored out of fold, ``--misleading-cost`` times the share of non-answers quoted plus the share
+of found answers withheld (equal weights by default: at 2 it withholds most answers the navigator finds, see
+docs/benchmarks.md). Nothing here reads the dev set unless it is given to ``--report``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from evals.answerability.dataset import CALIBRATION, load_items
+from evals.matching import contains_evidence
+from navigator.answer.answerability import FEATURES, AnswerabilityModel
+
+MODEL_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "answerability_model.json"
+FOLDS = 5
+Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]  # mean, scale, weights, bias
+L2 = 10.0  # ridge penalty on standardised weights: a few hundred items, a dozen correlated features
+
+
+def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item's features, label and whether the chosen quotes hold its evidence, with the configured index."""
+    from navigator.assembly import build_chat_service, build_searcher
+    from navigator.config import get_settings
+
+    settings = get_settings()
+    searcher = build_searcher(settings)
+    service = build_chat_service(settings, searcher, None)
+    rows = []
+    for item in tqdm(items, desc="questions", unit="question", mininterval=5):
+        query = searcher.prepare(item["question"], item["lang"])
+        assessment = service.assess(item["question"], query, item["lang"])
+        verdict = assessment.verdict
+        quotes = [u.unit.text for u in assessment.chosen]
+        evidence = item.get("evidence") or ""
+        rows.append({
+            "id": item["id"],
+            "lang": item["lang"],
+            "audience": item["audience"],
+            "kind": item.get("kind"),
+            "answerable": bool(item["answerable"]),
+            "features": dict(verdict.features) if verdict else None,
+            "lead_holds": bool(evidence and quotes and contains_evidence(quotes[0], evidence)),
+            "quotes_hold": bool(evidence and any(contains_evidence(q, evidence) for q in quotes)),
+            "passage_holds": bool(
+                evidence and any(contains_evidence(u.passage.chunk.text, evidence) for u in assessment.chosen)
+            ),
+        })
+    return rows
+
+
+def matrix(rows: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Features (items without a quotable passage get zeros: they are declined whatever the model says)."""
+    x = np.array([[(r["features"] or {}).get(f, 0.0) for f in FEATURES] for r in rows], dtype=np.float64)
+    y = np.array([1.0 if good(r) else 0.0 for r in rows])
+    return x, y
+
+
+def good(row: dict[str, Any]) -> bool:
+    """Whether quoting for this item gives its answer: answerable, and the quoted passages hold the evidence."""
+    return bool(row["answerable"] and row["passage_holds"])
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> Fitted:
+    """Standardised ridge logistic regression by Newton's method: (mean, scale, weights, bias)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    design = np.hstack([z, np.ones((len(z), 1))])
+    w = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -30, 30)))
+        gradient = design.T @ (p - y) + penalty * w
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return mean, scale, w[:-1], float(w[-1])
+
+
+def probabilities(model: AnswerabilityModel, rows: Sequence[dict[str, Any]]) -> list[float]:
+    """The model's probability per row; 0 for a row declined whatever it says (see :func:`answerable_at_all`)."""
+    return [model.probability(r["features"]) if answerable_at_all(r) else 0.0 for r in rows]
+
+
+def answerable_at_all(row: dict[str, Any]) -> bool:
+    """Whether the model decides the row: it has quotes and asks for no fact that no passage found holds."""
+    return bool(row["features"]) and not row["features"].get("strict_unmet")
+
+
+def as_model(parts: Fitted, threshold: float, about: str) -> AnswerabilityModel:
+    """The fitted parts as the navigator's model."""
+    mean, scale, weights, bias = parts
+    return AnswerabilityModel(
+        FEATURES,
+        tuple(round(float(v), 6) for v in mean),
+        tuple(round(float(v), 6) for v in scale),
+        tuple(round(float(v), 6) for v in weights),
+        round(bias, 6),
+        round(threshold, 4),
+        about,
+    )
+
+
+def held_out_probabilities(rows: Sequence[dict[str, Any]]) -> list[float]:
+    """Each row's probability from a model fitted on the other folds."""
+    fold_of = [int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % FOLDS for r in rows]
+    out = [0.0] * len(rows)
+    for fold in range(FOLDS):
+        train = [r for r, f in zip(rows, fold_of, strict=True) if f != fold]
+        model = as_model(fit_logistic(*matrix(train)), 0.5, "")
+        for i, (row, f) in enumerate(zip(rows, fold_of, strict=True)):
+            if f == fold:
+                out[i] = model.probability(row["features"]) if answerable_at_all(row) else 0.0
+    return out
+
+
+def choose_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], misleading_cost: float) -> float:
+    """The threshold with the lowest ``misleading_cost`` x (non-answers quoted) + (answers withheld), as rates."""
+    positives = [s for r, s in zip(rows, scores, strict=True) if good(r)]
+    negatives = [s for r, s in zip(rows, scores, strict=True) if not good(r)]
+    if not positives or not negatives:
+        raise SystemExit("the set needs items whose quotes hold the answer and items whose quotes do not")
+    best: tuple[float, float] | None = None
+    for threshold in sorted({0.0, *scores, 1.0 + 1e-6}):
+        quoted = sum(s >= threshold for s in negatives) / len(negatives)
+        withheld = sum(s < threshold for s in positives) / len(positives)
+        cost = misleading_cost * quoted + withheld
+        if best is None or cost < best[0]:
+            best = (cost, threshold)
+    assert best is not None
+    return best[1]
+
+
+def summarize(rows: Sequence[dict[str, Any]], scores: Sequence[float], threshold: float) -> dict[str, Any]:
+    """Declines of unanswerable and answerable items, overall and per language, kind and audience."""
+
+    def rates(part: Sequence[tuple[dict[str, Any], float]]) -> dict[str, Any]:
+        unans = [s for r, s in part if not r["answerable"]]
+        ans = [(r, s) for r, s in part if r["answerable"]]
+        answered = [r for r, s in ans if s >= threshold]
+        return {
+            "unanswerable": len(unans),
+            "unanswerable_declined": round(sum(s < threshold for s in unans) / len(unans), 4) if unans else None,
+            "answerable": len(ans),
+            "answerable_declined": round(1 - len(answered) / len(ans), 4) if ans else None,
+            "answered_quotes_hold_evidence": (
+                round(sum(r["quotes_hold"] for r in answered) / len(answered), 4) if answered else None
+            ),
+            "answered_lead_holds_evidence": (
+                round(sum(r["lead_holds"] for r in answered) / len(answered), 4) if answered else None
+            ),
+        }
+
+    pairs = list(zip(rows, scores, strict=True))
+
+    def by(key: str) -> dict[str, Any]:
+        values = sorted({str(r.get(key)) for r in rows})
+        return {v: rates([(r, s) for r, s in pairs if str(r.get(key)) == v]) for v in values}
+
+    return {"threshold": threshold, "overall": rates(pairs), "by_lang": by("lang"), "by_kind": by("kind"),
+            "by_audience": by("audience")}
+
+
+def main() -> None:
+    """Fit on the calibration half and write the model, or report the shipped model on a set."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", type=Path, default=None, help="Report the shipped model on this set instead.")
+    parser.add_argument(
+        "--misleading-cost",
+        type=float,
+        default=1.0,
+        help="How much worse quoting a non-answer is than withholding a found answer (sets the threshold).",
+    )
+    parser.add_argument("--write", type=Path, default=None, help="Also write the summary and every row here (JSON).")
+    args = parser.parse_args()
+    if args.report is not None:
+        from navigator.answer.answerability import load_model
+
+        model = load_model()
+        rows = readings(load_items(args.report))
+        report = summarize(rows, probabilities(model, rows), model.threshold)
+    else:
+        rows = readings(load_items(CALIBRATION))
+        held_out = held_out_probabilities(rows)
+        threshold = choose_threshold(rows, held_out, args.misleading_cost)
+        about = (
+            f"Fitted by evals/answerability/fit.py on {CALIBRATION.name} ({len(rows)} items); threshold: the least "
+            f"{args.misleading_cost:g} x non-answers quoted + answers withheld, scored out of fold."
+        )
+        model = as_model(fit_logistic(*matrix(rows)), threshold, about)
+        MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+        report = {"cross_validated": summarize(rows, held_out, threshold), "weights": dict(
+            zip(FEATURES, model.weights, strict=True))}
+        print(f"model written to {MODEL_FILE}")
+    print(json.dumps({k: v for k, v in report.items() if k != "by_kind"}, indent=1))
+    if args.write:
+        payload = json.dumps({**report, "rows": rows}, indent=1, ensure_ascii=False)
+        args.write.write_text(payload + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
