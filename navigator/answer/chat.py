@@ -167,8 +167,11 @@ class ChatService:
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
-            lead = risk_lead(locale, danger.category, self.contacts.emergency_number())
-            contacts = self.contacts.for_risk(danger.category)
+            # The meaning check alone is less sure of the kind of risk (and of any risk) than words are: it gets the
+            # general opening and services, and the question is still answered.
+            category = danger.category if danger.signal != "meaning" else "general"
+            lead = risk_lead(locale, category, self.contacts.emergency_number())
+            contacts = self.contacts.for_risk(category)
             intro = contact_block(locale, lead, contacts)
             parts.handoff = list(contacts)
             yield from parts.emit(intro)
@@ -177,9 +180,9 @@ class ChatService:
             parts.status = "out_of_scope"
             parts.notes.append("greeting")
             yield from parts.emit(locale.text("welcome"))
-        elif danger is None or self._asks_about_send(message):
+        elif danger is None or danger.signal == "meaning" or self._asks_about_send(message):
             # After the signposting, documents are quoted only for a question asked alongside: a message that
-            # only tells of harm gets the people to call, not loosely related passages.
+            # only tells of harm in words gets the people to call, not loosely related passages.
             yield from self._answer(message, query, locale, parts, followup=danger is not None)
 
         answer = replace(

@@ -104,7 +104,7 @@ def _repeats(candidate: ScoredUnit, chosen: Sequence[ScoredUnit]) -> bool:
     return False
 
 
-_BULLET = re.compile(r"^(?:[-–•*|]\s*)+")
+_BULLET = re.compile(r"^(?:[-–•*|]\s*)+|^\d+(?:\.\d+)+\s+(?=[A-Z])")  # a bullet, or a paragraph number "4.6 "
 
 
 def quote_line(text: str) -> str:
@@ -163,14 +163,22 @@ class ExtractiveComposer:
         return self.choose(self.scored_units(request))
 
     def choose(self, ranked: Sequence[ScoredUnit]) -> list[ScoredUnit]:
-        """:meth:`select` over units already scored, best first."""
+        """:meth:`select` over units already scored, best first.
+
+        Supporting quotes come from other passages first: when the lead's passage is not the one that answers, a
+        second passage is a second chance, and a family sees where else the documents say it.
+        """
         if not ranked:
             return []
         lead = ranked[0]
+        floor = self.options.min_relative_score * lead.score
+        eligible = [c for c in ranked[1:] if c.score >= floor]
+        other_passages = [c for c in eligible if c.passage.chunk.id != lead.passage.chunk.id]
+        same_passage = [c for c in eligible if c.passage.chunk.id == lead.passage.chunk.id]
         chosen = [lead]
         words = lead.words
-        for candidate in ranked[1:]:
-            if len(chosen) >= self.options.max_quotes or candidate.score < self.options.min_relative_score * lead.score:
+        for candidate in (*other_passages, *same_passage):
+            if len(chosen) >= self.options.max_quotes:
                 break
             if _repeats(candidate, chosen) or words + candidate.words > self.options.max_words:
                 continue

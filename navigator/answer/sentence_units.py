@@ -42,7 +42,13 @@ def is_heading_like(sentence: str, chunk: Chunk) -> bool:
     if any(folded == heading.casefold() for heading in (*chunk.heading_path, chunk.doc_title)):
         return True
     words = sentence.split()
-    if len(words) < 4 and not _TERMINAL.search(sentence.strip()):
+    ends = bool(_TERMINAL.search(sentence.strip()))
+    if len(words) < 4 and not ends:
+        return True
+    # A title-case line without a sentence end ("SEN in Schools – January 2017 School Census") labels a table.
+    worded = [w for w in words if any(c.isalpha() for c in w)]
+    capitalised = sum(w[0].isupper() for w in worded if w[0].isalpha())
+    if not ends and len(worded) <= 14 and capitalised >= 0.6 * max(1, len(worded)):
         return True
     letters = [c for c in sentence if c.isalpha()]
     return len(letters) > 12 and all(c.isupper() for c in letters)
@@ -102,14 +108,15 @@ def quotable_units(chunk: Chunk) -> list[SentenceUnit]:
 # A quotation closed and then attributed ("…having fun!’ – a community therapist"), or a unit that is mostly
 # inside quotation marks: one person's experience, not what the documents say is done.
 _ATTRIBUTED = re.compile(r"[’'\"”]\s*[–—-]\s*[^.!?\n]{2,60}\.?$")
-_QUOTED_SPAN = re.compile(r"[“\"]([^”\"]{15,})[”\"]")
+_QUOTED_SPAN = re.compile(r"[“\"‘]([^”\"’]{15,})[”\"’]")
+_OPENING_QUOTE = re.compile(r"^[“‘\"]")
 _FIGURES_ROW_WORDS = 12
 
 
 def is_testimonial(text: str) -> bool:
     """Whether a unit reports what one person said (a parent's or a practitioner's own words)."""
     stripped = text.strip()
-    if _ATTRIBUTED.search(stripped):
+    if _ATTRIBUTED.search(stripped) or _OPENING_QUOTE.match(stripped):
         return True
     quoted = sum(len(span) for span in _QUOTED_SPAN.findall(stripped))
     return quoted >= 0.6 * max(1, len(stripped))

@@ -144,8 +144,9 @@ def _letters(text: str) -> int:
 def question_parts(text: str) -> list[str]:
     """The separate questions of a message that asks more than one (each up to its question mark).
 
-    Text before the first question that asks nothing ("My son is 9.") stays with that question; a message with
-    fewer than two questions gives one part, the whole message.
+    Text before the first question that asks nothing ("My son is 9.") stays with that question, and text after
+    the last one ("he is in a bad way tonight") with the last; a message with fewer than two questions gives one
+    part, the whole message.
     """
     parts: list[str] = []
     start = 0
@@ -156,10 +157,7 @@ def question_parts(text: str) -> list[str]:
             start = end.end()
     rest = text[start:].strip()
     if parts and rest:
-        if _letters(rest) >= _MIN_PART_LETTERS:
-            parts.append(rest)
-        else:
-            parts[-1] = f"{parts[-1]} {rest}"
+        parts[-1] = f"{parts[-1]} {rest}"
     return parts if len(parts) > 1 else [" ".join(text.split())]
 
 
