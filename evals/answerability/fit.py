@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from dataclasses import replace
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,18 @@ def choose_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], wi
     return float(positives[allowed])
 
 
+def choose_sure_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], precision: float) -> float | None:
+    """The lowest threshold above which at least ``precision`` of the answered items hold the answer (None: none)."""
+    pairs = sorted(zip(scores, (good(r) for r in rows), strict=True), reverse=True)
+    best = None
+    held = 0
+    for count, (score, is_good) in enumerate(pairs, 1):
+        held += is_good
+        if count >= 10 and held / count >= precision:
+            best = score
+    return best
+
+
 def summarize(rows: Sequence[dict[str, Any]], scores: Sequence[float], threshold: float) -> dict[str, Any]:
     """Declines of unanswerable and answerable items, overall and per language, kind and audience."""
 
@@ -188,6 +201,12 @@ def main() -> None:
         default=0.10,
         help="The share of found answers (quotes holding the evidence) the threshold may withhold.",
     )
+    parser.add_argument(
+        "--sure-precision",
+        type=float,
+        default=0.7,
+        help="Replies say the quotes answer only above the level where this share of answers held the evidence.",
+    )
     parser.add_argument("--write", type=Path, default=None, help="Also write the summary and every row here (JSON).")
     args = parser.parse_args()
     if args.report is not None:
@@ -204,7 +223,8 @@ def main() -> None:
             f"Fitted by evals/answerability/fit.py on {CALIBRATION.name} ({len(rows)} items); threshold: the highest "
             f"withholding at most {args.withhold:.0%} of the answers found, scored out of fold."
         )
-        model = as_model(fit_logistic(*matrix(rows)), threshold, about)
+        sure = choose_sure_threshold(rows, held_out, args.sure_precision)
+        model = replace(as_model(fit_logistic(*matrix(rows)), threshold, about), sure_threshold=None if sure is None else round(sure, 4))
         MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         report = {"cross_validated": summarize(rows, held_out, threshold), "weights": dict(
             zip(FEATURES, model.weights, strict=True))}

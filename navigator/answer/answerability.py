@@ -59,6 +59,7 @@ class AnswerabilityModel:
     bias: float
     threshold: float  # the reply answers when the probability is at least this
     about: str = ""
+    sure_threshold: float | None = None  # from here on the reply says the quotes answer; below, that it is unsure
 
     def probability(self, values: Mapping[str, float]) -> float:
         """The probability that the quotes answer the question."""
@@ -77,6 +78,7 @@ class AnswerabilityModel:
             "weights": list(self.weights),
             "bias": self.bias,
             "threshold": self.threshold,
+            "sure_threshold": self.sure_threshold,
         }
 
 
@@ -91,7 +93,10 @@ def parse_model(raw: Any) -> AnswerabilityModel:
         features = tuple(str(f) for f in raw["features"])
         parts = [tuple(float(v) for v in raw[k]) for k in ("mean", "scale", "weights")]
         bias, threshold, about = float(raw["bias"]), float(raw["threshold"]), str(raw.get("about", ""))
-        model = AnswerabilityModel(features, parts[0], parts[1], parts[2], bias, threshold, about)
+        sure = raw.get("sure_threshold")
+        model = AnswerabilityModel(
+            features, parts[0], parts[1], parts[2], bias, threshold, about, None if sure is None else float(sure)
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"The answerability model is malformed ({exc!r}); fit it again.") from exc
     unknown = set(features) - set(FEATURES)
@@ -115,6 +120,7 @@ class Verdict:
     probability: float
     features: Mapping[str, float]
     reasons: tuple[str, ...]  # the plainest signs against answering, for notes and logs
+    sure: bool = False  # likely enough to hold the answer to say so; otherwise the reply says it is unsure
 
 
 class AnswerabilityJudge:
@@ -206,4 +212,5 @@ class AnswerabilityJudge:
             if features.get("names_missing"):
                 reasons.append("named_term_missing")
             reasons.append("weak_evidence")
-        return Verdict(answers, probability, dict(features), tuple(reasons))
+        sure_at = self.model.sure_threshold if self.model.sure_threshold is not None else self.model.threshold
+        return Verdict(answers, probability, dict(features), tuple(reasons), answers and probability >= sure_at)

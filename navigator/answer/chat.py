@@ -299,7 +299,10 @@ class ChatService:
             parts.rewind(mark)
         composition = self.extractive.compose_from(assessment.chosen)
         self._finish(locale, parts, composition, self.extractive)
-        lead = locale.text("framing_followup" if followup else "framing_answered")
+        # Below the model's "sure" level the quotes are the closest found, and the reply says so.
+        if not verdict.sure:
+            parts.notes.append("unsure")
+        lead = locale.text("framing_followup" if followup else "framing_answered" if verdict.sure else "framing_unsure")
         if lang != "en":
             lead = f"{lead} {locale.text('passages_in_english')}"
         lines = composition.text.split("\n")
@@ -399,8 +402,8 @@ class ChatService:
     def _asks_about_send(self, message: str) -> bool:
         """Whether a message that tells of harm also asks a SEND question.
 
-        A question counts when it, or the clause just before it, names a SEND term, school included ("…the
-        school keeps sending him home. Is that allowed?", "…what happens at an annual review?"). "What should I
+        A question counts when it, or the clause just before it, names a SEND term (school included) or describes
+        one in families' words ("…the school keeps sending him home. Is that allowed?", "…what happens at an annual review?"). "What should I
         do?" after a disclosure is answered by the people to call, not by quotes from strategy documents, and so is
         "we are sleeping in the car with my autistic son" (no question).
         """
@@ -409,7 +412,9 @@ class ChatService:
             if message[end : end + 1] not in ("?", "؟", "？"):
                 continue
             asked = message[spans[i - 1][0] if i else start : end]
-            if self.glossary.find(asked, None):
+            # A SEND term named ("EHCP"), or described in families' words ("keeps sending him home").
+            expander = self.searcher.expander
+            if self.glossary.find(asked, None) or (expander is not None and expander.expand(asked, None)):
                 return True
         return False
 

@@ -108,9 +108,16 @@ _BULLET = re.compile(r"^(?:[-–•*|]\s*)+|^\d+(?:\.\d+)+\s+(?=[A-Z])")  # a bu
 
 
 def quote_line(text: str) -> str:
-    """A unit as one line of a reply (a table row keeps its header, on the same line), without a leading bullet."""
+    """A unit as one line of a reply, without a leading bullet; a table row reads "row: column value; …"."""
     parts = [_BULLET.sub("", part.strip()).strip(" |") for part in text.splitlines()]
-    return " / ".join(part for part in parts if part)
+    parts = [part for part in parts if part]
+    if len(parts) == 2 and "|" in parts[0] and "|" in parts[1]:
+        header = [cell.strip() for cell in parts[0].split("|")]
+        row = [cell.strip() for cell in parts[1].split("|")]
+        if len(header) == len(row) and len(row) > 1:
+            pairs = [f"{h}: {v}" if h else v for h, v in zip(header[1:], row[1:], strict=True) if v]
+            return f"{row[0]} ({'; '.join(pairs)})" if pairs else row[0]
+    return " / ".join(parts)
 
 
 class ExtractiveComposer:

@@ -19,6 +19,7 @@ _LEANING_OPENERS = frozenset(
     furthermore moreover meanwhile consequently hence otherwise he she his her both overall""".split()
 )
 _TERMINAL = re.compile(r"[.!?:;)\]]$")
+_LABEL_WORDS = 6  # a line this short without a sentence end, or split by a colon, labels something
 _ALPHA_WORD = re.compile(r"[^\W\d_]{3,}")
 TABLE_SEPARATOR = " | "
 
@@ -45,6 +46,8 @@ def is_heading_like(sentence: str, chunk: Chunk) -> bool:
     ends = bool(_TERMINAL.search(sentence.strip()))
     if len(words) < 4 and not ends:
         return True
+    if TABLE_SEPARATOR not in sentence and len(words) <= _LABEL_WORDS and (not ends or ":" in sentence):
+        return True  # "School resource base provision", "St Paul's: SENCo." (a table row is judged as a row)
     # A title-case line without a sentence end ("SEN in Schools – January 2017 School Census") labels a table.
     worded = [w for w in words if any(c.isalpha() for c in w)]
     capitalised = sum(w[0].isupper() for w in worded if w[0].isalpha())
@@ -115,7 +118,7 @@ _FIGURES_ROW_WORDS = 12
 
 def is_testimonial(text: str) -> bool:
     """Whether a unit reports what one person said (a parent's or a practitioner's own words)."""
-    stripped = text.strip()
+    stripped = text.strip().lstrip("-–•*| ")
     if _ATTRIBUTED.search(stripped) or _OPENING_QUOTE.match(stripped):
         return True
     quoted = sum(len(span) for span in _QUOTED_SPAN.findall(stripped))

@@ -615,11 +615,14 @@ def test_chat_api_personal_details_do_not_block_an_answer(served, question):
     ["Can my child get speech and language therapy at school?", "Who pays for my son's wheelchair?"],
     ids=["therapy", "wheelchair"],
 )
-def test_chat_api_question_the_documents_do_not_cover_is_not_found(served, question):
+def test_chat_api_question_the_documents_do_not_cover_is_not_presented_as_answered(served, question):
     reply = _chat(served.client, question)
 
-    assert reply["status"] == "not_found", [c["doc_id"] for c in reply["citations"]]
-    assert reply["citations"] == []
+    # Declined, or at most the closest passages under the framing that says they may not answer.
+    if reply["status"] == "answered":
+        assert reply["answer"].startswith(get_locale("en").text("framing_unsure")), reply["answer"]
+    else:
+        assert reply["status"] == "not_found" and reply["citations"] == []
 
 
 def test_chat_api_safeguarding_only_message_quotes_nothing(served):

@@ -575,3 +575,48 @@ def test_chat_service_checks_and_expands_the_question_once_per_turn(index, detec
     turn = service.reply(ChatInput("How long does an EHC needs assessment take?", "en"))
     assert turn.answer.status in {"answered", "not_found"}
     assert expander.expanded == ["How long does an EHC needs assessment take?"]
+
+
+# ---- partial answers ----------------------------------------------------------------------------------------
+
+
+class OnlyTimetableQuestions(AnswerabilityJudge):
+    """Answers a question that mentions timetables, declines any other (stands in for the fitted model)."""
+
+    def __init__(self) -> None:
+        super().__init__(TYPED_FACTS_ONLY)
+
+    def features(self, question, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return {**super().features(question, *args, **kwargs), "asks_timetable": float("timetable" in question)}
+
+    def judge(self, features):  # type: ignore[no-untyped-def]
+        verdict = super().judge(features)
+        return replace(verdict, answers=bool(features["asks_timetable"]), reasons=("weak_evidence",))
+
+
+def test_chat_service_answers_the_part_it_can_and_hands_off_the_rest(make_service):
+    unanswered = "And will the council pay for a private tutor for him?"
+    message = f"Can a school use a part-time timetable to manage behaviour? {unanswered}"
+
+    answer = make_service(judge=OnlyTimetableQuestions()).reply(ChatInput(message)).answer
+
+    en = get_locale("en")
+    assert answer.status == "answered" and "partial:1" in answer.notes
+    assert answer.text.startswith(en.text("framing_answered"))
+    assert answer.quotes and "timetable" in answer.quotes[0].text.casefold()
+    handoff = answer.text.split(en.text("partial_not_found"), 1)[1]
+    assert f"“{unanswered}”" in handoff and "Can a school" not in handoff
+    assert "sendiass" in {c.id for c in answer.handoff}
+
+
+def test_chat_service_declines_a_message_whose_whole_is_not_answered_even_if_a_part_is(make_service):
+    class DeclinesWholeMessages(OnlyTimetableQuestions):
+        def features(self, question, *args, **kwargs):  # type: ignore[no-untyped-def]
+            found = super().features(question, *args, **kwargs)
+            return {**found, "asks_timetable": found["asks_timetable"] * float("tutor" not in question)}
+
+    message = "Can a school use a part-time timetable to manage behaviour? And will the council pay for a tutor?"
+
+    answer = make_service(judge=DeclinesWholeMessages()).reply(ChatInput(message)).answer
+
+    assert answer.status == "not_found" and answer.quotes == ()

@@ -90,4 +90,4 @@ def test_extractive_select_quotes_figures_and_testimonials_only_when_asked_for()
     assert "c0" in [c.passage.chunk.id for c in figures] and "c1" not in [c.passage.chunk.id for c in figures]
     assert "c1" in [c.passage.chunk.id for c in voices] and "c0" not in [c.passage.chunk.id for c in voices]
     row_quote = ExtractiveComposer(figures_vectors).compose(figures_request).quotes[0].text
-    assert row_quote == "Measure | 2022 | 2023 / Plans issued within 20 weeks | 41% | 55%"  # figures keep their header
+    assert row_quote == "Plans issued within 20 weeks (2022: 41%; 2023: 55%)"  # the figures keep what they measure

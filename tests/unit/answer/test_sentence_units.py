@@ -46,3 +46,32 @@ def test_leans_on_previous_reads_pronouns_and_lower_case_openers() -> None:
     assert leans_on_previous("However, the number has fallen.")
     assert leans_on_previous("which means families wait longer.")
     assert not leans_on_previous("Birmingham has a SENDIASS service.")
+
+
+def test_testimonials_are_told_from_statements() -> None:
+    from navigator.answer.sentence_units import is_testimonial
+
+    assert is_testimonial("It was so good to see him happy at school again!’ – a parent after an annual review")
+    assert is_testimonial("“The course has given me a good overview of autism and lots to try with my son.")
+    assert is_testimonial("‘If only there had been something like this when my son was at school.’")
+    assert not is_testimonial("Parents said the new process was clearer, and 80% rated it good.")
+
+
+def test_figures_rows_are_told_from_rows_holding_prose() -> None:
+    from navigator.answer.sentence_units import is_figures_row
+
+    assert is_figures_row("Measure | 2022 | 2023\nPlans issued within 20 weeks | 41% | 55%")
+    prose = "AP3 | Review the process for children out of school with EHCPs and propose improvements to it this year"
+    assert not is_figures_row(prose)
+    assert not is_figures_row("Plans are issued within 20 weeks.")
+
+
+def test_quotable_units_skip_list_lead_ins_and_title_case_labels() -> None:
+    text = (
+        "The EHC process should be reviewed to ensure that:",
+        "SEN in Schools – January 2017 School Census",
+        "Families can ask for an assessment themselves.",
+    )
+    chunk = Chunk("c", "d", "Doc", None, ("Section",), " ".join(text), text)
+
+    assert [u.text for u in quotable_units(chunk)] == ["Families can ask for an assessment themselves."]

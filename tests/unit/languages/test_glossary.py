@@ -224,3 +224,27 @@ def test_matching_is_fast(glossary):
         glossary.find(text)
     per_call = (time.perf_counter() - started) / runs
     assert per_call < 0.005  # ~0.3 ms on a laptop; generous for shared CI machines
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("What is SENDIASS?", ["What is SENDIASS?"]),
+        (
+            "My son is 9. Can he get an EHCP? And will the council pay for a private OT?",
+            ["My son is 9. Can he get an EHCP?", "And will the council pay for a private OT?"],
+        ),
+        (
+            "Is there a crisis line? Who runs it? he is in a bad way tonight",
+            ["Is there a crisis line?", "Who runs it? he is in a bad way tonight"],
+        ),
+        ("ما هو SENDIASS؟ وهل خدماتهم مجانية؟", ["ما هو SENDIASS؟", "وهل خدماتهم مجانية؟"]),
+        ("ما هو SENDIASS؟ وكم؟", ["ما هو SENDIASS؟ وكم؟"]),  # too short to be a question of its own
+        ("什么是EHCP？学校能送他回家吗？", ["什么是EHCP？", "学校能送他回家吗？"]),
+        ("Why? Because he is autistic", ["Why? Because he is autistic"]),
+    ],
+)
+def test_question_parts_split_a_message_at_its_questions(text, parts):
+    from navigator.languages.matching import question_parts
+
+    assert question_parts(text) == parts

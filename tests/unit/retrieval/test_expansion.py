@@ -39,3 +39,22 @@ def test_bm25_matches_through_the_expansion():
     assert "transport" in expansion.split()
     results = bm25.retrieve(Query(question, "pa", expansion), 3)
     assert results[0].chunk.doc_id == "transport"
+
+
+def _with_families_words():
+    from navigator.languages.family_phrases import load_family_phrases
+
+    return GlossaryExpander(load_glossary(), load_family_phrases())
+
+
+def test_families_words_bring_the_documents_term_in_english_too():
+    expansion = _with_families_words().expand("They keep getting him sent home at lunch, is that legal?", "en")
+
+    assert "part-time" in expansion.split() or "timetable" in expansion.split()
+    assert _with_families_words().expand("How long does an EHCP take?", "en") == ""
+
+
+def test_families_words_are_read_in_the_question_language():
+    expansion = _with_families_words().expand("学校每天中午让他回家", "zh")  # "the school sends him home at noon"
+
+    assert "timetable" in expansion.split()

@@ -1,0 +1,92 @@
+"""The answerability model: its stored form, its arithmetic, the strict rule for facts asked outright."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from navigator.answer.answerability import (
+    FEATURES,
+    AnswerabilityJudge,
+    AnswerabilityModel,
+    load_model,
+    parse_model,
+)
+from navigator.answer.base import Passage
+from navigator.answer.extractive import ScoredUnit
+from navigator.answer.sentence_units import SentenceUnit
+from navigator.errors import ConfigError
+from navigator.retrieval.base import Chunk
+
+
+def _model(**weights: float) -> AnswerabilityModel:
+    return AnswerabilityModel(
+        FEATURES,
+        mean=(0.0,) * len(FEATURES),
+        scale=(1.0,) * len(FEATURES),
+        weights=tuple(weights.get(f, 0.0) for f in FEATURES),
+        bias=0.0,
+        threshold=0.5,
+    )
+
+
+def _unit(text: str, n: int = 1, dense: float = 0.85) -> ScoredUnit:
+    chunk = Chunk(f"c{n}", f"doc{n}", f"Doc {n}", None, ("Section",), text, (text,))
+    return ScoredUnit(Passage(n, chunk, 0.3 / n), SentenceUnit((0,), text), dense, dense, 0.5, False)
+
+
+def test_shipped_model_loads_and_names_only_known_features():
+    model = load_model()
+
+    assert set(model.features) <= set(FEATURES) and 0.0 < model.threshold < 1.0
+    assert "calibration" in model.about
+
+
+def test_model_round_trips_through_its_stored_form_and_computes_a_logistic():
+    model = _model(lead_dense=2.0)
+
+    again = parse_model(model.to_json())
+
+    assert again == model
+    assert math.isclose(again.probability({"lead_dense": 1.0}), 1 / (1 + math.exp(-2.0)))
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {},
+        {**_model().to_json(), "features": ["no_such_feature"], "mean": [0], "scale": [1], "weights": [0]},
+        {**_model().to_json(), "scale": [0.0] * len(FEATURES)},
+        {**_model().to_json(), "weights": [0.0]},
+    ],
+)
+def test_broken_model_files_are_refused_with_a_clear_error(broken):
+    with pytest.raises(ConfigError):
+        parse_model(broken)
+
+
+def test_judge_declines_a_fact_asked_outright_that_no_passage_holds_whatever_the_model_says():
+    judge = AnswerabilityJudge(_model(lead_dense=50.0))
+    without = [_unit("Birmingham SENDIASS gives free advice to parents.")]
+    with_number = [_unit("Call Birmingham SENDIASS on 0121 303 5004.")]
+    question = "What is the phone number of SENDIASS?"
+
+    missing = judge.judge(judge.features(question, "en", without, without, None, [], [u.passage for u in without]))
+    found = judge.judge(
+        judge.features(question, "en", with_number, with_number, None, [], [u.passage for u in with_number])
+    )
+
+    assert not missing.answers and missing.reasons == ("asked_fact_missing",)
+    assert found.answers
+
+
+def test_judge_names_its_reasons_when_it_declines():
+    judge = AnswerabilityJudge(_model(lead_dense=1.0, names_missing=-20.0))
+    units = [_unit("The Local Offer lists short breaks for disabled children.")]
+
+    verdict = judge.judge(
+        {**judge.features("Does the council pay for a laptop?", "en", units, units, [0.5], [], []), "names_missing": 1}
+    )
+
+    assert not verdict.answers and verdict.reasons[-1] == "weak_evidence" and "named_term_missing" in verdict.reasons
