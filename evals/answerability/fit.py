@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +224,8 @@ def main() -> None:
             f"withholding at most {args.withhold:.0%} of the answers found, scored out of fold."
         )
         sure = choose_sure_threshold(rows, held_out, args.sure_precision)
-        model = replace(as_model(fit_logistic(*matrix(rows)), threshold, about), sure_threshold=None if sure is None else round(sure, 4))
+        model = as_model(fit_logistic(*matrix(rows)), threshold, about)
+        model = replace(model, sure_threshold=None if sure is None else round(sure, 4))
         MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         report = {"cross_validated": summarize(rows, held_out, threshold), "weights": dict(
             zip(FEATURES, model.weights, strict=True))}

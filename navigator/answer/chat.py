@@ -302,7 +302,8 @@ class ChatService:
         # Below the model's "sure" level the quotes are the closest found, and the reply says so.
         if not verdict.sure:
             parts.notes.append("unsure")
-        lead = locale.text("framing_followup" if followup else "framing_answered" if verdict.sure else "framing_unsure")
+        framing = "framing_followup" if followup else "framing_answered" if verdict.sure else "framing_unsure"
+        lead = locale.text(framing)
         if lang != "en":
             lead = f"{lead} {locale.text('passages_in_english')}"
         lines = composition.text.split("\n")
@@ -403,9 +404,9 @@ class ChatService:
         """Whether a message that tells of harm also asks a SEND question.
 
         A question counts when it, or the clause just before it, names a SEND term (school included) or describes
-        one in families' words ("…the school keeps sending him home. Is that allowed?", "…what happens at an annual review?"). "What should I
-        do?" after a disclosure is answered by the people to call, not by quotes from strategy documents, and so is
-        "we are sleeping in the car with my autistic son" (no question).
+        one in families' words ("…the school keeps sending him home. Is that allowed?", "…what happens at an
+        annual review?"). "What should I do?" after a disclosure is answered by the people to call, not by quotes
+        from strategy documents, and so is "we are sleeping in the car with my autistic son" (no question).
         """
         spans = clause_spans(message)
         for i, (start, end) in enumerate(spans):
