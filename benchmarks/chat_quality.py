@@ -1,10 +1,11 @@
-"""Chat answer quality on an evaluation set, per language and audience, with the decline rules' trade-off.
+"""Chat answer quality on an evaluation set, per language and audience, with the answerability trade-off.
 
 Runs every item through the chat service in process (extractive composer, no conversation store) and
 reports, per language: answered with a citation of the right document whose passage holds the evidence,
 answerable questions wrongly declined, unanswerable ones declined, and replies framed in the question's
-language. Then the same with each decline rule switched off, and what a plain score threshold on the best
-quote would give instead. Writes benchmarks/results/chat_quality.json.
+language. Then the same without the strict rule for facts asked outright, and with every reply answered (no
+decline at all), and what other thresholds on the answerability model's probability would give. Writes
+benchmarks/results/chat_quality.json.
 
     python benchmarks/chat_quality.py [--dataset ../shared/evals/dev.jsonl]
 """
@@ -15,7 +16,8 @@ import argparse
 import json
 import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from evals.answers.evaluate import run_chat_eval, summarize_chat  # noqa: E402
 from evals.datasets import load_dataset  # noqa: E402
 from navigator.answer.answer_types import AnswerTypeChecker  # noqa: E402
+from navigator.answer.answerability import AnswerabilityJudge  # noqa: E402
 from navigator.answer.chat import ChatService  # noqa: E402
 from navigator.assembly import build_chat_service, build_searcher  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
@@ -51,12 +54,12 @@ def headline(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def threshold_sweep(rows: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
-    """Declining every reply whose best quote scores under t, instead of the rules (for comparison)."""
+    """Declining every reply whose answerability probability is under t (the strict rule aside)."""
     scored = [r for r in rows if r["evidence_score"] is not None]
     answerable = [r for r in scored if r["answerable"]]
     unanswerable = [r for r in scored if not r["answerable"]]
     out = []
-    for t in (0.80, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94):
+    for t in (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50):
         out.append({
             "threshold": t,
             "abstention": round(sum(r["evidence_score"] < t for r in unanswerable) / len(unanswerable), 3),
@@ -66,17 +69,22 @@ def threshold_sweep(rows: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
 
 
 def ablate(service: ChatService, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Headline figures with each decline rule switched off in turn."""
-    types, named = service.answer_types, service.named_terms
-    variants: dict[str, Callable[[], None]] = {
-        "no answer-type check": lambda: setattr(service, "answer_types", AnswerTypeChecker(())),
-        "no named-term check": lambda: setattr(service, "named_terms", None),
+    """Headline figures without the strict rule, and with no declining at all."""
+    judge = service.judge
+    loose = [replace(t, strict=False) for t in judge.answer_types.types]
+    variants: dict[str, AnswerabilityJudge] = {
+        "no strict rule for facts asked outright": AnswerabilityJudge(
+            judge.model, AnswerTypeChecker(loose), judge.named_terms
+        ),
+        "no declining (every reply answered)": AnswerabilityJudge(
+            replace(judge.model, threshold=0.0), AnswerTypeChecker(loose), judge.named_terms
+        ),
     }
     out = {}
-    for name, switch in variants.items():
-        switch()
+    for name, variant in variants.items():
+        service.judge = variant
         out[name] = headline(run_chat_eval(items, service.reply, progress=False))
-        service.answer_types, service.named_terms = types, named
+    service.judge = judge
     return out
 
 
@@ -122,7 +130,7 @@ def main() -> None:
     print_table("By audience", result["by_audience"])
     for name, table in result["ablation"].items():
         print_table(f"Ablation: {name}", table)
-    print("\nThreshold on the best quote's score instead of the rules:")
+    print("\nOther thresholds on the answerability probability:")
     for row in result["threshold_sweep"]:
         t, declined, wrong = row["threshold"], row["abstention"], row["false_decline"]
         print(f"  t={t:.2f}  declined {declined:.3f}  wrongly declined {wrong:.3f}")

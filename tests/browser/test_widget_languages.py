@@ -90,7 +90,17 @@ def test_widget_urdu_conversation_is_right_to_left_and_mirrored(live_server, new
     answer = page.locator("[role=log] > .msg.bot .answer")
     assert answer.get_attribute("lang") == "ur" and answer.get_attribute("dir") == "rtl"
     first_line = answer.locator("p").first.evaluate("p => getComputedStyle(p).direction")
-    assert first_line == "rtl"  # the Urdu framing reads right to left; quoted English lines are dir=auto
+    assert first_line == "rtl"  # the Urdu framing reads right to left
+    # Each quoted English sentence, and the source line under it, is laid out left to right and marked English.
+    assert final["status"] == "answered" and final["quotes"], final["answer"]
+    quotes, sources = answer.locator("p.quote"), answer.locator("p.quote-source")
+    assert quotes.count() == len(final["quotes"]) == sources.count()
+    for i, quote in enumerate(final["quotes"]):
+        line = quotes.nth(i)
+        assert (line.get_attribute("lang"), line.get_attribute("dir")) == ("en", "ltr")
+        assert line.evaluate("p => getComputedStyle(p).direction") == "ltr"
+        assert quote["text"] in line.inner_text()
+        assert sources.nth(i).get_attribute("lang") == "en" and sources.nth(i).inner_text() == f"— {quote['source']}"
     assert page.locator("[role=log] .sources .label").inner_text() == strings["sources"]
     assert page.locator("[role=log] summary").first.inner_text() == strings["show_quote"]
     assert page.locator("[role=log] .msg.user .who").inner_text() == strings["you"]

@@ -631,3 +631,51 @@ def test_chat_api_safeguarding_only_message_quotes_nothing(served):
     assert reply["status"] == "safeguarding"
     assert reply["citations"] == []
     assert get_locale("en").text("framing_followup") not in reply["answer"]
+
+
+# ---- answerability: questions of kinds the documents do not answer, and ones they do, in several languages ----
+
+# Questions written for these tests (not from any evaluation set), for facts the fixture documents do not hold.
+ASKED_OUTRIGHT = [  # a phone number, a sum, a date, opening hours: declined by rule when no passage holds one
+    ("en", "What is the phone number for the school transport team?"),
+    ("ur", "شارٹ بریکس کے لیے کتنے پیسے ملتے ہیں؟"),
+    ("pl", "Jaki jest numer telefonu do zespołu transportu szkolnego?"),
+    ("ar", "ما هي ساعات العمل لمكتب SENDIASS؟"),
+    ("zh", "短期托管每年能拿到多少钱？"),
+]
+NOT_COVERED = [  # other kinds: a benefit, a named school, another council, medical advice, one child's own case
+    ("en", "Can I claim Carer's Allowance while my son gets short breaks?"),
+    ("en", "Does Kingsbury Park Academy have a resource base for autistic pupils?"),
+    ("en", "How does Walsall council decide who gets school transport?"),
+    ("en", "Should my daughter take melatonin to help her sleep?"),
+    ("en", "Why did the panel turn down my son's assessment request last week?"),
+    ("ur", "کیا سولیہل کونسل میں بھی یہی ٹرانسپورٹ کے قوانین ہیں؟"),
+    ("pl", "Czy mój syn powinien brać leki na ADHD?"),
+    ("so", "Ma heli karaa kaalmada lacagta ee DLA haddii wiilkaygu autism qabo?"),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"), ASKED_OUTRIGHT, ids=[f"{lang}-{i}" for i, (lang, _) in enumerate(ASKED_OUTRIGHT)]
+)
+def test_chat_api_declines_a_fact_asked_outright_that_no_passage_holds(served, lang, question):
+    reply = _chat(served.client, question)
+
+    assert reply["status"] == "not_found", reply["answer"]
+    assert reply["language"] == lang and reply["citations"] == [] and reply["quotes"] == []
+    assert reply["answer"].startswith(get_locale(lang).text("not_found"))
+
+
+def test_chat_api_does_not_present_questions_of_other_kinds_as_answered(served):
+    replies = [(lang, _chat(served.client, question)) for lang, question in NOT_COVERED]
+
+    confident = [
+        reply["answer"][:80]
+        for lang, reply in replies
+        if reply["status"] == "answered" and not reply["answer"].startswith(get_locale(lang).text("framing_unsure"))
+    ]
+    declined = [reply for _, reply in replies if reply["status"] == "not_found"]
+    # None is answered as if the quotes answered it; the rest are declined outright (4 of 8 when measured, on this
+    # six-document corpus) or offered as the closest passages under the framing that says they may not answer.
+    assert not confident, confident
+    assert len(declined) >= 3
