@@ -104,6 +104,7 @@ def _repeats(candidate: ScoredUnit, chosen: Sequence[ScoredUnit]) -> bool:
     return False
 
 
+_PROSE_CELL_WORDS = 12
 _BULLET = re.compile(r"^(?:[-–•*|]\s*)+|^\d+(?:\.\d+)+\s+(?=[A-Z])")  # a bullet, or a paragraph number "4.6 "
 
 
@@ -114,6 +115,9 @@ def quote_line(text: str) -> str:
     if len(parts) == 2 and "|" in parts[0] and "|" in parts[1]:
         header = [cell.strip() for cell in parts[0].split("|")]
         row = [cell.strip() for cell in parts[1].split("|")]
+        longest = max(row, key=lambda cell: len(cell.split()))
+        if len(longest.split()) > _PROSE_CELL_WORDS:
+            return longest  # an action-plan row: its sentence is the quote, the codes around it say nothing
         if len(header) == len(row) and len(row) > 1:
             pairs = [f"{h}: {v}" if h else v for h, v in zip(header[1:], row[1:], strict=True) if v]
             return f"{row[0]} ({'; '.join(pairs)})" if pairs else row[0]

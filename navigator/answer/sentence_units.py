@@ -16,10 +16,10 @@ from navigator.retrieval.base import Chunk
 # Openings that point back to the previous sentence: the quote would be meaningless without it.
 _LEANING_OPENERS = frozenset(
     """this these that those it its they their them such however therefore thus also additionally
-    furthermore moreover meanwhile consequently hence otherwise he she his her both overall""".split()
+    furthermore moreover meanwhile consequently hence otherwise he she his her both overall or and but nor""".split()
 )
 _TERMINAL = re.compile(r"[.!?:;)\]]$")
-_LABEL_WORDS = 6  # a line this short without a sentence end, or split by a colon, labels something
+_LABEL_WORDS = 8  # a line this short without a sentence end, or split by a colon, labels something
 _ALPHA_WORD = re.compile(r"[^\W\d_]{3,}")
 TABLE_SEPARATOR = " | "
 
@@ -72,7 +72,7 @@ def leans_on_previous(sentence: str) -> bool:
         return False
     if stripped[0].islower():
         return True
-    first = re.split(r"[\s,]", stripped, maxsplit=1)[0].casefold()
+    first = re.split(r"[\s,;:]", stripped, maxsplit=1)[0].casefold()
     return first in _LEANING_OPENERS
 
 
@@ -113,13 +113,15 @@ def quotable_units(chunk: Chunk) -> list[SentenceUnit]:
 _ATTRIBUTED = re.compile(r"[’'\"”]\s*[–—-]\s*[^.!?\n]{2,60}\.?$")
 _QUOTED_SPAN = re.compile(r"[“\"‘]([^”\"’]{15,})[”\"’]")
 _OPENING_QUOTE = re.compile(r"^[“‘\"]")
+# A line introducing someone's words: "Quote from a parent of a young adult with autism."
+_ATTRIBUTION_LINE = re.compile(r"^(?:quotes?|comments?|feedback|words|voices?)\s+(?:from|of|by)\b", re.IGNORECASE)
 _FIGURES_ROW_WORDS = 12
 
 
 def is_testimonial(text: str) -> bool:
     """Whether a unit reports what one person said (a parent's or a practitioner's own words)."""
     stripped = text.strip().lstrip("-–•*| ")
-    if _ATTRIBUTED.search(stripped) or _OPENING_QUOTE.match(stripped):
+    if _ATTRIBUTED.search(stripped) or _OPENING_QUOTE.match(stripped) or _ATTRIBUTION_LINE.match(stripped):
         return True
     quoted = sum(len(span) for span in _QUOTED_SPAN.findall(stripped))
     return quoted >= 0.6 * max(1, len(stripped))

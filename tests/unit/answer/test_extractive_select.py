@@ -91,3 +91,12 @@ def test_extractive_select_quotes_figures_and_testimonials_only_when_asked_for()
     assert "c1" in [c.passage.chunk.id for c in voices] and "c0" not in [c.passage.chunk.id for c in voices]
     row_quote = ExtractiveComposer(figures_vectors).compose(figures_request).quotes[0].text
     assert row_quote == "Plans issued within 20 weeks (2022: 41%; 2023: 55%)"  # the figures keep what they measure
+
+
+def test_a_table_row_holding_a_sentence_is_quoted_as_that_sentence():
+    from navigator.answer.extractive import quote_line
+
+    sentence = "Tracking the share of plans issued within 20 weeks shows whether assessments are coordinated well."
+    row = f"KPI | Narrative | RAG\nGBR1 | {sentence} | Red"
+
+    assert quote_line(row) == sentence

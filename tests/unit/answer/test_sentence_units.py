@@ -54,6 +54,7 @@ def test_testimonials_are_told_from_statements() -> None:
     assert is_testimonial("It was so good to see him happy at school again!’ – a parent after an annual review")
     assert is_testimonial("“The course has given me a good overview of autism and lots to try with my son.")
     assert is_testimonial("‘If only there had been something like this when my son was at school.’")
+    assert is_testimonial("Quote from a parent of a young adult with autism.")
     assert not is_testimonial("Parents said the new process was clearer, and 80% rated it good.")
 
 
@@ -75,3 +76,8 @@ def test_quotable_units_skip_list_lead_ins_and_title_case_labels() -> None:
     chunk = Chunk("c", "d", "Doc", None, ("Section",), " ".join(text), text)
 
     assert [u.text for u in quotable_units(chunk)] == ["Families can ask for an assessment themselves."]
+
+
+def test_a_sentence_opening_with_a_conjunction_leans_on_the_one_before() -> None:
+    assert leans_on_previous("OR; insufficient places in the area for the pupils who need them.")
+    assert not leans_on_previous("Orchard Primary has a resource base.")
