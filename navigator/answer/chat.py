@@ -318,25 +318,31 @@ class ChatService:
     def _assess_parts(self, message: str, query: PreparedQuery, lang: str) -> tuple[Assessment, list[str]]:
         """The assessment to answer from, and the questions of the message the documents do not answer.
 
-        A message asking two things that is answered as a whole is also judged question by question: the reply
-        then quotes for the questions answered and says which ones it cannot answer. A message declined as a
-        whole stays declined: a short question on its own passes by chance more often than the whole message.
+        A message asking two things is also judged question by question: the reply then quotes for the questions
+        answered and says which ones it cannot answer.
         """
         whole = self.assess(message, query, lang)
         questions = question_parts(message)
-        if len(questions) < 2 or whole.verdict is None or not whole.verdict.answers:
+        if len(questions) < 2:
             return whole, []
+        whole_answers = whole.verdict is not None and whole.verdict.answers
         judged = [(q, self.assess(q, self.searcher.prepare(q, lang), lang)) for q in questions]
-        answered = [a for _, a in judged if a.verdict is not None and a.verdict.answers]
+        # A short question on its own passes by chance more often than the whole message: when the whole is
+        # declined, a part is answered only if the model is sure of it.
+        answered = [
+            a for _, a in judged if a.verdict is not None and a.verdict.answers and (whole_answers or a.verdict.sure)
+        ]
         if not answered or len(answered) == len(judged):
             return whole, []
-        unanswered = [q for q, a in judged if a.verdict is None or not a.verdict.answers]
+        unanswered = [q for q, a in judged if all(a is not kept for kept in answered)]
         chosen: list[ScoredUnit] = []
         for a in answered:  # the lead of each answered question first, then their supporting quotes
             chosen.extend(u for u in a.chosen[:1] if u.unit.text not in {c.unit.text for c in chosen})
         for a in answered:
             chosen.extend(u for u in a.chosen[1:] if u.unit.text not in {c.unit.text for c in chosen})
-        return Assessment(whole.request, chosen[: self.extractive.options.max_quotes], whole.verdict), unanswered
+        verdicts = [a.verdict for a in answered if a.verdict is not None]
+        verdict = whole.verdict if whole_answers else max(verdicts, key=lambda v: v.probability)
+        return Assessment(whole.request, chosen[: self.extractive.options.max_quotes], verdict), unanswered
 
     def _hand_off_parts(self, unanswered: Sequence[str], locale: Locale, parts: ReplyParts) -> Iterator[Event]:
         """Say which of the message's questions the documents do not answer, and who can help with them."""

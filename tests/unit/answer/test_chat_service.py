@@ -591,7 +591,7 @@ class OnlyTimetableQuestions(AnswerabilityJudge):
 
     def judge(self, features):  # type: ignore[no-untyped-def]
         verdict = super().judge(features)
-        return replace(verdict, answers=bool(features["asks_timetable"]), reasons=("weak_evidence",))
+        return replace(verdict, answers=bool(features["asks_timetable"]), reasons=("weak_evidence",), sure=False)
 
 
 def test_chat_service_answers_the_part_it_can_and_hands_off_the_rest(make_service):
@@ -602,21 +602,29 @@ def test_chat_service_answers_the_part_it_can_and_hands_off_the_rest(make_servic
 
     en = get_locale("en")
     assert answer.status == "answered" and "partial:1" in answer.notes
-    assert answer.text.startswith(en.text("framing_answered"))
+    assert answer.text.startswith(en.text("framing_unsure"))  # this judge is never sure
     assert answer.quotes and "timetable" in answer.quotes[0].text.casefold()
     handoff = answer.text.split(en.text("partial_not_found"), 1)[1]
     assert f"“{unanswered}”" in handoff and "Can a school" not in handoff
     assert "sendiass" in {c.id for c in answer.handoff}
 
 
-def test_chat_service_declines_a_message_whose_whole_is_not_answered_even_if_a_part_is(make_service):
+def test_chat_service_declines_a_message_whose_whole_is_not_answered_unless_sure_of_a_part(make_service):
     class DeclinesWholeMessages(OnlyTimetableQuestions):
         def features(self, question, *args, **kwargs):  # type: ignore[no-untyped-def]
             found = super().features(question, *args, **kwargs)
             return {**found, "asks_timetable": found["asks_timetable"] * float("tutor" not in question)}
 
+    class SureOfParts(DeclinesWholeMessages):
+        def judge(self, features):  # type: ignore[no-untyped-def]
+            verdict = super().judge(features)
+            return replace(verdict, sure=verdict.answers)
+
     message = "Can a school use a part-time timetable to manage behaviour? And will the council pay for a tutor?"
 
-    answer = make_service(judge=DeclinesWholeMessages()).reply(ChatInput(message)).answer
+    unsure = make_service(judge=DeclinesWholeMessages()).reply(ChatInput(message)).answer
+    sure = make_service(judge=SureOfParts()).reply(ChatInput(message)).answer
 
-    assert answer.status == "not_found" and answer.quotes == ()
+    assert unsure.status == "not_found" and unsure.quotes == ()
+    assert sure.status == "answered" and "partial:1" in sure.notes and "timetable" in sure.quotes[0].text.casefold()
+    assert "“And will the council pay for a tutor?”" in sure.text
