@@ -9,14 +9,13 @@ number, a sum, a date, a number of weeks), a question is declined when no passag
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 from navigator.languages.matching import normalize
 
@@ -89,8 +88,7 @@ def parse_answer_types(raw: Any) -> tuple[AnswerType, ...]:
 @lru_cache(maxsize=1)
 def load_answer_types() -> tuple[AnswerType, ...]:
     """The shipped ``data/answer_types.json``."""
-    text = resources.files("navigator").joinpath("data", "answer_types.json").read_text(encoding="utf-8")
-    return parse_answer_types(json.loads(text))
+    return parse_answer_types(shipped_json("answer_types.json"))
 
 
 @lru_cache(maxsize=4096)

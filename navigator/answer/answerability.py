@@ -13,18 +13,17 @@ answer but whose answer was not found gets nothing better from loosely related q
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from navigator.answer.answer_types import EVIDENCE_PATTERNS, AnswerTypeChecker
 from navigator.answer.base import Passage
 from navigator.answer.extractive import ScoredUnit
 from navigator.answer.named_terms import NamedTermCheck
+from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 
 FEATURES: tuple[str, ...] = (
@@ -108,8 +107,7 @@ def parse_model(raw: Any) -> AnswerabilityModel:
 @lru_cache(maxsize=1)
 def load_model() -> AnswerabilityModel:
     """The model shipped in ``data/answerability_model.json``."""
-    text = resources.files("navigator").joinpath("data", "answerability_model.json").read_text(encoding="utf-8")
-    return parse_model(json.loads(text))
+    return parse_model(shipped_json("answerability_model.json"))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ from navigator.answer.safety_patterns import (
     prepare_text,
 )
 from navigator.answer.safety_semantic import ExemplarMatcher
+from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 from navigator.languages.glossary import LANGUAGES
 from navigator.languages.matching import clause_spans
@@ -123,8 +123,7 @@ def parse_safeguarding(data: Any) -> PatternData:
 @lru_cache(maxsize=1)
 def default_pattern_data() -> PatternData:
     """The patterns shipped in the package, compiled once per process."""
-    text = resources.files("navigator").joinpath("data", "safeguarding.json").read_text(encoding="utf-8")
-    return parse_safeguarding(json.loads(text))
+    return parse_safeguarding(shipped_json("safeguarding.json"))
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 from navigator.languages.glossary import LANGUAGES
 from navigator.storage.files import atomic_write
@@ -84,8 +84,7 @@ def _texts(raw: Any, where: str) -> list[str]:
 @lru_cache(maxsize=1)
 def load_exemplars() -> Exemplars:
     """The examples shipped in ``data/safeguarding_exemplars.json``."""
-    text = resources.files("navigator").joinpath("data", "safeguarding_exemplars.json").read_text(encoding="utf-8")
-    return parse_exemplars(json.loads(text))
+    return parse_exemplars(shipped_json("safeguarding_exemplars.json"))
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,15 @@ model maps the languages into one space. A message that names a SEND term (gloss
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
+from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 from navigator.languages.matching import normalize
 
@@ -51,8 +50,7 @@ def parse_scope_data(raw: Any) -> ScopeData:
 @lru_cache(maxsize=1)
 def load_scope_data() -> ScopeData:
     """The shipped ``data/scope.json``."""
-    text = resources.files("navigator").joinpath("data", "scope.json").read_text(encoding="utf-8")
-    return parse_scope_data(json.loads(text))
+    return parse_scope_data(shipped_json("scope.json"))
 
 
 _PUNCTUATION = re.compile(r"[\W_]+")

@@ -10,14 +10,13 @@ reason, and are never matched.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 from navigator.languages.glossary import LANGUAGES
 from navigator.languages.matching import TermMatcher, normalize
@@ -129,5 +128,4 @@ def load_family_phrases() -> FamilyPhrases:
     """The shipped ``data/family_phrases.json``, checked against the shipped glossary."""
     from navigator.languages.glossary import load_glossary
 
-    text = resources.files("navigator").joinpath("data", "family_phrases.json").read_text(encoding="utf-8")
-    return parse_family_phrases(json.loads(text), (t.id for t in load_glossary()))
+    return parse_family_phrases(shipped_json("family_phrases.json"), (t.id for t in load_glossary()))
