@@ -371,6 +371,17 @@ def test_chat_service_stream_deltas_join_to_the_final_answer(make_service, messa
     assert service.reply(ChatInput(message)).answer.text == final.answer.text
 
 
+def test_chat_service_stream_sends_the_lead_quote_with_the_first_delta(make_service):
+    deltas, final = _events(make_service(), ChatInput(EHCP_QUESTION))
+
+    lead = final.answer.quotes[0]
+    first = deltas[0]
+    assert first.startswith(get_locale("en").text("framing_answered"))
+    assert f"“{lead.text}” [{lead.n}]" in first and f"— {lead.source}" in first
+    if len(final.answer.quotes) > 1:  # the supporting quotes follow in a later delta
+        assert final.answer.quotes[1].text not in first
+
+
 # ---- conversations ------------------------------------------------------------------------------------------
 
 
