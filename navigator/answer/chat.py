@@ -295,6 +295,7 @@ class ChatService:
             streamed = yield from self._stream_llm(assessment.request, parts)
             if streamed is not None and streamed.grounded:
                 self._finish(locale, parts, streamed, self.llm)
+                yield from self._hand_off_parts(unanswered, locale, parts)
                 return
             parts.rewind(mark)
         composition = self.extractive.compose_from(assessment.chosen)

@@ -639,3 +639,14 @@ def test_chat_service_declines_a_message_whose_whole_is_not_answered_unless_sure
     assert unsure.status == "not_found" and unsure.quotes == ()
     assert sure.status == "answered" and "partial:1" in sure.notes and "timetable" in sure.quotes[0].text.casefold()
     assert "“And will the council pay for a tutor?”" in sure.text
+
+
+def test_chat_service_llm_reply_to_a_partly_answered_message_still_names_the_rest(make_service):
+    unanswered = "And will the council pay for a private tutor for him?"
+    message = f"Can a school use a part-time timetable to manage behaviour? {unanswered}"
+    llm = ScriptedLLM("Only in very limited circumstances [1].", cite="part-time timetable")
+
+    answer = make_service(llm=llm, judge=OnlyTimetableQuestions()).reply(ChatInput(message)).answer
+
+    assert answer.composer == "llm" and "partial:1" in answer.notes
+    assert f"“{unanswered}”" in answer.text.split(get_locale("en").text("partial_not_found"), 1)[1]
