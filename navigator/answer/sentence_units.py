@@ -20,6 +20,7 @@ _LEANING_OPENERS = frozenset(
 )
 _TERMINAL = re.compile(r"[.!?:;)\]]$")
 _LABEL_WORDS = 8  # a line this short without a sentence end, or split by a colon, labels something
+_LABEL_COLON = re.compile(r":(?:\s|$)")  # "St Paul's: SENCo." (not the colon of a web address)
 _ALPHA_WORD = re.compile(r"[^\W\d_]{3,}")
 TABLE_SEPARATOR = " | "
 
@@ -46,7 +47,7 @@ def is_heading_like(sentence: str, chunk: Chunk) -> bool:
     ends = bool(_TERMINAL.search(sentence.strip()))
     if len(words) < 4 and not ends:
         return True
-    if TABLE_SEPARATOR not in sentence and len(words) <= _LABEL_WORDS and (not ends or ":" in sentence):
+    if TABLE_SEPARATOR not in sentence and len(words) <= _LABEL_WORDS and (not ends or _LABEL_COLON.search(sentence)):
         return True  # "School resource base provision", "St Paul's: SENCo." (a table row is judged as a row)
     # A title-case line without a sentence end ("SEN in Schools – January 2017 School Census") labels a table.
     worded = [w for w in words if any(c.isalpha() for c in w)]

@@ -71,11 +71,13 @@ def test_quotable_units_skip_list_lead_ins_and_title_case_labels() -> None:
     text = (
         "The EHC process should be reviewed to ensure that:",
         "SEN in Schools – January 2017 School Census",
+        "St Paul's School: SENCo.",
         "Families can ask for an assessment themselves.",
+        "Read more at https://example.org/ehcp today.",  # short, but a sentence: a web address is no label
     )
     chunk = Chunk("c", "d", "Doc", None, ("Section",), " ".join(text), text)
 
-    assert [u.text for u in quotable_units(chunk)] == ["Families can ask for an assessment themselves."]
+    assert [u.text for u in quotable_units(chunk)] == [text[3], text[4]]
 
 
 def test_a_sentence_opening_with_a_conjunction_leans_on_the_one_before() -> None:
