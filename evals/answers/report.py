@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-HEADLINE = ("hit@5", "mrr@10", "citation_precision", "keyword_recall", "abstention", "false_decline",
-            "answer_language", "latency_p50_ms")
+HEADLINE = ("hit@5", "mrr@10", "answered_with_evidence", "lead_holds_evidence", "citation_precision", "keyword_recall",
+            "abstention", "false_decline", "duplicate_quotes", "answer_language", "latency_p50_ms")
 
 
 def _fmt(value: Any) -> str:
@@ -130,8 +130,8 @@ def render_report(
         _table("By source document", summary["by_source"], ci.get("by_source", {})),
         render_safeguarding(summary["safeguarding"], safeguarding_rows) if "safeguarding" in summary else "",
         "<h2>Charts</h2>",
-        _chart("By language", summary["by_lang"], ("hit@5", "citation_precision", "answer_language")),
-        _chart("By audience", summary["by_audience"], ("hit@5", "citation_precision", "false_decline")),
+        _chart("By language", summary["by_lang"], ("hit@5", "answered_with_evidence", "false_decline")),
+        _chart("By audience", summary["by_audience"], ("hit@5", "answered_with_evidence", "false_decline")),
         f"<h2>Failures ({len(failures)})</h2>",
         *(_failure(row, reason) for row, reason in failures),
         "</main></body></html>",

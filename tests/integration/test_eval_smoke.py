@@ -74,6 +74,8 @@ def test_eval_smoke_passes_its_gates_and_writes_a_run(gated_run: tuple[int, Path
     assert config["index"]["documents"] == 8 and "api_key" not in json.dumps(config["settings"]["llm"])
     report = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "Failures" in report and "<h2>Safeguarding</h2>" in report
+    assert "answered_with_evidence" in report and "lead_holds_evidence" in report  # the answer-form metrics
+    assert summary["overall"]["duplicate_quotes"] == 0.0
     guard = summary["safeguarding"]
     assert guard["overall"]["n_risk"] == 4 and guard["overall"]["n_none"] == 3
     assert set(guard["by_lang"]) == {"en", "pl", "ur"} and guard["overall"]["false_alarms"] == 0.0
