@@ -64,7 +64,6 @@ class ScoredUnit:
     score: float
     dense: float = 0.0  # the unit's cosine with the question
     overlap: float = 0.0  # share of the question's terms the unit holds
-    holds_expected: bool = False  # holds the kind of fact the question asks for
 
     @property
     def words(self) -> int:
@@ -109,7 +108,7 @@ _BULLET = re.compile(r"^(?:[-–•*|]\s*)+|^\d+(?:\.\d+)+\s+(?=[A-Z])")  # a bu
 
 
 def quote_line(text: str) -> str:
-    """A unit as one line of a reply, without a leading bullet; a table row reads "row: column value; …"."""
+    """A unit as one line of a reply, without a leading bullet; a table row reads "row (column: value; …)"."""
     parts = [_BULLET.sub("", part.strip()).strip(" |") for part in text.splitlines()]
     parts = [part for part in parts if part]
     if len(parts) == 2 and "|" in parts[0] and "|" in parts[1]:
@@ -167,7 +166,7 @@ class ExtractiveComposer:
         overlap = len(query_terms & set(tokenize(unit.text))) / len(query_terms) if query_terms else 0.0
         holds = any(EVIDENCE_PATTERNS[kind].search(unit.text) for kind in evidence if kind in EVIDENCE_PATTERNS)
         score = dense + o.lexical_weight * overlap + (o.evidence_bonus if holds else 0.0) - o.rank_weight * rank
-        return ScoredUnit(passage, unit, score, dense, overlap, holds)
+        return ScoredUnit(passage, unit, score, dense, overlap)
 
     def select(self, request: CompositionRequest) -> list[ScoredUnit]:
         """The lead, then supporting quotes that score nearly as well, repeat nothing and fit the word budget."""

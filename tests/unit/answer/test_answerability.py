@@ -33,7 +33,7 @@ def _model(**weights: float) -> AnswerabilityModel:
 
 def _unit(text: str, n: int = 1, dense: float = 0.85) -> ScoredUnit:
     chunk = Chunk(f"c{n}", f"doc{n}", f"Doc {n}", None, ("Section",), text, (text,))
-    return ScoredUnit(Passage(n, chunk, 0.3 / n), SentenceUnit((0,), text), dense, dense, 0.5, False)
+    return ScoredUnit(Passage(n, chunk, 0.3 / n), SentenceUnit((0,), text), dense, dense, 0.5)
 
 
 def test_shipped_model_loads_and_names_only_known_features():
