@@ -22,7 +22,7 @@ from typing import Any
 from navigator.answer.answer_types import EVIDENCE_PATTERNS, AnswerTypeChecker
 from navigator.answer.base import Passage
 from navigator.answer.extractive import ScoredUnit
-from navigator.answer.named_terms import NamedTermCheck
+from navigator.answer.named_terms import NamedTermCheck, missing_from
 from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 
@@ -165,9 +165,10 @@ class AnswerabilityJudge:
         met = [t for t in typed if any(EVIDENCE_PATTERNS[k].search(quoted) for k in t.satisfied_by)]
         names_missing = names_absent = 0
         if self.named_terms is not None:
-            names_missing = len(self.named_terms.missing(question, lang, cited))
-            texts = [f"{p.chunk.doc_title} {p.chunk.section} {p.chunk.text}" for p in passages]
-            names_absent = len(self.named_terms.missing(question, lang, texts))
+            names = self.named_terms.names(question, lang)
+            names_missing = len(missing_from(names, cited))
+            found = (f"{p.chunk.doc_title} {p.chunk.section} {p.chunk.text}" for p in passages)
+            names_absent = len(missing_from(names, found))
         lead_tokens = tokens_gap = 0.0
         if token_match:
             lead_tokens = token_match[lead.passage.n - 1] if lead.passage.n - 1 < len(token_match) else 0.0

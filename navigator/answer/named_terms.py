@@ -76,8 +76,13 @@ class NamedTermCheck:
 
     def missing(self, question: str, lang: str, cited: Iterable[str]) -> list[str]:
         """The question's names that no cited text mentions (each given by its first spelling)."""
-        text = " ".join(cited).casefold()
-        return [forms[0] for forms in self.names(question, lang) if not any(f.casefold() in text for f in forms)]
+        return missing_from(self.names(question, lang), cited)
+
+
+def missing_from(names: Sequence[tuple[str, ...]], texts: Iterable[str]) -> list[str]:
+    """Of ``names`` (each as its spellings), those no text mentions, each given by its first spelling."""
+    text = " ".join(texts).casefold()
+    return [forms[0] for forms in names if not any(f.casefold() in text for f in forms)]
 
 
 def cited_texts(citations: Sequence[object]) -> list[str]:
