@@ -8,9 +8,10 @@ Each item goes through the navigator's own retrieval and quote choice (``ChatSer
 learns, from the signs ``navigator.answer.answerability`` reads, when the quotes hold the answer: positives are
 answerable items whose quoted passages hold the evidence, negatives are unanswerable items and answerable ones
 whose quotes miss it (quoting those would be a confident non-answer too). The threshold is the highest that
-withholds at most ``--withhold`` (10%) of the answers found, over the calibration half scored out of fold: a
-found answer is nearly always given, and every non-answer that can be told apart is declined (the trade-off
-at other settings is in docs/benchmarks.md). Nothing here reads the dev set unless it is given to ``--report``.
+withholds at most ``--withhold`` (10%) of the answers found, over the calibration half scored out of fold
+(averaged over 20 dealings of the folds, so that no single item sets it): a found answer is nearly always
+given, and every non-answer that can be told apart is declined (the trade-off at other settings is in
+docs/benchmarks.md). Nothing here reads the dev set unless it is given to ``--report``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from navigator.answer.answerability import FEATURES, AnswerabilityModel
 
 MODEL_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "answerability_model.json"
 FOLDS = 5
+REPEATS = 20  # dealings of the folds whose out-of-fold scores are averaged
 Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]  # mean, scale, weights, bias
 L2 = 10.0  # ridge penalty on standardised weights: a few hundred items, a dozen correlated features
 
@@ -124,17 +126,22 @@ def as_model(parts: Fitted, threshold: float, about: str) -> AnswerabilityModel:
     )
 
 
-def held_out_probabilities(rows: Sequence[dict[str, Any]]) -> list[float]:
-    """Each row's probability from a model fitted on the other folds."""
-    fold_of = [int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % FOLDS for r in rows]
-    out = [0.0] * len(rows)
-    for fold in range(FOLDS):
-        train = [r for r, f in zip(rows, fold_of, strict=True) if f != fold]
-        model = as_model(fit_logistic(*matrix(train)), 0.5, "")
-        for i, (row, f) in enumerate(zip(rows, fold_of, strict=True)):
-            if f == fold:
-                out[i] = model.probability(row["features"]) if answerable_at_all(row) else 0.0
-    return out
+def held_out_probabilities(rows: Sequence[dict[str, Any]], repeats: int = REPEATS) -> list[float]:
+    """Each row's probability from models fitted without it, averaged over several dealings of the folds.
+
+    The threshold is read off the lowest scores of a few dozen found answers: with one dealing, which fold an
+    item falls in moves it by a couple of items' worth.
+    """
+    totals = [0.0] * len(rows)
+    for repeat in range(repeats):
+        fold_of = [int(hashlib.sha256(f"{repeat}:{r['id']}".encode()).hexdigest(), 16) % FOLDS for r in rows]
+        for fold in range(FOLDS):
+            train = [r for r, f in zip(rows, fold_of, strict=True) if f != fold]
+            model = as_model(fit_logistic(*matrix(train)), 0.5, "")
+            for i, (row, f) in enumerate(zip(rows, fold_of, strict=True)):
+                if f == fold and answerable_at_all(row):
+                    totals[i] += model.probability(row["features"])
+    return [total / repeats for total in totals]
 
 
 def choose_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], withhold: float) -> float:
@@ -142,11 +149,10 @@ def choose_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], wi
 
     Every non-answer it can decline is declined, as long as an answer that was found is nearly always given.
     """
-    positives = sorted(s for r, s in zip(rows, scores, strict=True) if good(r))
+    positives = [s for r, s in zip(rows, scores, strict=True) if good(r)]
     if not positives:
         raise SystemExit("the set needs items whose quotes hold the answer")
-    allowed = int(np.floor(withhold * len(positives)))  # how many found answers may fall below the threshold
-    return float(positives[allowed])
+    return float(np.quantile(positives, withhold))  # interpolated: no single item sets it
 
 
 def choose_sure_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], precision: float) -> float | None:
@@ -221,7 +227,8 @@ def main() -> None:
         threshold = choose_threshold(rows, held_out, args.withhold)
         about = (
             f"Fitted by evals/answerability/fit.py on {CALIBRATION.name} ({len(rows)} items); threshold: the highest "
-            f"withholding at most {args.withhold:.0%} of the answers found, scored out of fold."
+            f"withholding at most {args.withhold:.0%} of the answers found, scored out of fold (mean of {REPEATS} "
+            "dealings of the folds)."
         )
         sure = choose_sure_threshold(rows, held_out, args.sure_precision)
         model = as_model(fit_logistic(*matrix(rows)), threshold, about)

@@ -21,9 +21,9 @@ from navigator.languages.locales import get_locale
 
 pytestmark = pytest.mark.model
 
-UNANSWERABLE_DECLINED_FLOOR = 0.50  # measured 0.57
-WRONGLY_DECLINED_CEILING = 0.22  # measured 0.16
-RIGHT_FLOOR = 0.48  # measured 0.55: answered citing the passage that holds the evidence
+UNANSWERABLE_DECLINED_FLOOR = 0.52  # measured 0.59
+WRONGLY_DECLINED_CEILING = 0.25  # measured 0.19
+RIGHT_FLOOR = 0.47  # measured 0.53: answered citing the passage that holds the evidence
 
 
 @pytest.fixture(scope="module")

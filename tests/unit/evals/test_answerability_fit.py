@@ -1,0 +1,51 @@
+"""Fitting the answerability model: logistic regression, out-of-fold scores and the threshold rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evals.answerability.fit import (
+    choose_sure_threshold,
+    choose_threshold,
+    fit_logistic,
+    held_out_probabilities,
+)
+from navigator.answer.answerability import FEATURES
+
+
+def _rows(n: int = 120, seed: int = 3) -> list[dict]:
+    """Items whose lead quote is nearer the question when the quotes hold the answer (noisy, like real ones)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        holds = i % 2 == 0
+        features = dict.fromkeys(FEATURES, 0.0) | {"lead_dense": float(rng.normal(0.85 if holds else 0.80, 0.03))}
+        rows.append({"id": f"r{i}", "answerable": holds, "passage_holds": holds, "features": features})
+    return rows
+
+
+def test_fit_logistic_learns_the_direction_of_a_sign():
+    rows = _rows()
+    x = np.array([[r["features"][f] for f in FEATURES] for r in rows])
+    y = np.array([1.0 if r["passage_holds"] else 0.0 for r in rows])
+
+    _, _, weights, _ = fit_logistic(x, y)
+
+    assert weights[FEATURES.index("lead_dense")] > 0.5
+    assert np.allclose(np.delete(weights, FEATURES.index("lead_dense")), 0.0)  # constant features learn nothing
+
+
+def test_held_out_scores_and_thresholds_follow_their_rules():
+    rows = _rows()
+
+    scores = held_out_probabilities(rows, repeats=3)
+    threshold = choose_threshold(rows, scores, 0.10)
+    sure = choose_sure_threshold(rows, scores, 0.7)
+
+    assert len(scores) == len(rows) and all(0.0 <= s <= 1.0 for s in scores)
+    found = [s for r, s in zip(rows, scores, strict=True) if r["passage_holds"]]
+    withheld = sum(s < threshold for s in found) / len(found)
+    assert 0.05 <= withheld <= 0.12  # about the 10% asked for
+    assert sure is not None and sure >= threshold
+    above = [r["passage_holds"] for r, s in zip(rows, scores, strict=True) if s >= sure]
+    assert sum(above) / len(above) >= 0.7
