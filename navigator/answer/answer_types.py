@@ -58,6 +58,10 @@ class AnswerType:
     satisfied_by: tuple[str, ...]  # empty: nothing in published documents can answer it (one child's own case)
     strict: bool = False  # the cues ask for the fact itself: without it in any passage found, nothing answers
 
+    def held_by(self, text: str) -> bool:
+        """Whether ``text`` holds this kind of fact (never, for a kind nothing published can answer)."""
+        return any(EVIDENCE_PATTERNS[kind].search(text) for kind in self.satisfied_by)
+
 
 def _fold_cue(cue: str) -> str:
     """Normalise a cue like a question, keeping its " ... " gaps."""
@@ -119,8 +123,4 @@ class AnswerTypeChecker:
     def missing(self, question: str, quotes: Sequence[str]) -> list[str]:
         """Names of the asked-for kinds that none of the quotes contains."""
         text = "\n".join(quotes)
-        return [
-            t.name
-            for t in self.expected(question)
-            if not any(EVIDENCE_PATTERNS[kind].search(text) for kind in t.satisfied_by)
-        ]
+        return [t.name for t in self.expected(question) if not t.held_by(text)]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from navigator.answer.answer_types import EVIDENCE_PATTERNS, AnswerTypeChecker
+from navigator.answer.answer_types import AnswerType, AnswerTypeChecker
 from navigator.answer.base import Passage
 from navigator.answer.extractive import ScoredUnit
 from navigator.answer.named_terms import NamedTermCheck, missing_from
@@ -143,6 +143,7 @@ class AnswerabilityJudge:
         token_match: Sequence[float] | None,
         cited: Sequence[str],
         passages: Sequence[Passage],
+        expected: Sequence[AnswerType] | None = None,
     ) -> dict[str, float]:
         """The model's inputs.
 
@@ -155,14 +156,16 @@ class AnswerabilityJudge:
             cited: texts where a name may legitimately appear (quotes, sections, titles of the cited passages).
             passages: the offered passages, best first, with their fused retrieval scores (high when the
                 retrievers agree on a passage).
+            expected: the kinds of fact the question asks for, when the caller has already read them.
 
         """
         lead = chosen[0]
         others = [u.dense for u in ranked[1:10]]
-        expected = self.answer_types.expected(question)
+        if expected is None:
+            expected = self.answer_types.expected(question)
         quoted = "\n".join(u.unit.text for u in chosen)
         typed = [t for t in expected if t.satisfied_by]
-        met = [t for t in typed if any(EVIDENCE_PATTERNS[k].search(quoted) for k in t.satisfied_by)]
+        met = [t for t in typed if t.held_by(quoted)]
         names_missing = names_absent = 0
         if self.named_terms is not None:
             names = self.named_terms.names(question, lang)
@@ -175,9 +178,7 @@ class AnswerabilityJudge:
             rest = sorted(token_match, reverse=True)
             tokens_gap = rest[0] - (sum(rest[1:]) / len(rest[1:]) if len(rest) > 1 else rest[0])
         offered = "\n".join(p.chunk.text for p in passages)
-        strict_unmet = any(
-            t.strict and not any(EVIDENCE_PATTERNS[k].search(offered) for k in t.satisfied_by) for t in typed
-        )
+        strict_unmet = any(t.strict and not t.held_by(offered) for t in typed)
         return {
             "strict_unmet": float(strict_unmet),  # a rule, not an input of the model
             "lead_dense": lead.dense,

@@ -265,6 +265,7 @@ class ChatService:
             self.searcher.token_match(query, [p.chunk for p in request.passages]),
             cited,
             request.passages,
+            expected,
         )
         return Assessment(request, chosen, self.judge.judge(features))
 

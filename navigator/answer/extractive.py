@@ -16,6 +16,7 @@ from navigator.answer.answer_types import EVIDENCE_PATTERNS
 from navigator.answer.base import Citation, Composition, CompositionRequest, Passage, Quote
 from navigator.answer.sentence_units import SentenceUnit, is_figures_row, is_testimonial, quotable_units
 from navigator.answer.source_labels import source_label
+from navigator.languages.matching import normalize
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.tokens import tokenize
 
@@ -83,18 +84,11 @@ class ExtractiveOptions:
     rank_weight: float = 0.02  # retrieval ranked whole passages, with more evidence than one sentence holds
 
 
-_NORMAL = re.compile(r"[\W_]+")
-
-
-def _normal(text: str) -> str:
-    return _NORMAL.sub(" ", text.casefold()).strip()
-
-
 def _repeats(candidate: ScoredUnit, chosen: Sequence[ScoredUnit]) -> bool:
     """Whether the candidate says what a chosen quote already says (overlapping chunks repeat sentences)."""
-    mine = _normal(candidate.unit.text)
+    mine = normalize(candidate.unit.text).casefold()
     for other in chosen:
-        theirs = _normal(other.unit.text)
+        theirs = normalize(other.unit.text).casefold()
         if mine in theirs or theirs in mine:
             return True
         same_chunk = other.passage.chunk.id == candidate.passage.chunk.id

@@ -84,10 +84,3 @@ def missing_from(names: Sequence[tuple[str, ...]], texts: Iterable[str]) -> list
     text = " ".join(texts).casefold()
     return [forms[0] for forms in names if not any(f.casefold() in text for f in forms)]
 
-
-def cited_texts(citations: Sequence[object]) -> list[str]:
-    """Quote, section and title of each citation: where a name may legitimately appear."""
-    out: list[str] = []
-    for c in citations:
-        out.extend(str(getattr(c, field, "")) for field in ("quote", "section", "title"))
-    return out
