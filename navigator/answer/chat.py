@@ -97,7 +97,6 @@ class ChatService:
         greetings: GreetingDetector,
         scope: ScopeClassifier,
         answer_types: AnswerTypeChecker | None = None,
-        named_terms: NamedTermCheck | None = None,
         judge: AnswerabilityJudge | None = None,
         detector: LanguageDetector | None = None,
         llm: Composer | None = None,
@@ -114,8 +113,7 @@ class ChatService:
         self.greetings = greetings
         self.scope = scope
         self.answer_types = answer_types or AnswerTypeChecker()
-        self.named_terms = named_terms
-        self.judge = judge or AnswerabilityJudge(answer_types=self.answer_types, named_terms=named_terms)
+        self.judge = judge or AnswerabilityJudge(answer_types=self.answer_types, named_terms=NamedTermCheck(glossary))
         self.detector = detector or LanguageDetector()
         self.store = store
         self.redact = redact

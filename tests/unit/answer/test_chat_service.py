@@ -578,7 +578,6 @@ def test_chat_service_checks_and_expands_the_question_once_per_turn(index, detec
         safeguarding=SafeguardingDetector(),
         greetings=GreetingDetector(load_scope_data().greetings),
         scope=ScopeClassifier(searcher.queries.vector, load_scope_data(), margin=ALWAYS_IN_SCOPE),
-        named_terms=NamedTermCheck(glossary),
         detector=detector,
         store=store,
         redact=redact_personal_data,
