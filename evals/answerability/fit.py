@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,7 @@ MODEL_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "answe
 FOLDS = 5
 REPEATS = 20  # dealings of the folds whose out-of-fold scores are averaged
 Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]  # mean, scale, weights, bias
+SUPPORT_GAP_STEP = 0.005
 L2 = 10.0  # ridge penalty on standardised weights: a few hundred items, a dozen correlated features
 
 
@@ -53,6 +55,11 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         verdict = assessment.verdict
         quotes = [u.unit.text for u in assessment.chosen]
         evidence = item.get("evidence") or ""
+        # Supporting quotes as they would be chosen with no gap limit, to choose the limit (support_gap).
+        wide = service.extractive.choose(service.extractive.scored_units(assessment.request), max_gap=math.inf)
+        held_gaps = [
+            wide[0].score - u.score for u in wide[1:] if evidence and contains_evidence(u.unit.text, evidence)
+        ]
         rows.append({
             "id": item["id"],
             "lang": item["lang"],
@@ -65,6 +72,7 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "passage_holds": bool(
                 evidence and any(contains_evidence(u.passage.chunk.text, evidence) for u in assessment.chosen)
             ),
+            "support_gaps": held_gaps,
         })
     return rows
 
@@ -155,6 +163,17 @@ def choose_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], wi
     return float(np.quantile(positives, withhold))  # interpolated: no single item sets it
 
 
+def support_gap(rows: Sequence[dict[str, Any]], share: float) -> float | None:
+    """The score gap below the lead within which ``share`` of the supporting quotes that held the answer lay.
+
+    Rounded up to a step of 0.005; None when no supporting quote held an answer.
+    """
+    gaps = [g for r in rows for g in r.get("support_gaps", [])]
+    if not gaps:
+        return None
+    return math.ceil(float(np.quantile(gaps, share)) / SUPPORT_GAP_STEP) * SUPPORT_GAP_STEP
+
+
 def choose_sure_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], precision: float) -> float | None:
     """The lowest threshold above which at least ``precision`` of the answered items hold the answer (None: none)."""
     pairs = sorted(zip(scores, (good(r) for r in rows), strict=True), reverse=True)
@@ -213,6 +232,12 @@ def main() -> None:
         default=0.7,
         help="Replies say the quotes answer only above the level where this share of answers held the evidence.",
     )
+    parser.add_argument(
+        "--support-share",
+        type=float,
+        default=0.8,
+        help="Report the gap below the lead within which this share of answer-holding supporting quotes lay.",
+    )
     parser.add_argument("--write", type=Path, default=None, help="Also write the summary and every row here (JSON).")
     args = parser.parse_args()
     if args.report is not None:
@@ -234,8 +259,11 @@ def main() -> None:
         model = as_model(fit_logistic(*matrix(rows)), threshold, about)
         model = replace(model, sure_threshold=None if sure is None else round(sure, 4))
         MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-        report = {"cross_validated": summarize(rows, held_out, threshold), "weights": dict(
-            zip(FEATURES, model.weights, strict=True))}
+        report = {
+            "cross_validated": summarize(rows, held_out, threshold),
+            "weights": dict(zip(FEATURES, model.weights, strict=True)),
+            "support_gap": support_gap(rows, args.support_share),  # ExtractiveOptions.max_support_gap
+        }
         print(f"model written to {MODEL_FILE}")
     print(json.dumps({k: v for k, v in report.items() if k != "by_kind"}, indent=1))
     if args.write:

@@ -9,6 +9,7 @@ to) otherwise. Citations are built only from passages that retrieval returned.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -250,22 +251,24 @@ class ChatService:
             experiences_asked=any(t.name == "experiences" for t in expected),
         )
         ranked = self.extractive.scored_units(request)
-        chosen = self.extractive.choose(ranked)
-        if not chosen:
+        # The judge weighs every quote a reply could carry; the reply shows those close to the lead. So how many
+        # supporting quotes are shown does not move what is declined.
+        considered = self.extractive.choose(ranked, max_gap=math.inf)
+        if not considered:
             return Assessment(request, [], None)
-        cited_chunks = list(dict.fromkeys(u.passage.chunk for u in chosen))
-        cited = [u.unit.text for u in chosen] + [t for c in cited_chunks for t in (c.section, c.doc_title)]
+        cited_chunks = list(dict.fromkeys(u.passage.chunk for u in considered))
+        cited = [u.unit.text for u in considered] + [t for c in cited_chunks for t in (c.section, c.doc_title)]
         features = self.judge.features(
             self.redact(message),  # a postcode or a date is not a name the documents must share
             lang,
             ranked,
-            chosen,
+            considered,
             self.searcher.token_match(query, [p.chunk for p in request.passages]),
             cited,
             request.passages,
             expected,
         )
-        return Assessment(request, chosen, self.judge.judge(features))
+        return Assessment(request, self.extractive.within_gap(considered), self.judge.judge(features))
 
     def _answer(
         self, message: str, query: PreparedQuery, locale: Locale, parts: ReplyParts, *, followup: bool

@@ -79,20 +79,31 @@ class ExtractiveOptions:
     max_quotes: int = 3  # the lead and at most two supporting quotes
     max_words: int = 100  # quoted words in all; the lead is kept whole however long it is
     lexical_weight: float = 0.1  # cosine differences between sentences are small; term overlap breaks ties
-    min_relative_score: float = 0.9  # a supporting quote must score at least this share of the lead
+    # A supporting quote scores at most this much below the lead: the gap within which 4 in 5 supporting quotes
+    # that held the answer lay on the answerability set's calibration half (`python -m evals.answerability.fit`).
+    max_support_gap: float = 0.045
+    near_duplicate: float = 0.7  # two quotes sharing this share of their words say the same thing
     evidence_bonus: float = 0.05  # a sentence holding the kind of fact asked for (a phone number …) comes first
     rank_weight: float = 0.02  # retrieval ranked whole passages, with more evidence than one sentence holds
 
 
-def _repeats(candidate: ScoredUnit, chosen: Sequence[ScoredUnit]) -> bool:
-    """Whether the candidate says what a chosen quote already says (overlapping chunks repeat sentences)."""
+def _repeats(candidate: ScoredUnit, chosen: Sequence[ScoredUnit], near: float) -> bool:
+    """Whether the candidate says what a chosen quote already says.
+
+    Overlapping chunks repeat sentences, and documents repeat themselves with a word changed (a committee's
+    agenda and its minutes): a quote sharing ``near`` of its words with a chosen one adds nothing.
+    """
     mine = normalize(candidate.unit.text).casefold()
+    my_words = set(tokenize(candidate.unit.text))
     for other in chosen:
         theirs = normalize(other.unit.text).casefold()
         if mine in theirs or theirs in mine:
             return True
         same_chunk = other.passage.chunk.id == candidate.passage.chunk.id
         if same_chunk and set(other.unit.indices) & set(candidate.unit.indices):
+            return True
+        their_words = set(tokenize(other.unit.text))
+        if my_words and their_words and len(my_words & their_words) / len(my_words | their_words) >= near:
             return True
     return False
 
@@ -166,7 +177,7 @@ class ExtractiveComposer:
         """The lead, then supporting quotes that score nearly as well, repeat nothing and fit the word budget."""
         return self.choose(self.scored_units(request))
 
-    def choose(self, ranked: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+    def choose(self, ranked: Sequence[ScoredUnit], max_gap: float | None = None) -> list[ScoredUnit]:
         """:meth:`select` over units already scored, best first.
 
         Supporting quotes come from other passages first: when the lead's passage is not the one that answers, a
@@ -175,7 +186,7 @@ class ExtractiveComposer:
         if not ranked:
             return []
         lead = ranked[0]
-        floor = self.options.min_relative_score * lead.score
+        floor = lead.score - (self.options.max_support_gap if max_gap is None else max_gap)
         eligible = [c for c in ranked[1:] if c.score >= floor]
         other_passages = [c for c in eligible if c.passage.chunk.id != lead.passage.chunk.id]
         same_passage = [c for c in eligible if c.passage.chunk.id == lead.passage.chunk.id]
@@ -184,11 +195,19 @@ class ExtractiveComposer:
         for candidate in (*other_passages, *same_passage):
             if len(chosen) >= self.options.max_quotes:
                 break
-            if _repeats(candidate, chosen) or words + candidate.words > self.options.max_words:
+            too_long = words + candidate.words > self.options.max_words
+            if too_long or _repeats(candidate, chosen, self.options.near_duplicate):
                 continue
             chosen.append(candidate)
             words += candidate.words
         return chosen
+
+    def within_gap(self, chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+        """The lead and the supporting quotes of ``chosen`` that score within ``max_support_gap`` of it."""
+        if not chosen:
+            return []
+        floor = chosen[0].score - self.options.max_support_gap
+        return [chosen[0], *(c for c in chosen[1:] if c.score >= floor)]
 
     def compose(self, request: CompositionRequest) -> Composition:
         """The lead quote and its source, then the supporting quotes, each with its ``[n]``."""

@@ -77,9 +77,15 @@ def leans_on_previous(sentence: str) -> bool:
     return first in _LEANING_OPENERS
 
 
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
 def introduces_list(sentence: str) -> bool:
-    """A lead-in ending in a colon ("…should be reviewed to ensure that:"): it says nothing until its list."""
-    return sentence.rstrip().endswith(":")
+    """A lead-in ending in a colon ("…should be reviewed to ensure that:"): it says nothing until its list.
+
+    A lead-in to a link ("…through the following link: https://…") counts too: quotes keep no outside link.
+    """
+    return _LINK.sub("", sentence).rstrip().endswith(":")
 
 
 def _header_row(sentences: Sequence[str], index: int) -> int | None:

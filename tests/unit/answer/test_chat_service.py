@@ -13,7 +13,7 @@ from navigator.answer.answerability import FEATURES, AnswerabilityJudge, Answera
 from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
 from navigator.answer.contacts import Contacts, handoff_contacts, risk_specific_contacts, safeguarding_contacts
-from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
+from navigator.answer.extractive import ExtractiveComposer, ExtractiveOptions, StoredSentenceVectors
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
@@ -233,6 +233,22 @@ def test_chat_service_frames_an_english_answer(make_service):
     assert [c.id for c in answer.handoff] == ["sendiass", "local-offer"]
     assert "ehc-plan" in {note.term_id for note in answer.glossary}
     assert (answer.language, answer.detected_language, answer.direction) == ("en", "en", "ltr")
+
+
+def test_chat_service_judges_every_quote_it_could_show_whatever_it_shows(make_service, searcher):
+    # How many supporting quotes a reply shows is a matter of reading; it must not move what is declined.
+    wide = make_service()
+    narrow = make_service()
+    wide.extractive = ExtractiveComposer(wide.extractive.vectors, ExtractiveOptions(max_support_gap=1.0))
+    narrow.extractive = ExtractiveComposer(wide.extractive.vectors, ExtractiveOptions(max_support_gap=0.0))
+    query = searcher.prepare(EHCP_QUESTION, "en")
+
+    shown_by_wide = wide.assess(EHCP_QUESTION, query, "en")
+    shown_by_narrow = narrow.assess(EHCP_QUESTION, query, "en")
+
+    assert len(shown_by_narrow.chosen) == 1 < len(shown_by_wide.chosen)
+    assert shown_by_narrow.chosen[0] == shown_by_wide.chosen[0]
+    assert shown_by_narrow.verdict == shown_by_wide.verdict
 
 
 def test_chat_service_declines_when_the_quotes_lack_the_asked_for_fact(make_service):

@@ -34,7 +34,7 @@ def _request(
 
 
 def test_extractive_select_leads_with_the_best_sentence_even_from_a_lower_ranked_passage():
-    request, vectors = _request([0.5, 0.95, 0.9])
+    request, vectors = _request([0.5, 0.95, 0.93])
 
     chosen = ExtractiveComposer(vectors).select(request)
 
@@ -56,11 +56,34 @@ def test_extractive_select_prefers_the_higher_ranked_passage_between_near_equals
 
 def test_extractive_select_never_quotes_the_same_sentence_twice():
     # Overlapping chunks repeat a sentence: the second copy is not quoted again under another number.
-    request, vectors = _request([0.9, 0.9, 0.89], sentences=(SENTENCES[0], SENTENCES[0], SENTENCES[1]))
+    request, vectors = _request([0.9, 0.9, 0.9], sentences=(SENTENCES[0], SENTENCES[0], SENTENCES[1]))
 
     composition = ExtractiveComposer(vectors).compose(request)
 
     assert [q.text for q in composition.quotes] == [SENTENCES[0], SENTENCES[1]]
+
+
+def test_extractive_select_skips_a_sentence_the_documents_repeat_with_a_word_changed():
+    agenda = "The Chair advised that this meeting would be webcast and that the public may record it."
+    minutes = "The Chair to advise that this meeting will be webcast and that the public may record it."
+    request, vectors = _request([0.9, 0.9, 0.9], sentences=(agenda, minutes, SENTENCES[1]))
+
+    composition = ExtractiveComposer(vectors).compose(request)
+
+    assert [q.text for q in composition.quotes] == [agenda, SENTENCES[1]]
+
+
+def test_extractive_select_shows_only_supporting_quotes_that_score_close_to_the_lead():
+    request, vectors = _request([0.95, 0.93, 0.87])  # scores 0.95, 0.91, 0.83 after the rank weight
+
+    chosen = ExtractiveComposer(vectors).select(request)
+    every = ExtractiveComposer(vectors).choose(ExtractiveComposer(vectors).scored_units(request), max_gap=1.0)
+    closest = ExtractiveComposer(vectors, ExtractiveOptions(max_support_gap=0.0)).select(request)
+
+    assert [c.passage.chunk.id for c in chosen] == ["c0", "c1"]
+    assert [c.passage.chunk.id for c in every] == ["c0", "c1", "c2"]
+    assert [c.passage.chunk.id for c in closest] == ["c0"]
+    assert ExtractiveComposer(vectors).within_gap(every) == chosen
 
 
 def test_extractive_select_keeps_to_the_word_budget_but_always_quotes_the_lead():

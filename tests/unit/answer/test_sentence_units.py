@@ -74,9 +74,11 @@ def test_quotable_units_skip_list_lead_ins_and_title_case_labels() -> None:
         "St Paul's School: SENCo.",
         "Families can ask for an assessment themselves.",
         "Read more at https://example.org/ehcp today.",  # short, but a sentence: a web address is no label
+        "Further information can be found through the following link: https://example.org/data",
     )
     chunk = Chunk("c", "d", "Doc", None, ("Section",), " ".join(text), text)
 
+    # The last is a lead-in to a link, which a quote would drop: nothing would be left but "…link:".
     assert [u.text for u in quotable_units(chunk)] == [text[3], text[4]]
 
 
