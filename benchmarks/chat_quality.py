@@ -70,21 +70,23 @@ def threshold_sweep(rows: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
 
 def ablate(service: ChatService, items: list[dict[str, Any]]) -> dict[str, Any]:
     """Headline figures without the strict rule, and with no declining at all."""
-    judge = service.judge
-    loose = [replace(t, strict=False) for t in judge.answer_types.types]
+    judge, answer_types = service.judge, service.answer_types
+    # The service reads the asked-for kinds once per turn (and hands them to the judge): both must go loose.
+    loose = AnswerTypeChecker([replace(t, strict=False) for t in answer_types.types])
     variants: dict[str, AnswerabilityJudge] = {
-        "no strict rule for facts asked outright": AnswerabilityJudge(
-            judge.model, AnswerTypeChecker(loose), judge.named_terms
-        ),
+        "no strict rule for facts asked outright": AnswerabilityJudge(judge.model, loose, judge.named_terms),
         "no declining (every reply answered)": AnswerabilityJudge(
-            replace(judge.model, threshold=0.0), AnswerTypeChecker(loose), judge.named_terms
+            replace(judge.model, threshold=0.0), loose, judge.named_terms
         ),
     }
     out = {}
-    for name, variant in variants.items():
-        service.judge = variant
-        out[name] = headline(run_chat_eval(items, service.reply, progress=False))
-    service.judge = judge
+    try:
+        service.answer_types = loose
+        for name, variant in variants.items():
+            service.judge = variant
+            out[name] = headline(run_chat_eval(items, service.reply, progress=False))
+    finally:
+        service.judge, service.answer_types = judge, answer_types
     return out
 
 

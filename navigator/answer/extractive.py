@@ -109,22 +109,44 @@ def _repeats(candidate: ScoredUnit, chosen: Sequence[ScoredUnit], near: float) -
 
 
 _PROSE_CELL_WORDS = 12
-_BULLET = re.compile(r"^(?:[-–•*|]\s*)+|^\d+(?:\.\d+)+\s+(?=[A-Z])")  # a bullet, or a paragraph number "4.6 "
+# A bullet, then perhaps a paragraph number ("- 4.6 Delivery…").
+_BULLET = re.compile(r"^(?:[-–•*|]\s*)*(?:\d+(?:\.\d+)+\s+(?=[A-Z]))?")
+_CODE_CELL_WORDS = 3
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.split("|")]
+
+
+def _prose_cell(cells: list[str]) -> str | None:
+    """The one cell of a row that is a sentence, when the others are only codes or labels."""
+    longest = max(cells, key=lambda cell: len(cell.split()))
+    return longest if len(longest.split()) > _PROSE_CELL_WORDS else None
 
 
 def quote_line(text: str) -> str:
-    """A unit as one line of a reply, without a leading bullet; a table row reads "row (column: value; …)"."""
+    """A unit as one line of a reply, without a leading bullet; a table row reads "row (column: value; …)".
+
+    An action-plan row quotes its sentence without the codes around it ("AGBR12 | Improve…"); a row whose
+    header does not line up with it quotes its own cells only.
+    """
     parts = [_BULLET.sub("", part.strip()).strip(" |") for part in text.splitlines()]
     parts = [part for part in parts if part]
+    if len(parts) == 1 and "|" in parts[0]:
+        cells = _cells(parts[0])
+        prose = _prose_cell(cells)
+        others = [c for c in cells if c != prose]
+        if prose is not None and all(len(c.split()) <= _CODE_CELL_WORDS for c in others):
+            return prose
     if len(parts) == 2 and "|" in parts[0] and "|" in parts[1]:
-        header = [cell.strip() for cell in parts[0].split("|")]
-        row = [cell.strip() for cell in parts[1].split("|")]
-        longest = max(row, key=lambda cell: len(cell.split()))
-        if len(longest.split()) > _PROSE_CELL_WORDS:
-            return longest  # an action-plan row: its sentence is the quote, the codes around it say nothing
+        header, row = _cells(parts[0]), _cells(parts[1])
+        prose = _prose_cell(row)
+        if prose is not None:
+            return prose  # an action-plan row: its sentence is the quote, the codes around it say nothing
         if len(header) == len(row) and len(row) > 1:
             pairs = [f"{h}: {v}" if h else v for h, v in zip(header[1:], row[1:], strict=True) if v]
             return f"{row[0]} ({'; '.join(pairs)})" if pairs else row[0]
+        return "; ".join(cell for cell in row if cell)
     return " / ".join(parts)
 
 

@@ -123,3 +123,28 @@ def test_a_table_row_holding_a_sentence_is_quoted_as_that_sentence():
     row = f"KPI | Narrative | RAG\nGBR1 | {sentence} | Red"
 
     assert quote_line(row) == sentence
+    assert quote_line(f"GBR1 | {sentence}") == sentence  # a row on its own line: the code says nothing
+    assert quote_line(f"Due date | {sentence}") == sentence
+    two = f"{sentence} | Schools said the panel meets every week to decide on new requests for assessment."
+    assert quote_line(two).startswith(sentence + " | Schools said")  # two sentences: neither stands alone
+
+
+def test_a_row_under_a_header_it_does_not_line_up_with_quotes_its_own_cells():
+    from navigator.answer.extractive import quote_line
+
+    header = "Item | Type | Aims | Lead | Witnesses | Visits | Notes"
+    row = "Home to School Transport | Update Report | Assurances on the service for September 2022."
+
+    assert quote_line(f"{header}\n{row}") == (
+        "Home to School Transport; Update Report; Assurances on the service for September 2022."
+    )
+
+
+def test_quoted_lines_lose_their_bullet_and_paragraph_number():
+    from navigator.answer.extractive import quote_line
+
+    assert quote_line("- 4.6 Delivery of the plan will be overseen by the Board.") == (
+        "Delivery of the plan will be overseen by the Board."
+    )
+    assert quote_line("• Families can ask for an assessment.") == "Families can ask for an assessment."
+    assert quote_line("20 weeks is the limit.") == "20 weeks is the limit."  # a number that is no paragraph number
