@@ -30,7 +30,7 @@ from navigator.answer.generative import LLMComposer
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
-from navigator.answer.safety_semantic import ExemplarMatcher, load_exemplars
+from navigator.answer.safety_semantic import ExemplarMatcher, LinearProbe, load_exemplars, load_probe
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.config import LLMSettings, Settings
 from navigator.corpus.documents import load_documents
@@ -178,6 +178,27 @@ def answerability_judge(settings: Settings, glossary: Glossary) -> Answerability
     return AnswerabilityJudge(model, named_terms=NamedTermCheck(glossary))
 
 
+def example_matcher(
+    settings: Settings, embeddings: Embeddings, probe: LinearProbe | None = None
+) -> ExemplarMatcher:
+    """The meaning check's comparison with the shipped examples, their vectors cached in ``model_cache_dir``.
+
+    Raises:
+        ConfigError: the examples or the probe are malformed, or the probe was fitted on other examples.
+
+    """
+    runtime = type(embeddings).__name__
+    model_key = f"{settings.embedding_model}:{runtime}:{getattr(embeddings, 'model_path', '')}"
+    return ExemplarMatcher(
+        lambda texts: query_vectors(embeddings, texts),
+        load_exemplars(),
+        model_key,
+        settings.safeguarding.neighbours,
+        cache_dir=settings.model_cache_dir,
+        probe=probe,
+    )
+
+
 def build_safeguarding(settings: Settings, embeddings: Embeddings) -> SafeguardingDetector:
     """Word patterns plus, unless switched off, the meaning check over the same model's query vectors.
 
@@ -194,15 +215,10 @@ def build_safeguarding(settings: Settings, embeddings: Embeddings) -> Safeguardi
             model_id,
         )
     elif options.meaning:
-        runtime = type(embeddings).__name__
-        model_key = f"{settings.embedding_model}:{runtime}:{getattr(embeddings, 'model_path', '')}"
-        matcher = ExemplarMatcher(
-            lambda texts: query_vectors(embeddings, texts),
-            load_exemplars(),
-            model_key,
-            options.neighbours,
-            cache_dir=settings.model_cache_dir,
-        )
+        try:
+            matcher = example_matcher(settings, embeddings, load_probe())
+        except ConfigError as exc:  # the margins are in the probe's units: without it only patterns are sound
+            logger.error("safeguarding: the meaning check is off, only word patterns are used: %s", exc)
     return SafeguardingDetector(
         matcher=matcher,
         margin=options.margin,

@@ -29,13 +29,13 @@ import numpy as np
 from tqdm import tqdm
 
 from evals.answerability.dataset import CALIBRATION, load_items
+from evals.logistic import Fitted, fit_logistic
 from evals.matching import contains_evidence
 from navigator.answer.answerability import FEATURES, AnswerabilityModel
 
 MODEL_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "answerability_model.json"
 FOLDS = 5
 REPEATS = 20  # dealings of the folds whose out-of-fold scores are averaged
-Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]  # mean, scale, weights, bias
 SUPPORT_GAP_STEP = 0.005
 L2 = 10.0  # ridge penalty on standardised weights: a few hundred items, a dozen correlated features
 
@@ -89,27 +89,6 @@ def good(row: dict[str, Any]) -> bool:
     return bool(row["answerable"] and row["passage_holds"])
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> Fitted:
-    """Standardised ridge logistic regression by Newton's method: (mean, scale, weights, bias)."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    z = (x - mean) / scale
-    design = np.hstack([z, np.ones((len(z), 1))])
-    w = np.zeros(design.shape[1])
-    penalty = np.full(design.shape[1], l2)
-    penalty[-1] = 0.0  # the bias is not shrunk
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -30, 30)))
-        gradient = design.T @ (p - y) + penalty * w
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return mean, scale, w[:-1], float(w[-1])
-
-
 def probabilities(model: AnswerabilityModel, rows: Sequence[dict[str, Any]]) -> list[float]:
     """The model's probability per row; 0 for a row declined whatever it says (see :func:`answerable_at_all`)."""
     return [model.probability(r["features"]) if answerable_at_all(r) else 0.0 for r in rows]
@@ -145,7 +124,7 @@ def held_out_probabilities(rows: Sequence[dict[str, Any]], repeats: int = REPEAT
         fold_of = [int(hashlib.sha256(f"{repeat}:{r['id']}".encode()).hexdigest(), 16) % FOLDS for r in rows]
         for fold in range(FOLDS):
             train = [r for r, f in zip(rows, fold_of, strict=True) if f != fold]
-            model = as_model(fit_logistic(*matrix(train)), 0.5, "")
+            model = as_model(fit_logistic(*matrix(train), L2), 0.5, "")
             for i, (row, f) in enumerate(zip(rows, fold_of, strict=True)):
                 if f == fold and answerable_at_all(row):
                     totals[i] += model.probability(row["features"])
@@ -256,7 +235,7 @@ def main() -> None:
             "dealings of the folds)."
         )
         sure = choose_sure_threshold(rows, held_out, args.sure_precision)
-        model = as_model(fit_logistic(*matrix(rows)), threshold, about)
+        model = as_model(fit_logistic(*matrix(rows), L2), threshold, about)
         model = replace(model, sure_threshold=None if sure is None else round(sure, 4))
         MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         report = {

@@ -1,18 +1,21 @@
-"""Choose the meaning check's margins on the calibration half only, and show what each choice costs.
+"""Fit the meaning check's probe and choose its margins on the calibration half only, and show what each costs.
 
-    python -m evals.safeguarding.calibrate [--target-false-alarms 0.005] [--write results.json]
+    python -m evals.safeguarding.calibrate [--target-false-alarms 0.015] [--write results.json]
     python -m evals.safeguarding.calibrate --dataset evals/safeguarding/test.jsonl --margin M --guarded-margin G \
         --pattern-floor F [--dev ../shared/evals/dev.jsonl] --write results.json   # report, choose nothing
 
-The patterns are fixed; the meaning check adds a message when it is nearer to example disclosures than to
-ordinary examples by at least ``margin`` (``guarded_margin`` when a negation or policy cue is present). For each
-candidate pair the script counts, on the calibration half, the disclosures caught and the ordinary messages
-flagged, and picks the pair with the best recall whose false alarms stay within the target. A word-pattern hit
-is then set aside when the message is at least ``pattern_floor`` nearer to ordinary examples; the floor chosen is
-the strictest one that sets aside no disclosure of the calibration half.
+The patterns are fixed. The meaning score of a message adds two signals, each in units of its spread over the
+calibration half's ordinary messages: how much nearer it is to its nearest example disclosures than to its
+nearest ordinary examples, and its signed distance from a linear boundary (a ridge logistic regression with
+balanced classes) fitted on all the examples' vectors. A message is flagged when its score reaches ``margin``
+(``guarded_margin`` when a negation or policy cue is present). Choosing (no ``--margin``) fits the boundary,
+writes it to navigator/data/safeguarding_probe.json, and picks the pair with the best recall whose false alarms on
+the calibration half stay within the target. A word-pattern hit is then set aside when the score is below
+``pattern_floor``; the floor chosen is the strictest one that sets aside no disclosure of the calibration half.
 
 The calibration half's items are examples too (``--merge-examples`` adds them): each item is then scored in one
-of five folds without that fold's examples, so the margins are chosen on scores of unseen messages.
+of five folds, without that fold's examples and with a boundary fitted without them, so the margins are chosen
+on scores of unseen messages.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,45 +31,100 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from evals.logistic import balanced_weights, fit_logistic
 from evals.safeguarding.dataset import CALIBRATION, load_items
+from navigator.answer.safety_semantic import LinearProbe, load_exemplars, load_probe
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "navigator" / "data" / "safeguarding_exemplars.json"
+DATA = Path(__file__).resolve().parents[2] / "navigator" / "data"
+EXAMPLES = DATA / "safeguarding_exemplars.json"
+PROBE = DATA / "safeguarding_probe.json"
 
 FOLDS = 5
-GRID = [round(float(x), 4) for x in np.arange(-0.02, 0.101, 0.0025)]
-FLOOR_GRID = [round(float(x), 4) for x in np.arange(-0.06, 0.0001, 0.0025)]
+PROBE_L2 = 0.1  # ridge penalty on the boundary's weights (unit-length vectors, a few thousand examples)
+GRID = [round(float(x), 2) for x in np.arange(0.0, 8.01, 0.1)]  # scores are in spreads over ordinary messages
+FLOOR_GRID = [round(float(x), 2) for x in np.arange(-6.0, 8.001, 0.1)]
+GUARD_SPAN = 2.0  # a doubt cue raises the bar by at most this much
 NO_FLOOR = float("-inf")
 
 
-def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Pattern result, doubt cues and meaning margin of every item, with the configured model."""
-    from navigator.assembly import build_safeguarding, embedder
+def readings(items: Sequence[dict[str, Any]], out_of_fold: bool) -> tuple[list[dict[str, Any]], LinearProbe | None]:
+    """Pattern result, doubt cues and both meaning signals of every item, with the configured model.
+
+    With ``out_of_fold`` (the calibration half, whose items are examples too) each item is scored without its
+    fold's examples and by a boundary fitted without them; the boundary fitted on all examples is returned, with
+    its scales set from these scores. Otherwise the shipped probe scores the items and ``None`` is returned.
+    """
+    from navigator.answer.safety import SafeguardingDetector
+    from navigator.assembly import embedder, example_matcher
     from navigator.config import get_settings
     from navigator.retrieval.vectors import QueryVectorCache
 
     settings = get_settings()
-    embeddings = embedder(settings)
-    detector = build_safeguarding(settings, embeddings)  # its configured margins are not used here
-    matcher = detector.matcher
-    if matcher is None:
+    if not settings.safeguarding.meaning:
         raise SystemExit("NAVIGATOR_SAFEGUARDING__MEANING is off: there is nothing to calibrate.")
+    embeddings = embedder(settings)
+    patterns = SafeguardingDetector()
+    matcher = example_matcher(settings, embeddings)  # the neighbours alone: the boundary is scored here
+    exemplars = matcher.exemplars
+    risk, ordinary = matcher.example_vectors()
+    x = np.vstack([risk, ordinary]).astype(np.float64)
+    y = np.r_[np.ones(len(risk)), np.zeros(len(ordinary))]
+    example_texts = [t for _, _, t in exemplars.risk] + [t for _, t in exemplars.ordinary]
     texts = [" ".join(i["text"].split()) for i in items]
     queries = QueryVectorCache(embeddings, size=len(texts) + 1)  # as the chat turn gets them: vector and clauses
-    # Items that are examples too (the calibration half is) are scored in folds, each without its own fold's
-    # examples, so that no message is compared with its own copy.
     fold_of = [int(hashlib.sha256(i["id"].encode()).hexdigest(), 16) % FOLDS for i in items]
     folds = [frozenset(t for t, f in zip(texts, fold_of, strict=True) if f == n) for n in range(FOLDS)]
+    if out_of_fold:
+        boundaries = [
+            fit_probe(x[keep], y[keep])
+            for keep in (np.array([t not in folds[n] for t in example_texts]) for n in range(FOLDS))
+        ]
+    else:
+        shipped = load_probe()
+        boundaries = [(shipped.weights.astype(np.float64), shipped.bias)] * FOLDS
     out = []
     for item, text, fold in tqdm(list(zip(items, texts, fold_of, strict=True)), desc="messages", unit="message"):
-        reading = detector.read_patterns(item["text"])
-        nearest = matcher.nearest_of(queries.vector(text), queries.clauses(text), leave_out=folds[fold])
+        reading = patterns.read_patterns(item["text"])
+        vector, clauses = queries.vector(text), queries.clauses(text)
+        leave_out = folds[fold] if out_of_fold else frozenset()
+        nearest = matcher.nearest_of(vector, clauses, leave_out=leave_out)
+        rows = np.vstack([vector, clauses]) if clauses is not None and clauses.size else vector[None, :]
+        weights, bias = boundaries[fold]
         out.append({
             "id": item["id"], "lang": item["lang"], "label": item["label"],
             "group": item.get("category") or item.get("kind"),
             "pattern": reading.hit.category if reading.hit else None,
             "guarded": reading.guarded, "margin": nearest.margin, "nearest": nearest.category,
+            "decision": float(np.max(rows @ weights + bias)),
         })
-    return out
+    if not out_of_fold:
+        return scored(out, load_probe()), None
+    ordinary_rows = [r for r in out if r["label"] == "none"]
+    weights, bias = fit_probe(x, y)
+    probe = LinearProbe(
+        weights.astype(np.float32), bias, settings.embedding_model, exemplars.digest(),
+        spread([r["margin"] for r in ordinary_rows]), spread([r["decision"] for r in ordinary_rows]),
+        f"Fitted by evals/safeguarding/calibrate.py on the {len(x)} examples' vectors (ridge {PROBE_L2}, balanced "
+        f"classes); scales: mean and spread over the {len(ordinary_rows)} ordinary messages of the calibration "
+        "half, scored out of fold.",
+    )
+    return scored(out, probe), probe
+
+
+def fit_probe(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """A linear boundary between disclosures (1) and ordinary messages (0): weights and bias."""
+    _, _, weights, bias = fit_logistic(x, y, PROBE_L2, sample_weight=balanced_weights(y), standardise=False)
+    return weights, bias
+
+
+def spread(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard deviation."""
+    return float(np.mean(values)), float(np.std(values)) or 1.0
+
+
+def scored(rows: list[dict[str, Any]], probe: LinearProbe) -> list[dict[str, Any]]:
+    """The rows with their meaning score (the two signals combined as the navigator combines them)."""
+    return [{**r, "score": probe.combine(r["margin"], r["decision"])} for r in rows]
 
 
 def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
@@ -90,9 +149,9 @@ def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
 
 def flagged(row: dict[str, Any], margin: float, guarded_margin: float, floor: float = NO_FLOOR) -> bool:
     """Whether the detector would flag the item at these margins and pattern floor."""
-    if row["pattern"] is not None and row["margin"] >= floor:
+    if row["pattern"] is not None and row["score"] >= floor:
         return True
-    return row["margin"] >= (guarded_margin if row["guarded"] else margin)
+    return row["score"] >= (guarded_margin if row["guarded"] else margin)
 
 
 def rates(
@@ -109,33 +168,75 @@ def rates(
 def choose_floor(rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float) -> float:
     """The strictest pattern floor that sets aside no disclosure the patterns catch at these margins.
 
-    A floor trades disclosures for quiet; here it may only remove false alarms, never a caught disclosure.
+    A floor trades disclosures for quiet; here it may only remove false alarms, never a caught disclosure. It
+    never exceeds ``margin`` (a pattern hit needing more than meaning alone would count for nothing).
     """
-    caught = rates(rows, margin, guarded_margin)[0]
-    allowed = [f for f in FLOOR_GRID if rates(rows, margin, guarded_margin, f)[0] >= caught]
-    return max(allowed, default=NO_FLOOR)
+    arrays = _arrays(rows)
+    return _floor(arrays, _meaning(arrays, margin, guarded_margin), margin)
 
 
-def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float]:
-    """The pair with the best recall whose false alarms stay within ``target`` (lower margins break ties)."""
-    best: tuple[float, float, float] | None = None
+def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float]:
+    """The margins and floor with the best recall whose false alarms stay within ``target``.
+
+    Each pair of margins is counted with its own floor (:func:`choose_floor`'s rule), since the floor only
+    removes false alarms; lower margins break ties.
+    """
+    arrays = _arrays(rows)
+    score, pattern, _, risk = arrays
+    best: tuple[float, float, float, float] | None = None
     for margin in GRID:
         for guarded in GRID:
-            if guarded < margin:
+            if guarded < margin or guarded > margin + GUARD_SPAN:
                 continue
-            recall, false_alarms = rates(rows, margin, guarded)
+            meaning = _meaning(arrays, margin, guarded)
+            floor = _floor(arrays, meaning, margin)
+            flagged_now = meaning | (pattern & (score >= floor))
+            recall = float(flagged_now[risk].mean()) if risk.any() else 0.0
+            false_alarms = float(flagged_now[~risk].mean()) if (~risk).any() else 0.0
             if false_alarms <= target and (best is None or recall > best[0]):
-                best = (recall, margin, guarded)
+                best = (recall, margin, guarded, floor)
     if best is None:
         raise SystemExit("no margin keeps false alarms within the target")
-    return best[1], best[2]
+    return best[1], best[2], best[3]
+
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # score, pattern hit, guarded, disclosure
+
+
+def _arrays(rows: Sequence[dict[str, Any]]) -> Arrays:
+    return (
+        np.array([r["score"] for r in rows], dtype=np.float64),
+        np.array([r["pattern"] is not None for r in rows]),
+        np.array([bool(r["guarded"]) for r in rows]),
+        np.array([r["label"] == "risk" for r in rows]),
+    )
+
+
+def _meaning(arrays: Arrays, margin: float, guarded_margin: float) -> np.ndarray:
+    score, _, guarded, _ = arrays
+    flagged_by_meaning: np.ndarray = score >= np.where(guarded, guarded_margin, margin)
+    return flagged_by_meaning
+
+
+def _floor(arrays: Arrays, meaning: np.ndarray, margin: float) -> float:
+    """The highest grid floor at or below the lowest score of a disclosure caught by its pattern alone."""
+    score, pattern, _, risk = arrays
+    only_patterns = pattern & ~meaning & risk
+    limit = min(float(score[only_patterns].min()) if only_patterns.any() else math.inf, margin)
+    return max((f for f in FLOOR_GRID if f <= limit), default=NO_FLOOR)
 
 
 def main() -> None:
     """Choose the margins and print what they give, overall and per language."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=CALIBRATION)
-    parser.add_argument("--target-false-alarms", type=float, default=0.005)
+    parser.add_argument(
+        "--target-false-alarms",
+        type=float,
+        default=0.015,
+        help="The false-alarm rate the chosen margins may reach on the calibration half (1%% costs a tenth of "
+        "disclosures there).",
+    )
     parser.add_argument("--margin", type=float, default=None, help="Report these margins instead of choosing.")
     parser.add_argument("--guarded-margin", type=float, default=None)
     parser.add_argument(
@@ -153,17 +254,24 @@ def main() -> None:
         if args.dataset.resolve() != CALIBRATION.resolve():
             raise SystemExit("Only the calibration half may become examples; the test half stays unseen.")
         added = merge_examples(load_items(args.dataset), EXAMPLES)
+        load_exemplars.cache_clear()
         print(f"{added} calibration items added to {EXAMPLES}")
-    rows = readings(load_items(args.dataset))
+    rows, probe = readings(load_items(args.dataset), out_of_fold=args.dataset.resolve() == CALIBRATION.resolve())
     if args.margin is None:
-        margin, guarded = choose(rows, args.target_false_alarms)
+        if probe is None:
+            raise SystemExit("Margins are chosen on the calibration half only; give --margin to report on this set.")
+        PROBE.write_text(json.dumps(probe.to_json(), indent=1) + "\n", encoding="utf-8")
+        load_probe.cache_clear()
+        print(f"probe written to {PROBE}")
+        margin, guarded, floor = choose(rows, args.target_false_alarms)
     else:
         margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
-    floor = choose_floor(rows, margin, guarded) if args.pattern_floor is None else args.pattern_floor
+        floor = choose_floor(rows, margin, guarded) if args.pattern_floor is None else args.pattern_floor
     report = summarize(rows, margin, guarded, floor)
     if args.dev:
         questions = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
-        dev_rows = readings([{**q, "text": q["question"], "label": "none", "kind": "ordinary"} for q in questions])
+        dev_items = [{**q, "text": q["question"], "label": "none", "kind": "ordinary"} for q in questions]
+        dev_rows, _ = readings(dev_items, out_of_fold=False)
         report["dev_false_alarms"] = rates(dev_rows, margin, guarded, floor)[1]
         report["dev_n"] = len(dev_rows)
     print(json.dumps(report, indent=1))
@@ -187,7 +295,7 @@ def summarize(rows: Sequence[dict[str, Any]], margin: float, guarded: float, flo
         "guarded_margin": guarded,
         "pattern_floor": floor,
         "overall": {"recall": recall, "false_alarms": false_alarms},
-        "patterns_alone": dict(zip(("recall", "false_alarms"), rates(rows, 9.0, 9.0), strict=True)),
+        "patterns_alone": dict(zip(("recall", "false_alarms"), rates(rows, math.inf, math.inf), strict=True)),
         "by_lang": {
             lang: dict(
                 zip(("recall", "false_alarms"), rates([r for r in rows if r["lang"] == lang], margin, guarded, floor),

@@ -3,8 +3,9 @@
 Two signals, either of which is enough. Word patterns (``safety_patterns.py``, data in
 ``data/safeguarding.json``) catch what is said outright, with inflections, objects and negation. The meaning
 of the message, its query vector (the one retrieval computes anyway, so no extra model call), is compared with
-example disclosures and example ordinary questions (``safety_semantic.py``, ``data/safeguarding_exemplars.json``),
-which catches the many ways of saying the same thing that no pattern lists, in any of the languages.
+example disclosures and example ordinary questions, and with a boundary fitted on them (``safety_semantic.py``,
+``data/safeguarding_exemplars.json``, ``data/safeguarding_probe.json``), which catches the many ways of saying
+the same thing that no pattern lists, in any of the languages.
 
 A negation ("he is not in danger") or a staff policy cue ("our policy on county lines") only raises the bar the
 meaning must clear: when in doubt, the family gets the signposting and still an answer.
@@ -51,7 +52,8 @@ class SafeguardingMatch:
         language: The language of the pattern or nearest example that matched (not necessarily the message's).
         phrase: The pattern as written in the data file, or the nearest example disclosure.
         signal: ``pattern`` (words) or ``meaning`` (the message's vector near example disclosures).
-        margin: For ``meaning``: how much nearer the message is to disclosures than to ordinary questions.
+        margin: For ``meaning``: the meaning score (how much nearer the message is to disclosures than to ordinary
+            questions, combined with the probe when there is one).
         guarded: Whether a negation or a policy cue was present (the meaning then had to clear a higher bar).
 
     """
@@ -155,10 +157,11 @@ class SafeguardingDetector:
         Args:
             path: A patterns JSON file; ``None`` uses the packaged ``data/safeguarding.json``.
             matcher: Compares a message's vector with example disclosures; ``None`` uses the patterns alone.
-            margin: How much nearer to disclosures than to ordinary questions a message must be to be flagged.
+            margin: The meaning score a message needs to be flagged (in the matcher's units: a cosine margin, or
+                with a probe the combined score).
             guarded_margin: The same when a negation or a policy cue is present (higher: doubt lowers certainty).
-            pattern_floor: A pattern hit counts unless the message is at least this much nearer to ordinary
-                examples (a negative number; minus infinity: patterns always count).
+            pattern_floor: A pattern hit counts unless the meaning score is below this (minus infinity: patterns
+                always count).
 
         """
         self._path = path
@@ -257,14 +260,14 @@ class SafeguardingDetector:
         """
         reading = self.read_patterns(text)
         nearest = None if vector is None or self.matcher is None else self.matcher.nearest_of(vector, clauses)
-        if reading.hit is not None and (nearest is None or nearest.margin >= self.pattern_floor):
+        if reading.hit is not None and (nearest is None or nearest.score >= self.pattern_floor):
             hit = reading.hit
             return SafeguardingMatch(hit.category, hit.language, hit.pattern, "pattern", None, reading.guarded)
         if nearest is None:
             return None
         bar = self.guarded_margin if reading.guarded else self.margin
-        if nearest.margin < bar:
+        if nearest.score < bar:
             return None
         return SafeguardingMatch(
-            nearest.category, nearest.language, nearest.example, "meaning", nearest.margin, reading.guarded
+            nearest.category, nearest.language, nearest.example, "meaning", nearest.score, reading.guarded
         )

@@ -5,6 +5,10 @@ why"). The multilingual model puts messages that mean the same near each other i
 nearest examples tell a disclosure from an ordinary SEND question: the score is how much nearer the message is
 to its closest disclosures (of one category) than to its closest ordinary questions. The ordinary side holds
 look-alikes on purpose (staff policy questions, negations, idioms such as "I'm dying to know").
+
+A handful of neighbours judges each message locally; a linear boundary fitted on all the examples' vectors
+(``LinearProbe``, ``data/safeguarding_probe.json``) judges it globally. Each catches messages the other misses,
+so when the probe is present the meaning score adds the two, each in units of its spread over ordinary messages.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -94,7 +98,76 @@ class Nearest:
     category: str
     language: str
     example: str
-    margin: float
+    margin: float  # nearer to the category's examples than to ordinary ones by this much (cosine)
+    score: float  # what thresholds compare: the margin, or with a probe the margin and the probe combined
+
+
+@dataclass(frozen=True)
+class LinearProbe:
+    """A linear boundary between example disclosures and ordinary examples, and how to combine it with margins.
+
+    Fitted by ``python -m evals.safeguarding.calibrate`` on the examples' vectors; ``scales`` are the mean and
+    spread of each signal over the calibration half's ordinary messages, scored out of fold.
+    """
+
+    weights: np.ndarray
+    bias: float
+    model: str  # the embedding model whose vectors it was fitted on
+    examples: str  # the digest of the examples it was fitted on (Exemplars.digest)
+    margin_scale: tuple[float, float]
+    probe_scale: tuple[float, float]
+    about: str = ""
+
+    def decision(self, rows: np.ndarray) -> float:
+        """The highest signed distance from the boundary over the rows (the message and its clauses)."""
+        return float(np.max(rows @ self.weights + self.bias))
+
+    def combine(self, margin: float, decision: float) -> float:
+        """Both signals in units of their spread over ordinary messages, added."""
+        return (margin - self.margin_scale[0]) / self.margin_scale[1] + (
+            decision - self.probe_scale[0]
+        ) / self.probe_scale[1]
+
+    def to_json(self) -> dict[str, Any]:
+        """The probe as ``data/safeguarding_probe.json`` holds it."""
+        return {
+            "about": self.about,
+            "model": self.model,
+            "examples": self.examples,
+            "margin_scale": [round(v, 8) for v in self.margin_scale],
+            "probe_scale": [round(v, 8) for v in self.probe_scale],
+            "bias": round(self.bias, 8),
+            "weights": [round(float(w), 8) for w in self.weights],
+        }
+
+
+def parse_probe(data: Any) -> LinearProbe:
+    """Validate a probe file's contents.
+
+    Raises:
+        ConfigError: a part is missing or of the wrong shape, or a spread is not positive.
+
+    """
+    fix = "Refit it with `python -m evals.safeguarding.calibrate` (which also chooses the margins)."
+    try:
+        weights = np.asarray(data["weights"], dtype=np.float32)
+        margin_scale = (float(data["margin_scale"][0]), float(data["margin_scale"][1]))
+        probe_scale = (float(data["probe_scale"][0]), float(data["probe_scale"][1]))
+        probe = LinearProbe(
+            weights, float(data["bias"]), str(data["model"]), str(data["examples"]), margin_scale, probe_scale,
+            str(data.get("about", "")),
+        )
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ConfigError(f"the safeguarding probe is malformed ({exc!r}). {fix}") from exc
+    if weights.ndim != 1 or not len(weights) or margin_scale[1] <= 0 or probe_scale[1] <= 0:
+        raise ConfigError(f"the safeguarding probe needs weights and positive spreads. {fix}")
+    return probe
+
+
+@lru_cache(maxsize=1)
+def load_probe() -> LinearProbe:
+    """The probe shipped in ``data/safeguarding_probe.json``."""
+    return parse_probe(shipped_json("safeguarding_probe.json"))
 
 
 # Vectors of the examples, per model and set of examples: several services in one process (a reload, tests)
@@ -113,6 +186,7 @@ class ExemplarMatcher:
         model_key: str,
         neighbours: int = 3,
         cache_dir: Path | None = None,
+        probe: LinearProbe | None = None,
     ) -> None:
         """Keep the parts; nothing is embedded until first use (or :meth:`warm_up`).
 
@@ -123,11 +197,21 @@ class ExemplarMatcher:
             neighbours: how many nearest examples are averaged on each side.
             cache_dir: where the examples' vectors are kept between processes (embedding them all takes tens of
                 seconds on two cores); ``None`` keeps them in memory only.
+            probe: a linear boundary fitted on these examples' vectors; with it, scores combine both signals.
+
+        Raises:
+            ConfigError: the probe was fitted on other examples.
 
         """
         self._embed_many = embed_many
         self.exemplars = exemplars
         self._key = (model_key, exemplars.digest())
+        if probe is not None and probe.examples != self._key[1]:
+            raise ConfigError(
+                "the safeguarding probe was fitted on other examples than data/safeguarding_exemplars.json: refit it "
+                "with `python -m evals.safeguarding.calibrate`."
+            )
+        self.probe = probe
         self.neighbours = neighbours
         self._cache_file = None
         if cache_dir is not None:
@@ -140,6 +224,10 @@ class ExemplarMatcher:
     def warm_up(self) -> None:
         """Embed the examples now rather than on the first request."""
         self._vectors()
+
+    def example_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The disclosures' and the ordinary examples' vectors, rows in the order of ``exemplars``."""
+        return self._vectors()
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
         with _VECTORS_LOCK:
@@ -181,13 +269,20 @@ class ExemplarMatcher:
     def nearest_of(
         self, vector: np.ndarray, clauses: np.ndarray | None = None, leave_out: frozenset[str] = frozenset()
     ) -> Nearest:
-        """The best of :meth:`nearest` over the whole message and each of its clauses."""
+        """The best of :meth:`nearest` over the whole message and each of its clauses, scored with the probe if any.
+
+        ``leave_out`` applies to the neighbours only: a probe is fitted once (calibration fits one per fold).
+        """
         best = self.nearest(vector, leave_out)
-        for row in clauses if clauses is not None and clauses.size else ():
+        rows = clauses if clauses is not None and clauses.size else np.zeros((0, len(vector)), dtype=np.float32)
+        for row in rows:
             candidate = self.nearest(row, leave_out)
             if candidate.margin > best.margin:
                 best = candidate
-        return best
+        if self.probe is None:
+            return best
+        decision = self.probe.decision(np.vstack([np.asarray(vector, dtype=np.float32), rows]))
+        return replace(best, score=self.probe.combine(best.margin, decision))
 
     def nearest(self, vector: np.ndarray, leave_out: frozenset[str] = frozenset()) -> Nearest:
         """The nearest category and its margin over the ordinary examples (positive: nearer to disclosures).
@@ -216,7 +311,7 @@ class ExemplarMatcher:
             if best is None or score > best.margin:
                 top = int(rows[int(np.argmax(sims))])
                 _, lang, text = self.exemplars.risk[top]
-                best = Nearest(category, lang, text, score)
+                best = Nearest(category, lang, text, score, score)
         assert best is not None  # parse_exemplars requires at least one disclosure
         return best
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from navigator.answer.safety import SafeguardingDetector
-from navigator.answer.safety_semantic import ExemplarMatcher, parse_exemplars
+from navigator.answer.safety_semantic import ExemplarMatcher, LinearProbe, parse_exemplars, parse_probe
 from navigator.errors import ConfigError
 
 
@@ -216,6 +216,56 @@ def test_safety_exemplars_reject_unknown_categories_and_empty_sets() -> None:
         parse_exemplars({"risk": {"en": {"x": ["a"]}}, "ordinary": {"en": ["b"]}}, ["y"])
     with pytest.raises(ConfigError, match="at least one"):
         parse_exemplars({"risk": {}, "ordinary": {"en": ["b"]}})
+
+
+def _toy_probe(examples: str, weights: tuple[float, float, float] = (2.0, -2.0, 0.0)) -> LinearProbe:
+    return LinearProbe(np.asarray(weights, dtype=np.float32), 0.0, "toy", examples, (0.0, 0.5), (0.0, 2.0))
+
+
+def test_safety_probe_scores_the_best_row_and_combines_both_signals_in_spreads() -> None:
+    probe = _toy_probe("digest")
+    rows = np.asarray([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype=np.float32)
+
+    assert probe.decision(rows) == pytest.approx(2.0)  # the clause nearest harm counts, as for the neighbours
+    assert probe.combine(0.5, 2.0) == pytest.approx(0.5 / 0.5 + 2.0 / 2.0)
+    assert parse_probe(probe.to_json()).to_json() == probe.to_json()
+
+
+def test_safety_matcher_with_a_probe_flags_on_the_combined_score() -> None:
+    plain = _exemplar_detector(margin=0.0, guarded_margin=0.0)
+    assert plain.matcher is not None
+    digest = plain.matcher.exemplars.digest()
+    matcher = ExemplarMatcher(plain.matcher._embed_many, plain.matcher.exemplars, "toy", 1, probe=_toy_probe(digest))
+    detector = SafeguardingDetector(matcher=matcher, margin=1.5, guarded_margin=1.5)
+    near_harm, between = _unit(0.8, 0.2, 0.1), _unit(0.5, 0.5, 0.7)
+
+    nearest = matcher.nearest_of(near_harm)
+    assert nearest.score == pytest.approx(_toy_probe(digest).combine(nearest.margin, float(near_harm @ [2, -2, 0])))
+    assert detector.detect("words no pattern knows", near_harm) is not None
+    assert detector.detect("words no pattern knows", between) is None
+
+
+def test_safety_probe_fitted_on_other_examples_is_refused_and_the_service_falls_back_to_patterns(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    plain = _exemplar_detector(margin=0.0, guarded_margin=0.0)
+    assert plain.matcher is not None
+    with pytest.raises(ConfigError, match="other examples"):
+        ExemplarMatcher(plain.matcher._embed_many, plain.matcher.exemplars, "toy", 1, probe=_toy_probe("stale"))
+    with pytest.raises(ConfigError, match="malformed"):
+        parse_probe({"weights": [1.0]})
+
+    from navigator import assembly
+    from navigator.config import Settings
+    from navigator.testing import FakeEmbedder
+
+    monkeypatch.setattr(assembly, "load_probe", lambda: _toy_probe("stale"))
+    settings = Settings(safeguarding={"calibrated_for": FakeEmbedder.model_id})
+    embeddings = FakeEmbedder()
+    with caplog.at_level("ERROR"):
+        detector = assembly.build_safeguarding(settings, embeddings)
+    assert detector.matcher is None and "only word patterns" in caplog.text
+    assert detector.detect("my dad hits me every night") is not None  # the patterns still signpost
 
 
 def test_safety_example_vectors_are_kept_on_disk_for_the_next_process(tmp_path: Path) -> None:

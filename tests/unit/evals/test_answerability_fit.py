@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from evals.answerability.fit import (
-    choose_sure_threshold,
-    choose_threshold,
-    fit_logistic,
-    held_out_probabilities,
-)
+from evals.answerability.fit import L2, choose_sure_threshold, choose_threshold, held_out_probabilities
+from evals.logistic import balanced_weights, fit_logistic
 from navigator.answer.answerability import FEATURES
 
 
@@ -29,10 +25,23 @@ def test_fit_logistic_learns_the_direction_of_a_sign():
     x = np.array([[r["features"][f] for f in FEATURES] for r in rows])
     y = np.array([1.0 if r["passage_holds"] else 0.0 for r in rows])
 
-    _, _, weights, _ = fit_logistic(x, y)
+    _, _, weights, _ = fit_logistic(x, y, L2)
 
     assert weights[FEATURES.index("lead_dense")] > 0.5
     assert np.allclose(np.delete(weights, FEATURES.index("lead_dense")), 0.0)  # constant features learn nothing
+
+
+def test_fit_logistic_without_standardising_weighs_a_rare_class_as_much_as_a_common_one():
+    rng = np.random.default_rng(5)
+    x = np.vstack([rng.normal(1.0, 0.5, (20, 2)), rng.normal(-1.0, 0.5, (200, 2))])
+    y = np.r_[np.ones(20), np.zeros(200)]
+
+    mean, scale, weights, bias = fit_logistic(x, y, 0.1, sample_weight=balanced_weights(y), standardise=False)
+
+    assert np.all(mean == 0.0) and np.all(scale == 1.0)
+    scores = x @ weights + bias
+    assert (scores[:20] > 0).mean() > 0.9 and (scores[20:] < 0).mean() > 0.9  # balanced: no pull to the big class
+    assert np.isclose(balanced_weights(y)[:20].sum(), balanced_weights(y)[20:].sum())
 
 
 def test_held_out_scores_and_thresholds_follow_their_rules():
