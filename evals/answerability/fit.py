@@ -29,7 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evals.answerability.dataset import CALIBRATION, load_items
-from evals.logistic import Fitted, fit_logistic
+from evals.logistic import Fitted, balanced_weights, fit_logistic
 from evals.matching import contains_evidence
 from navigator.answer.answerability import FEATURES, AnswerabilityModel
 
@@ -37,6 +37,7 @@ MODEL_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "answe
 FOLDS = 5
 REPEATS = 20  # dealings of the folds whose out-of-fold scores are averaged
 SUPPORT_GAP_STEP = 0.005
+PRIOR_L2 = 0.1  # ridge penalty of the question-only sign (best out-of-fold AUC on the calibration half of 0.03-10)
 L2 = 10.0  # ridge penalty on standardised weights: a few hundred items, a dozen correlated features
 
 
@@ -73,6 +74,7 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 evidence and any(contains_evidence(u.passage.chunk.text, evidence) for u in assessment.chosen)
             ),
             "support_gaps": held_gaps,
+            "vector": list(assessment.request.query_vector or ()),  # for the question-only sign; not written out
         })
     return rows
 
@@ -111,6 +113,28 @@ def as_model(parts: Fitted, threshold: float, about: str) -> AnswerabilityModel:
         round(threshold, 4),
         about,
     )
+
+
+def fit_question_prior(rows: Sequence[dict[str, Any]]) -> tuple[np.ndarray, float]:
+    """Weights and bias over the question's vector for "quoting gives the answer", with balanced classes."""
+    x = np.array([r["vector"] for r in rows], dtype=np.float64)
+    y = np.array([1.0 if good(r) else 0.0 for r in rows])
+    _, _, weights, bias = fit_logistic(x, y, PRIOR_L2, sample_weight=balanced_weights(y), standardise=False)
+    return weights, bias
+
+
+def set_question_prior_out_of_fold(rows: Sequence[dict[str, Any]]) -> None:
+    """Give each row's features the question-only sign from a fit without its fold (stacking).
+
+    The model over all signs is then fitted on signs it could have had for unseen questions; the shipped sign is
+    fitted on every row.
+    """
+    fold_of = [int(hashlib.sha256(f"prior:{r['id']}".encode()).hexdigest(), 16) % FOLDS for r in rows]
+    for fold in range(FOLDS):
+        weights, bias = fit_question_prior([r for r, f in zip(rows, fold_of, strict=True) if f != fold])
+        for row, f in zip(rows, fold_of, strict=True):
+            if f == fold and row["features"]:
+                row["features"]["question_prior"] = float(np.asarray(row["vector"]) @ weights + bias)
 
 
 def held_out_probabilities(rows: Sequence[dict[str, Any]], repeats: int = REPEATS) -> list[float]:
@@ -227,16 +251,24 @@ def main() -> None:
         report = summarize(rows, probabilities(model, rows), model.threshold)
     else:
         rows = readings(load_items(CALIBRATION))
+        set_question_prior_out_of_fold(rows)
         held_out = held_out_probabilities(rows)
         threshold = choose_threshold(rows, held_out, args.withhold)
         about = (
             f"Fitted by evals/answerability/fit.py on {CALIBRATION.name} ({len(rows)} items); threshold: the highest "
             f"withholding at most {args.withhold:.0%} of the answers found, scored out of fold (mean of {REPEATS} "
-            "dealings of the folds)."
+            "dealings of the folds); question_prior stacked: fitted out of fold for these weights, on every item "
+            f"for question_weights (ridge {PRIOR_L2})."
         )
         sure = choose_sure_threshold(rows, held_out, args.sure_precision)
         model = as_model(fit_logistic(*matrix(rows), L2), threshold, about)
-        model = replace(model, sure_threshold=None if sure is None else round(sure, 4))
+        prior_weights, prior_bias = fit_question_prior(rows)
+        model = replace(
+            model,
+            sure_threshold=None if sure is None else round(sure, 4),
+            question_weights=tuple(round(float(w), 6) for w in prior_weights),
+            question_bias=round(prior_bias, 6),
+        )
         MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         report = {
             "cross_validated": summarize(rows, held_out, threshold),
@@ -246,7 +278,8 @@ def main() -> None:
         print(f"model written to {MODEL_FILE}")
     print(json.dumps({k: v for k, v in report.items() if k != "by_kind"}, indent=1))
     if args.write:
-        payload = json.dumps({**report, "rows": rows}, indent=1, ensure_ascii=False)
+        kept = [{k: v for k, v in r.items() if k != "vector"} for r in rows]
+        payload = json.dumps({**report, "rows": kept}, indent=1, ensure_ascii=False)
         args.write.write_text(payload + "\n", encoding="utf-8")
 
 

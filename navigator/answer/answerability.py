@@ -5,9 +5,12 @@ text as if it answered. The signs used here hold for any question, in any langua
 how far it stands out from the other candidates, how many of the question's words (and, through the model's token
 states, their translations) the passage holds, how firmly the retrievers agree on the top passage, whether a
 question that asks for a kind of fact (a number, a duration, a phone number) gets a quote holding one, whether
-names the question depends on appear in what is cited, and whether it asks about one child's own case. A logistic
-model weighs them. It is fitted on the calibration half of ``evals/answerability`` only (``python -m
-evals.answerability.fit``), to tell quotes that hold the answer from those that do not: a question the documents
+names the question depends on appear in what is cited, and whether it asks about one child's own case; and one
+sign from the question alone: how much its meaning resembles the questions the documents answered, among the
+calibration questions (a linear model over the query vector retrieval already has: medical advice, another
+council's rules and one child's own case read alike in any language). A logistic model weighs them. It is
+fitted on the calibration half of ``evals/answerability`` only (``python -m evals.answerability.fit``), to tell
+quotes that hold the answer from those that do not: a question the documents
 answer but whose answer was not found gets nothing better from loosely related quotes than from "I don't know".
 """
 
@@ -41,6 +44,7 @@ FEATURES: tuple[str, ...] = (
     "own_case",
     "english",
     "question_words",
+    "question_prior",
 )
 """The model's inputs, in the order its weights are stored."""
 
@@ -59,6 +63,14 @@ class AnswerabilityModel:
     threshold: float  # the reply answers when the probability is at least this
     about: str = ""
     sure_threshold: float | None = None  # from here on the reply says the quotes answer; below, that it is unsure
+    question_weights: tuple[float, ...] = ()  # the question-only sign: weights over the query vector, and its bias
+    question_bias: float = 0.0
+
+    def question_prior(self, vector: Sequence[float] | None) -> float:
+        """The question-only sign (0 without a vector of the width it was fitted on)."""
+        if vector is None or not self.question_weights or len(vector) != len(self.question_weights):
+            return 0.0
+        return self.question_bias + sum(w * float(v) for w, v in zip(self.question_weights, vector, strict=True))
 
     def probability(self, values: Mapping[str, float]) -> float:
         """The probability that the quotes answer the question."""
@@ -78,6 +90,8 @@ class AnswerabilityModel:
             "bias": self.bias,
             "threshold": self.threshold,
             "sure_threshold": self.sure_threshold,
+            "question_bias": self.question_bias,
+            "question_weights": list(self.question_weights),
         }
 
 
@@ -93,14 +107,18 @@ def parse_model(raw: Any) -> AnswerabilityModel:
         parts = [tuple(float(v) for v in raw[k]) for k in ("mean", "scale", "weights")]
         bias, threshold, about = float(raw["bias"]), float(raw["threshold"]), str(raw.get("about", ""))
         sure = raw.get("sure_threshold")
+        question = tuple(float(v) for v in raw.get("question_weights", ()))
         model = AnswerabilityModel(
-            features, parts[0], parts[1], parts[2], bias, threshold, about, None if sure is None else float(sure)
+            features, parts[0], parts[1], parts[2], bias, threshold, about, None if sure is None else float(sure),
+            question, float(raw.get("question_bias", 0.0)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"The answerability model is malformed ({exc!r}); fit it again.") from exc
     unknown = set(features) - set(FEATURES)
     if unknown or any(len(p) != len(features) for p in parts) or any(s <= 0 for s in model.scale):
         raise ConfigError(f"The answerability model does not fit this version (unknown features {unknown}).")
+    if "question_prior" in features and not model.question_weights:
+        raise ConfigError("The answerability model uses question_prior but holds no question weights; fit it again.")
     return model
 
 
@@ -144,6 +162,7 @@ class AnswerabilityJudge:
         cited: Sequence[str],
         passages: Sequence[Passage],
         expected: Sequence[AnswerType] | None = None,
+        query_vector: Sequence[float] | None = None,
     ) -> dict[str, float]:
         """The model's inputs.
 
@@ -157,6 +176,7 @@ class AnswerabilityJudge:
             passages: the offered passages, best first, with their fused retrieval scores (high when the
                 retrievers agree on a passage).
             expected: the kinds of fact the question asks for, when the caller has already read them.
+            query_vector: the question's vector from retrieval (for the question-only sign).
 
         """
         lead = chosen[0]
@@ -195,6 +215,7 @@ class AnswerabilityJudge:
             "own_case": float(any(not t.satisfied_by for t in expected)),
             "english": float(lang == "en"),
             "question_words": math.log1p(len(question.split())),
+            "question_prior": self.model.question_prior(query_vector),
         }
 
     def judge(self, features: Mapping[str, float]) -> Verdict:

@@ -267,6 +267,7 @@ class ChatService:
             cited,
             request.passages,
             expected,
+            request.query_vector,
         )
         return Assessment(request, self.extractive.within_gap(considered), self.judge.judge(features))
 

@@ -28,6 +28,8 @@ def _model(**weights: float) -> AnswerabilityModel:
         weights=tuple(weights.get(f, 0.0) for f in FEATURES),
         bias=0.0,
         threshold=0.5,
+        question_weights=(1.0, -1.0, 0.0),
+        question_bias=0.5,
     )
 
 
@@ -52,6 +54,17 @@ def test_model_round_trips_through_its_stored_form_and_computes_a_logistic():
     assert math.isclose(again.probability({"lead_dense": 1.0}), 1 / (1 + math.exp(-2.0)))
 
 
+def test_question_prior_reads_the_question_vector_and_needs_its_width():
+    model = _model()
+
+    assert math.isclose(model.question_prior([0.6, 0.2, 0.9]), 0.5 + 0.6 - 0.2)
+    assert model.question_prior(None) == 0.0 and model.question_prior([0.6, 0.2]) == 0.0  # another model's vector
+    judge = AnswerabilityJudge(model)
+    lead = _unit("The plan is issued within 20 weeks.")
+    features = judge.features("How long?", "en", [lead], [lead], None, [], [lead.passage], query_vector=[1, 0, 0])
+    assert math.isclose(features["question_prior"], 1.5)
+
+
 @pytest.mark.parametrize(
     "broken",
     [
@@ -59,6 +72,7 @@ def test_model_round_trips_through_its_stored_form_and_computes_a_logistic():
         {**_model().to_json(), "features": ["no_such_feature"], "mean": [0], "scale": [1], "weights": [0]},
         {**_model().to_json(), "scale": [0.0] * len(FEATURES)},
         {**_model().to_json(), "weights": [0.0]},
+        {**_model().to_json(), "question_weights": []},  # uses question_prior without its weights
     ],
 )
 def test_broken_model_files_are_refused_with_a_clear_error(broken):

@@ -58,3 +58,22 @@ def test_held_out_scores_and_thresholds_follow_their_rules():
     assert sure is not None and sure >= threshold
     above = [r["passage_holds"] for r, s in zip(rows, scores, strict=True) if s >= sure]
     assert sum(above) / len(above) >= 0.7
+
+
+def test_question_prior_is_stacked_out_of_fold_and_learns_which_questions_get_answers():
+    from evals.answerability.fit import fit_question_prior, set_question_prior_out_of_fold
+
+    rng = np.random.default_rng(11)
+    rows = _rows(200)
+    for r in rows:  # questions the documents answer lean one way in the embedding, the others the other way
+        r["vector"] = [float(rng.normal(0.3 if r["passage_holds"] else -0.3, 0.5)), float(rng.normal(0, 0.5))]
+
+    set_question_prior_out_of_fold(rows)
+    weights, _ = fit_question_prior(rows)
+
+    held = [r["features"]["question_prior"] for r in rows if r["passage_holds"]]
+    missed = [r["features"]["question_prior"] for r in rows if not r["passage_holds"]]
+    assert np.mean(held) > np.mean(missed) and weights[0] > 0
+    # Out of fold: no row's sign comes from a fit that saw it, so it differs from the all-rows fit's.
+    in_sample = [float(np.asarray(r["vector"]) @ weights) for r in rows]
+    assert not np.allclose([r["features"]["question_prior"] for r in rows], in_sample)
