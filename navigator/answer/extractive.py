@@ -128,7 +128,7 @@ def quote_line(text: str) -> str:
     """A unit as one line of a reply, without a leading bullet; a table row reads "row (column: value; …)".
 
     An action-plan row quotes its sentence without the codes around it ("AGBR12 | Improve…"); a row whose
-    header does not line up with it quotes its own cells only.
+    header does not line up with it quotes its own cells only; other rows read their cells in order.
     """
     parts = [_BULLET.sub("", part.strip()).strip(" |") for part in text.splitlines()]
     parts = [part for part in parts if part]
@@ -138,6 +138,7 @@ def quote_line(text: str) -> str:
         others = [c for c in cells if c != prose]
         if prose is not None and all(len(c.split()) <= _CODE_CELL_WORDS for c in others):
             return prose
+        return "; ".join(cell for cell in cells if cell)  # cells read in order, without the table's bars
     if len(parts) == 2 and "|" in parts[0] and "|" in parts[1]:
         header, row = _cells(parts[0]), _cells(parts[1])
         prose = _prose_cell(row)

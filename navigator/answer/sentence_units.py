@@ -120,6 +120,8 @@ def quotable_units(chunk: Chunk) -> list[SentenceUnit]:
 _ATTRIBUTED = re.compile(r"[’'\"”]\s*[–—-]\s*[^.!?\n]{2,60}\.?$")
 _QUOTED_SPAN = re.compile(r"[“\"‘]([^”\"’]{15,})[”\"’]")
 _OPENING_QUOTE = re.compile(r"^[“‘\"]")
+# The end of someone's words whose opening mark lies in an earlier sentence: "…going forward.”"
+_CLOSING_QUOTE = re.compile(r"[”\"]\W*$")
 # A line introducing someone's words: "Quote from a parent of a young adult with autism."
 _ATTRIBUTION_LINE = re.compile(r"^(?:quotes?|comments?|feedback|words|voices?)\s+(?:from|of|by)\b", re.IGNORECASE)
 _FIGURES_ROW_WORDS = 12
@@ -129,6 +131,9 @@ def is_testimonial(text: str) -> bool:
     """Whether a unit reports what one person said (a parent's or a practitioner's own words)."""
     stripped = text.strip().lstrip("-–•*| ")
     if _ATTRIBUTED.search(stripped) or _OPENING_QUOTE.match(stripped) or _ATTRIBUTION_LINE.match(stripped):
+        return True
+    closing = _CLOSING_QUOTE.search(stripped)
+    if closing and ("“" not in stripped if "”" in closing.group() else stripped.count('"') % 2 == 1):
         return True
     quoted = sum(len(span) for span in _QUOTED_SPAN.findall(stripped))
     return quoted >= 0.6 * max(1, len(stripped))

@@ -126,7 +126,7 @@ def test_a_table_row_holding_a_sentence_is_quoted_as_that_sentence():
     assert quote_line(f"GBR1 | {sentence}") == sentence  # a row on its own line: the code says nothing
     assert quote_line(f"Due date | {sentence}") == sentence
     two = f"{sentence} | Schools said the panel meets every week to decide on new requests for assessment."
-    assert quote_line(two).startswith(sentence + " | Schools said")  # two sentences: neither stands alone
+    assert quote_line(two).startswith(sentence + "; Schools said")  # two sentences: both, in order, no bars
 
 
 def test_a_row_under_a_header_it_does_not_line_up_with_quotes_its_own_cells():

@@ -48,6 +48,15 @@ def test_leans_on_previous_reads_pronouns_and_lower_case_openers() -> None:
     assert not leans_on_previous("Birmingham has a SENDIASS service.")
 
 
+def test_the_end_of_a_quotation_begun_in_an_earlier_sentence_is_a_testimonial() -> None:
+    from navigator.answer.sentence_units import is_testimonial
+
+    assert is_testimonial("We are at the start of our journey and I feel better prepared to help my son.”")
+    assert is_testimonial('and she has settled in really well."')
+    assert not is_testimonial("Parents said the service was “very helpful” at every stage of the plan.")
+    assert not is_testimonial("The plan is issued within 20 weeks.")
+
+
 def test_testimonials_are_told_from_statements() -> None:
     from navigator.answer.sentence_units import is_testimonial
 
