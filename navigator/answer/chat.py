@@ -286,10 +286,11 @@ class ChatService:
             return
         assessment, unanswered = self._assess_parts(message, query, lang)
         verdict = assessment.verdict
-        if verdict is None or not verdict.answers:
+        if verdict is None or not verdict.answers or not assessment.chosen:
             if verdict is not None:
                 parts.evidence_score = verdict.probability
-            parts.notes.append(f"missing:{','.join(verdict.reasons)}" if verdict else "ungrounded")
+            reasons = ",".join(verdict.reasons) if verdict and not verdict.answers else "nothing_to_quote"
+            parts.notes.append(f"missing:{reasons}" if verdict else "ungrounded")
             yield from self._decline(locale, parts)
             return
         parts.evidence_score = verdict.probability

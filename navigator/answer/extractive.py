@@ -14,7 +14,7 @@ import numpy as np
 
 from navigator.answer.answer_types import EVIDENCE_PATTERNS
 from navigator.answer.base import Citation, Composition, CompositionRequest, Passage, Quote
-from navigator.answer.sentence_units import SentenceUnit, is_figures_row, is_testimonial, quotable_units
+from navigator.answer.sentence_units import SentenceUnit, asks, is_figures_row, is_testimonial, quotable_units
 from navigator.answer.source_labels import source_label
 from navigator.languages.matching import normalize
 from navigator.retrieval.base import Chunk
@@ -226,11 +226,16 @@ class ExtractiveComposer:
         return chosen
 
     def within_gap(self, chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:
-        """The lead and the supporting quotes of ``chosen`` that score within ``max_support_gap`` of it."""
+        """The quotes of ``chosen`` a reply shows: the lead and the supporting quotes within ``max_support_gap`` of it.
+
+        A sentence that is itself a question ("Is this a key decision?") asks rather than tells: it is not shown,
+        and the next quote leads. The judge has still weighed it, as part of what retrieval found.
+        """
         if not chosen:
             return []
         floor = chosen[0].score - self.options.max_support_gap
-        return [chosen[0], *(c for c in chosen[1:] if c.score >= floor)]
+        near = [chosen[0], *(c for c in chosen[1:] if c.score >= floor)]
+        return [c for c in near if not asks(c.unit.text)]
 
     def compose(self, request: CompositionRequest) -> Composition:
         """The lead quote and its source, then the supporting quotes, each with its ``[n]``."""

@@ -88,6 +88,11 @@ def introduces_list(sentence: str) -> bool:
     return _LINK.sub("", sentence).rstrip().endswith(":")
 
 
+def asks(text: str) -> bool:
+    """A question of the document's own ("Is this a key decision?"): it asks, it does not tell."""
+    return text.rstrip().rstrip("\"”’'").rstrip().endswith(("?", "？", "؟"))
+
+
 def _header_row(sentences: Sequence[str], index: int) -> int | None:
     """The first row of the table that sentence ``index`` belongs to, when it is a later row of one."""
     if TABLE_SEPARATOR not in sentences[index]:

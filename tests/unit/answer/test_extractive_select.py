@@ -148,3 +148,15 @@ def test_quoted_lines_lose_their_bullet_and_paragraph_number():
     )
     assert quote_line("• Families can ask for an assessment.") == "Families can ask for an assessment."
     assert quote_line("20 weeks is the limit.") == "20 weeks is the limit."  # a number that is no paragraph number
+
+
+def test_a_sentence_that_asks_a_question_is_weighed_but_never_shown():
+    question = "Is this a key decision for the council and its partners?"
+    request, vectors = _request([0.95, 0.94, 0.2], sentences=(question, SENTENCES[0], SENTENCES[2]))
+    composer = ExtractiveComposer(vectors)
+
+    considered = composer.choose(composer.scored_units(request), max_gap=1.0)
+    shown = composer.within_gap(considered)
+
+    assert considered[0].unit.text == question  # the judge still sees what retrieval found
+    assert [c.unit.text for c in shown] == [SENTENCES[0]]  # the next sentence leads the reply
