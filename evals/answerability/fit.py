@@ -56,10 +56,12 @@ def readings(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         verdict = assessment.verdict
         quotes = [u.unit.text for u in assessment.chosen]
         evidence = item.get("evidence") or ""
-        # Supporting quotes as they would be chosen with no gap limit, to choose the limit (support_gap).
-        wide = service.extractive.choose(service.extractive.scored_units(assessment.request), max_gap=math.inf)
+        # Every supporting quote the reply could carry, before the gap limit: to choose the limit (support_gap).
+        considered = assessment.considered
         held_gaps = [
-            wide[0].score - u.score for u in wide[1:] if evidence and contains_evidence(u.unit.text, evidence)
+            considered[0].score - u.score
+            for u in considered[1:]
+            if evidence and contains_evidence(u.unit.text, evidence)
         ]
         rows.append({
             "id": item["id"],

@@ -9,7 +9,6 @@ to) otherwise. Citations are built only from passages that retrieval returned.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -70,8 +69,9 @@ class Assessment:
     """The passages offered, the quotes chosen from them, and whether those answer the message."""
 
     request: CompositionRequest
-    chosen: list[ScoredUnit]
+    chosen: list[ScoredUnit]  # the quotes the reply shows
     verdict: Verdict | None  # None: no passage held a quotable sentence
+    considered: list[ScoredUnit]  # every quote the reply could carry, which the verdict weighed
 
 
 @dataclass(frozen=True)
@@ -253,9 +253,9 @@ class ChatService:
         ranked = self.extractive.scored_units(request)
         # The judge weighs every quote a reply could carry; the reply shows those close to the lead. So how many
         # supporting quotes are shown does not move what is declined.
-        considered = self.extractive.choose(ranked, max_gap=math.inf)
+        considered = self.extractive.choose(ranked)
         if not considered:
-            return Assessment(request, [], None)
+            return Assessment(request, [], None, [])
         cited_chunks = list(dict.fromkeys(u.passage.chunk for u in considered))
         cited = [u.unit.text for u in considered] + [t for c in cited_chunks for t in (c.section, c.doc_title)]
         features = self.judge.features(
@@ -269,7 +269,7 @@ class ChatService:
             expected,
             request.query_vector,
         )
-        return Assessment(request, self.extractive.within_gap(considered), self.judge.judge(features))
+        return Assessment(request, self.extractive.shown(considered), self.judge.judge(features), considered)
 
     def _answer(
         self, message: str, query: PreparedQuery, locale: Locale, parts: ReplyParts, *, followup: bool
@@ -347,7 +347,8 @@ class ChatService:
             chosen.extend(u for u in a.chosen[1:] if u.unit.text not in {c.unit.text for c in chosen})
         verdicts = [a.verdict for a in answered if a.verdict is not None]
         verdict = whole.verdict if whole_answers else max(verdicts, key=lambda v: v.probability)
-        return Assessment(whole.request, chosen[: self.extractive.options.max_quotes], verdict), unanswered
+        shown = chosen[: self.extractive.options.max_quotes]
+        return Assessment(whole.request, shown, verdict, shown), unanswered
 
     def _hand_off_parts(self, unanswered: Sequence[str], locale: Locale, parts: ReplyParts) -> Iterator[Event]:
         """Say which of the message's questions the documents do not answer, and who can help with them."""

@@ -197,22 +197,21 @@ class ExtractiveComposer:
         return ScoredUnit(passage, unit, score, dense, overlap)
 
     def select(self, request: CompositionRequest) -> list[ScoredUnit]:
-        """The lead, then supporting quotes that score nearly as well, repeat nothing and fit the word budget."""
-        return self.choose(self.scored_units(request))
+        """The quotes a reply shows: :meth:`shown` of :meth:`choose` over the request's scored units."""
+        return self.shown(self.choose(self.scored_units(request)))
 
-    def choose(self, ranked: Sequence[ScoredUnit], max_gap: float | None = None) -> list[ScoredUnit]:
-        """:meth:`select` over units already scored, best first.
+    def choose(self, ranked: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+        """Every quote a reply could carry, from units already scored, best first: the lead and up to two more.
 
         Supporting quotes come from other passages first: when the lead's passage is not the one that answers, a
-        second passage is a second chance, and a family sees where else the documents say it.
+        second passage is a second chance, and a family sees where else the documents say it. They repeat nothing
+        and fit the word budget. The answerability judge reads these; :meth:`shown` picks what the reply shows.
         """
         if not ranked:
             return []
         lead = ranked[0]
-        floor = lead.score - (self.options.max_support_gap if max_gap is None else max_gap)
-        eligible = [c for c in ranked[1:] if c.score >= floor]
-        other_passages = [c for c in eligible if c.passage.chunk.id != lead.passage.chunk.id]
-        same_passage = [c for c in eligible if c.passage.chunk.id == lead.passage.chunk.id]
+        other_passages = [c for c in ranked[1:] if c.passage.chunk.id != lead.passage.chunk.id]
+        same_passage = [c for c in ranked[1:] if c.passage.chunk.id == lead.passage.chunk.id]
         chosen = [lead]
         words = lead.words
         for candidate in (*other_passages, *same_passage):
@@ -225,7 +224,7 @@ class ExtractiveComposer:
             words += candidate.words
         return chosen
 
-    def within_gap(self, chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:
+    def shown(self, chosen: Sequence[ScoredUnit]) -> list[ScoredUnit]:
         """The quotes of ``chosen`` a reply shows: the lead and the supporting quotes within ``max_support_gap`` of it.
 
         A sentence that is itself a question ("Is this a key decision?") asks rather than tells: it is not shown,

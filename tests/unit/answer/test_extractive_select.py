@@ -77,13 +77,13 @@ def test_extractive_select_shows_only_supporting_quotes_that_score_close_to_the_
     request, vectors = _request([0.95, 0.93, 0.87])  # scores 0.95, 0.91, 0.83 after the rank weight
 
     chosen = ExtractiveComposer(vectors).select(request)
-    every = ExtractiveComposer(vectors).choose(ExtractiveComposer(vectors).scored_units(request), max_gap=1.0)
+    every = ExtractiveComposer(vectors).choose(ExtractiveComposer(vectors).scored_units(request))
     closest = ExtractiveComposer(vectors, ExtractiveOptions(max_support_gap=0.0)).select(request)
 
     assert [c.passage.chunk.id for c in chosen] == ["c0", "c1"]
     assert [c.passage.chunk.id for c in every] == ["c0", "c1", "c2"]
     assert [c.passage.chunk.id for c in closest] == ["c0"]
-    assert ExtractiveComposer(vectors).within_gap(every) == chosen
+    assert ExtractiveComposer(vectors).shown(every) == chosen
 
 
 def test_extractive_select_keeps_to_the_word_budget_but_always_quotes_the_lead():
@@ -155,8 +155,8 @@ def test_a_sentence_that_asks_a_question_is_weighed_but_never_shown():
     request, vectors = _request([0.95, 0.94, 0.2], sentences=(question, SENTENCES[0], SENTENCES[2]))
     composer = ExtractiveComposer(vectors)
 
-    considered = composer.choose(composer.scored_units(request), max_gap=1.0)
-    shown = composer.within_gap(considered)
+    considered = composer.choose(composer.scored_units(request))
+    shown = composer.shown(considered)
 
     assert considered[0].unit.text == question  # the judge still sees what retrieval found
     assert [c.unit.text for c in shown] == [SENTENCES[0]]  # the next sentence leads the reply
