@@ -351,3 +351,22 @@ def test_safety_hypothetical_staff_question_is_left_to_the_meaning_check(detecto
     assert detector.detect("a pupil told me her dad beats her") is not None
     reading = detector.read_patterns("if a pupil tells me her dad beats her, who do I report it to?")
     assert reading.hit is None and reading.guarded
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The nursery rang and said we can't cope with her, come and collect her now. Are they allowed to?",
+        "Iskuulka ayaa ii sheegay ma maareyn karno isaga, guriga ayaan u celinaynaa. Taasi ma sax baa?",
+        "Przedszkole mówi, że nie dają rady z synem i mam go odbierać o 12. Czy mogą tak robić?",
+    ],
+)
+def test_safety_not_coping_said_by_a_school_is_left_to_the_meaning_check(
+    detector: SafeguardingDetector, text: str
+) -> None:
+    # The inability is the setting's, not the carer's: the words alone do not make it a crisis at home.
+    reading = detector.read_patterns(text)
+    assert reading.hit is None and reading.guarded
+    # The carer's own words still count, with or without a school in the message.
+    assert detector.detect("I can't cope any more and I'm scared of what I'll do to him") is not None
+    assert detector.detect("I told the school I can't cope any more, I'm scared I'll hurt him") is not None
