@@ -165,17 +165,22 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
         llm=llm_composer(settings.llm),
         store=store,
         redact=redact_personal_data,
-        judge=answerability_judge(settings, glossary),
+        judge=answerability_judge(settings, glossary, searcher.bm25.knows),
         options=ChatOptions(history_turns=settings.history_turns),
     )
 
 
-def answerability_judge(settings: Settings, glossary: Glossary) -> AnswerabilityJudge:
-    """The shipped answerability model, at the configured threshold when one is set."""
+def answerability_judge(
+    settings: Settings, glossary: Glossary, known: Callable[[str], bool] | None = None
+) -> AnswerabilityJudge:
+    """The shipped answerability model, at the configured threshold when one is set.
+
+    ``known`` is the corpus vocabulary (whether the lexical index holds a word).
+    """
     model = load_answerability_model()
     if settings.answer_threshold is not None:
         model = replace(model, threshold=settings.answer_threshold)
-    return AnswerabilityJudge(model, named_terms=NamedTermCheck(glossary))
+    return AnswerabilityJudge(model, named_terms=NamedTermCheck(glossary), known=known)
 
 
 def example_matcher(

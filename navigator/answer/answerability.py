@@ -5,7 +5,8 @@ text as if it answered. The signs used here hold for any question, in any langua
 how far it stands out from the other candidates, how many of the question's words (and, through the model's token
 states, their translations) the passage holds, how firmly the retrievers agree on the top passage, whether a
 question that asks for a kind of fact (a number, a duration, a phone number) gets a quote holding one, whether
-names the question depends on appear in what is cited, and whether it asks about one child's own case; and one
+names the question depends on appear in what is cited, whether the documents use the words an English question
+turns on at all (``unseen_words``), and whether it asks about one child's own case; and one
 sign from the question alone: how much its meaning resembles the questions the documents answered, among the
 calibration questions (a linear model over the query vector retrieval already has: medical advice, another
 council's rules and one child's own case read alike in any language). A logistic model weighs them. It is
@@ -17,7 +18,7 @@ answer but whose answer was not found gets nothing better from loosely related q
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -26,6 +27,7 @@ from navigator.answer.answer_types import AnswerType, AnswerTypeChecker
 from navigator.answer.base import Passage
 from navigator.answer.extractive import ScoredUnit
 from navigator.answer.named_terms import NamedTermCheck, missing_from
+from navigator.answer.unseen_words import unseen_words
 from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 
@@ -45,6 +47,7 @@ FEATURES: tuple[str, ...] = (
     "english",
     "question_words",
     "question_prior",
+    "unseen_words",
 )
 """The model's inputs, in the order its weights are stored."""
 
@@ -147,10 +150,13 @@ class AnswerabilityJudge:
         model: AnswerabilityModel | None = None,
         answer_types: AnswerTypeChecker | None = None,
         named_terms: NamedTermCheck | None = None,
+        known: Callable[[str], bool] | None = None,
     ) -> None:
+        """Judge with ``known``, the corpus vocabulary (whether the lexical index holds a word), when given."""
         self.model = model or load_model()
         self.answer_types = answer_types or AnswerTypeChecker()
         self.named_terms = named_terms
+        self.known = known
 
     def features(
         self,
@@ -198,6 +204,7 @@ class AnswerabilityJudge:
             rest = sorted(token_match, reverse=True)
             tokens_gap = rest[0] - (sum(rest[1:]) / len(rest[1:]) if len(rest) > 1 else rest[0])
         offered = "\n".join(p.chunk.text for p in passages)
+        unseen = unseen_words(question, self.known) if self.known is not None and lang == "en" else []
         strict_unmet = any(t.strict and not t.held_by(offered) for t in typed)
         return {
             "strict_unmet": float(strict_unmet),  # a rule, not an input of the model
@@ -216,6 +223,7 @@ class AnswerabilityJudge:
             "english": float(lang == "en"),
             "question_words": math.log1p(len(question.split())),
             "question_prior": self.model.question_prior(query_vector),
+            "unseen_words": float(min(len(unseen), _MAX_NAMES)),
         }
 
     def judge(self, features: Mapping[str, float]) -> Verdict:
@@ -232,6 +240,8 @@ class AnswerabilityJudge:
                 reasons.append("asked_fact_missing")
             if features.get("names_missing"):
                 reasons.append("named_term_missing")
+            if features.get("unseen_words"):
+                reasons.append("words_not_in_documents")
             reasons.append("weak_evidence")
         sure_at = self.model.sure_threshold if self.model.sure_threshold is not None else self.model.threshold
         return Verdict(answers, probability, dict(features), tuple(reasons), answers and probability >= sure_at)

@@ -36,6 +36,10 @@ class BM25Retriever:
         }
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
 
+    def knows(self, term: str) -> bool:
+        """Whether any chunk holds ``term`` (in ``tokenize``'s folded form)."""
+        return term in self._postings
+
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every chunk for ``text`` (zeros where no term matches)."""
         scores = np.zeros(len(self._chunks), dtype=np.float32)

@@ -80,10 +80,11 @@ class Searcher:
         self.expander = expander
         self.detect_language = detect_language  # names the language of queries that come without one
         self.queries = QueryVectorCache(embeddings)
+        self.bm25 = BM25Retriever(index.chunks)  # also the corpus vocabulary the answerability judge consults
         parts: dict[str, Retriever] = {
             "dense": FaissRetriever(index.chunk_index, index.chunks, self.queries),
             "sentence": SentenceRetriever(index.sentence_index, index.sentence_chunk, index.chunks, self.queries),
-            "bm25": BM25Retriever(index.chunks),
+            "bm25": self.bm25,
         }
         self.retriever = HybridRetriever(parts, self.weights, self.options.candidates, self.options.rrf_k)
         # English questions also get the English companion's chunk and sentence rankings, when the index has them.

@@ -16,8 +16,10 @@ from navigator.answer.answerability import (
 from navigator.answer.base import Passage
 from navigator.answer.extractive import ScoredUnit
 from navigator.answer.sentence_units import SentenceUnit
+from navigator.answer.unseen_words import unseen_words
 from navigator.errors import ConfigError
 from navigator.retrieval.base import Chunk
+from navigator.retrieval.tokens import tokenize
 
 
 def _model(**weights: float) -> AnswerabilityModel:
@@ -104,3 +106,40 @@ def test_judge_names_its_reasons_when_it_declines():
     )
 
     assert not verdict.answers and verdict.reasons[-1] == "weak_evidence" and "named_term_missing" in verdict.reasons
+
+
+# Words of an English question that the corpus never uses, and the judge's sign built on them.
+CORPUS = "Short breaks give disabled children activities. Schools refuse a request only after review. Transport."
+VOCABULARY = set(tokenize(CORPUS))
+
+
+def known(term: str) -> bool:
+    return term in VOCABULARY
+
+
+def test_unseen_words_are_the_content_words_the_corpus_lacks_each_once():
+    found = unseen_words("Hello, I'm wondering: is melatonin safe, and can melatonin help with short breaks?", known)
+
+    assert found == ["melatonin", "safe"]  # greetings, asking words and words of the corpus are not counted
+
+
+def test_unseen_words_meet_the_corpus_through_plurals_and_verb_endings():
+    assert unseen_words("Why was the request refused for my son's transport?", known) == []
+    assert unseen_words("Are there activities for disabled teenagers?", known) == ["teenager"]  # as the index folds it
+
+
+def test_unseen_words_ignore_short_words_numbers_and_other_scripts():
+    assert unseen_words("Is EHC 20 wks? کیا سکول", known) == []
+
+
+def test_judge_counts_unseen_words_for_english_questions_only_and_caps_them():
+    judge = AnswerabilityJudge(_model(), known=known)
+    lead = _unit("Short breaks give disabled children activities.")
+    question = "What dose of melatonin or methylphenidate should a toddler take?"
+
+    def sign(text: str, lang: str, j: AnswerabilityJudge = judge) -> float:
+        return j.features(text, lang, [lead], [lead], None, [], [lead.passage])["unseen_words"]
+
+    assert sign(question, "en") == 2.0  # dose, melatonin, methylphenidate, toddler: capped
+    assert sign("Czy melatonina jest bezpieczna dla dziecka?", "pl") == 0.0  # every Polish word is unseen
+    assert sign(question, "en", AnswerabilityJudge(_model())) == 0.0  # no vocabulary given
