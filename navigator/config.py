@@ -52,19 +52,19 @@ class SafeguardingSettings(BaseModel):
         True, description="Also compare the message's query vector with example disclosures (no extra model call)"
     )
     margin: float = Field(
-        3.8,
+        3.6,
         description="The meaning score a message needs to be flagged. The score adds how much nearer the message is "
         "to example disclosures than to ordinary examples and its distance from a boundary fitted on all examples "
         "(data/safeguarding_probe.json), each in spreads over ordinary messages; for multilingual-e5-small, chosen "
         "on the calibration half of evals/safeguarding",
     )
     guarded_margin: float = Field(
-        3.8,
+        3.6,
         description="The same when a negation or a staff policy cue is present (at least the margin: doubt never "
         "lowers the bar; the calibration half found no gain in raising it)",
     )
     pattern_floor: float = Field(
-        0.8,
+        1.1,
         description="A word-pattern hit is set aside when the meaning score is below this (\"grooming\" as hair "
         "care, a story about a homeless man); chosen on the calibration half as the strictest value that loses no "
         "disclosure there",
