@@ -129,6 +129,11 @@ _OPENING_QUOTE = re.compile(r"^[“‘\"]")
 _CLOSING_QUOTE = re.compile(r"[”\"]\W*$")
 # A line introducing someone's words: "Quote from a parent of a young adult with autism."
 _ATTRIBUTION_LINE = re.compile(r"^(?:quotes?|comments?|feedback|words|voices?)\s+(?:from|of|by)\b", re.IGNORECASE)
+# Someone speaking for themselves: the documents speak as "we" (the partnership) or in the third person, so "I",
+# "me" and "my" are a parent's, a young person's or a foreword writer's own words ("Autism is new to me…").
+_I = re.compile(r"\bI(?:['’](?:m|ve|d|ll))?\s+[a-z]")
+_ME = re.compile(r"\b(?:me|my|myself)\b")
+_WORD_BEFORE = re.compile(r"(\w+)\W*$")
 _FIGURES_ROW_WORDS = 12
 
 
@@ -137,11 +142,24 @@ def is_testimonial(text: str) -> bool:
     stripped = text.strip().lstrip("-–•*| ")
     if _ATTRIBUTED.search(stripped) or _OPENING_QUOTE.match(stripped) or _ATTRIBUTION_LINE.match(stripped):
         return True
+    if speaks_for_self(stripped):
+        return True
     closing = _CLOSING_QUOTE.search(stripped)
     if closing and ("“" not in stripped if "”" in closing.group() else stripped.count('"') % 2 == 1):
         return True
     quoted = sum(len(span) for span in _QUOTED_SPAN.findall(stripped))
     return quoted >= 0.6 * max(1, len(stripped))
+
+
+def speaks_for_self(text: str) -> bool:
+    """Whether someone writes as "I", "me" or "my" ("Phase I of the plan" is a numeral, not a speaker)."""
+    if _ME.search(text):
+        return True
+    for match in _I.finditer(text):
+        before = _WORD_BEFORE.search(text[: match.start()])
+        if before is None or not before.group(1)[0].isupper():
+            return True
+    return False
 
 
 def is_figures_row(text: str) -> bool:

@@ -67,6 +67,17 @@ def test_testimonials_are_told_from_statements() -> None:
     assert not is_testimonial("Parents said the new process was clearer, and 80% rated it good.")
 
 
+def test_a_person_speaking_for_themselves_is_a_testimonial_but_the_partnership_s_we_is_not() -> None:
+    from navigator.answer.sentence_units import is_testimonial
+
+    assert is_testimonial("Coming to the group was daunting for me at first, but the staff were lovely.")
+    assert is_testimonial("I am pleased to present this strategy to the city.")
+    assert is_testimonial("She always answers my messages quickly.")
+    assert not is_testimonial("We will publish waiting times for every health service each month.")
+    assert not is_testimonial("Phase I of the programme ends in March.")  # a numeral, not a speaker
+    assert not is_testimonial("i) advice not received on time from professionals.")
+
+
 def test_figures_rows_are_told_from_rows_holding_prose() -> None:
     from navigator.answer.sentence_units import is_figures_row
 
