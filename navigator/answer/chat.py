@@ -339,7 +339,6 @@ class ChatService:
         ]
         if not answered or len(answered) == len(judged):
             return whole, []
-        unanswered = [q for q, a in judged if all(a is not kept for kept in answered)]
         chosen: list[ScoredUnit] = []
         for a in answered:  # the lead of each answered question first, then their supporting quotes
             chosen.extend(u for u in a.chosen[:1] if u.unit.text not in {c.unit.text for c in chosen})
@@ -348,6 +347,14 @@ class ChatService:
         verdicts = [a.verdict for a in answered if a.verdict is not None]
         verdict = whole.verdict if whole_answers else max(verdicts, key=lambda v: v.probability)
         shown = chosen[: self.extractive.options.max_quotes]
+        # A question whose own best quote is shown anyway is not said to be unanswered: the reply would quote the
+        # answer and then deny having found it ("how many in 2016? more than in 2015?" answered by one sentence).
+        quoted = {u.unit.text for u in shown}
+        unanswered = [
+            q
+            for q, a in judged
+            if all(a is not kept for kept in answered) and not (a.chosen and a.chosen[0].unit.text in quoted)
+        ]
         return Assessment(whole.request, shown, verdict, shown), unanswered
 
     def _hand_off_parts(self, unanswered: Sequence[str], locale: Locale, parts: ReplyParts) -> Iterator[Event]:

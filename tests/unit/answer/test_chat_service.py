@@ -635,6 +635,17 @@ def test_chat_service_answers_the_part_it_can_and_hands_off_the_rest(make_servic
     assert "sendiass" in {c.id for c in answer.handoff}
 
 
+def test_chat_service_does_not_deny_a_part_whose_own_best_quote_it_shows(make_service):
+    # Both questions find the same timetable sentence first; the judge passes only the one naming a timetable.
+    message = "Can a school use a part-time timetable? Can it be used to manage a child's behaviour in limited circumstances?"
+
+    answer = make_service(judge=OnlyTimetableQuestions()).reply(ChatInput(message)).answer
+
+    assert answer.status == "answered" and answer.quotes
+    assert not any(n.startswith("partial:") for n in answer.notes)
+    assert get_locale("en").text("partial_not_found") not in answer.text
+
+
 def test_chat_service_declines_a_message_whose_whole_is_not_answered_unless_sure_of_a_part(make_service):
     class DeclinesWholeMessages(OnlyTimetableQuestions):
         def features(self, question, *args, **kwargs):  # type: ignore[no-untyped-def]
