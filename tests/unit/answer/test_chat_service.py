@@ -637,7 +637,9 @@ def test_chat_service_answers_the_part_it_can_and_hands_off_the_rest(make_servic
 
 def test_chat_service_does_not_deny_a_part_whose_own_best_quote_it_shows(make_service):
     # Both questions find the same timetable sentence first; the judge passes only the one naming a timetable.
-    message = "Can a school use a part-time timetable? Can it be used to manage a child's behaviour in limited circumstances?"
+    message = (
+        "Can a school use a part-time timetable? Can it be used to manage a child's behaviour in limited circumstances?"
+    )
 
     answer = make_service(judge=OnlyTimetableQuestions()).reply(ChatInput(message)).answer
 
