@@ -76,7 +76,7 @@ def ablate(service: ChatService, items: list[dict[str, Any]]) -> dict[str, Any]:
     variants: dict[str, AnswerabilityJudge] = {
         "no strict rule for facts asked outright": AnswerabilityJudge(judge.model, loose, judge.named_terms),
         "no declining (every reply answered)": AnswerabilityJudge(
-            replace(judge.model, threshold=0.0), loose, judge.named_terms
+            replace(judge.model, threshold=0.0, english_threshold=None), loose, judge.named_terms
         ),
     }
     out = {}

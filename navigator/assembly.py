@@ -179,7 +179,7 @@ def answerability_judge(
     """
     model = load_answerability_model()
     if settings.answer_threshold is not None:
-        model = replace(model, threshold=settings.answer_threshold)
+        model = replace(model, threshold=settings.answer_threshold, english_threshold=None)
     return AnswerabilityJudge(model, named_terms=NamedTermCheck(glossary), known=known)
 
 

@@ -174,8 +174,9 @@ class Settings(BaseSettings):
         None,
         ge=0.0,
         le=1.0,
-        description="Answer only when the answerability model's probability is at least this; unset: the threshold "
-        "fitted with the model (data/answerability_model.json). 0 answers whatever was found (tests, other models)",
+        description="Answer only when the answerability model's probability is at least this, in every language; "
+        "unset: the thresholds fitted with the model (data/answerability_model.json: one for English questions, "
+        "one for the other languages). 0 answers whatever was found (tests, other models)",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

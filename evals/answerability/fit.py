@@ -7,8 +7,9 @@
 Each item goes through the navigator's own retrieval and quote choice (``ChatService.assess``); the model then
 learns, from the signs ``navigator.answer.answerability`` reads, when the quotes hold the answer: positives are
 answerable items whose quoted passages hold the evidence, negatives are unanswerable items and answerable ones
-whose quotes miss it (quoting those would be a confident non-answer too). The threshold is the highest that
-withholds at most ``--withhold`` (10%) of the answers found, over the calibration half scored out of fold
+whose quotes miss it (quoting those would be a confident non-answer too). Each threshold (one for English
+questions, one for the other languages) is the highest that withholds at most ``--withhold`` (10%) of that
+group's answers found, over the calibration half scored out of fold
 (averaged over 20 dealings of the folds, so that no single item sets it): a found answer is nearly always
 given, and every non-answer that can be told apart is declined (the trade-off at other settings is in
 docs/benchmarks.md). Nothing here reads the dev set unless it is given to ``--report``.
@@ -168,6 +169,14 @@ def choose_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], wi
     return float(np.quantile(positives, withhold))  # interpolated: no single item sets it
 
 
+def split_rows(
+    rows: Sequence[dict[str, Any]], scores: Sequence[float], english: Sequence[bool], *, want: bool
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """The rows (and their scores) of English questions (``want``) or of the other languages."""
+    kept = [(r, s) for r, s, e in zip(rows, scores, english, strict=True) if e == want]
+    return [r for r, _ in kept], [s for _, s in kept]
+
+
 def support_gap(rows: Sequence[dict[str, Any]], share: float) -> float | None:
     """The score gap below the lead within which ``share`` of the supporting quotes that held the answer lay.
 
@@ -191,16 +200,24 @@ def choose_sure_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float
     return best
 
 
-def summarize(rows: Sequence[dict[str, Any]], scores: Sequence[float], threshold: float) -> dict[str, Any]:
+def summarize(
+    rows: Sequence[dict[str, Any]], scores: Sequence[float], threshold: float, english_threshold: float | None = None
+) -> dict[str, Any]:
     """Declines of unanswerable and answerable items, overall and per language, kind and audience."""
 
+    def passes(row: dict[str, Any], score: float) -> bool:
+        english = english_threshold is not None and row["lang"] == "en"
+        return score >= (english_threshold if english and english_threshold is not None else threshold)
+
     def rates(part: Sequence[tuple[dict[str, Any], float]]) -> dict[str, Any]:
-        unans = [s for r, s in part if not r["answerable"]]
+        unans = [(r, s) for r, s in part if not r["answerable"]]
         ans = [(r, s) for r, s in part if r["answerable"]]
-        answered = [r for r, s in ans if s >= threshold]
+        answered = [r for r, s in ans if passes(r, s)]
         return {
             "unanswerable": len(unans),
-            "unanswerable_declined": round(sum(s < threshold for s in unans) / len(unans), 4) if unans else None,
+            "unanswerable_declined": (
+                round(sum(not passes(r, s) for r, s in unans) / len(unans), 4) if unans else None
+            ),
             "answerable": len(ans),
             "answerable_declined": round(1 - len(answered) / len(ans), 4) if ans else None,
             "answered_quotes_hold_evidence": (
@@ -217,8 +234,14 @@ def summarize(rows: Sequence[dict[str, Any]], scores: Sequence[float], threshold
         values = sorted({str(r.get(key)) for r in rows})
         return {v: rates([(r, s) for r, s in pairs if str(r.get(key)) == v]) for v in values}
 
-    return {"threshold": threshold, "overall": rates(pairs), "by_lang": by("lang"), "by_kind": by("kind"),
-            "by_audience": by("audience")}
+    return {
+        "threshold": threshold,
+        "english_threshold": english_threshold,
+        "overall": rates(pairs),
+        "by_lang": by("lang"),
+        "by_kind": by("kind"),
+        "by_audience": by("audience"),
+    }
 
 
 def main() -> None:
@@ -250,15 +273,20 @@ def main() -> None:
 
         model = load_model()
         rows = readings(load_items(args.report))
-        report = summarize(rows, probabilities(model, rows), model.threshold)
+        report = summarize(rows, probabilities(model, rows), model.threshold, model.english_threshold)
     else:
         rows = readings(load_items(CALIBRATION))
         set_question_prior_out_of_fold(rows)
         held_out = held_out_probabilities(rows)
-        threshold = choose_threshold(rows, held_out, args.withhold)
+        # One threshold for English questions, one for the others, each withholding the same share of the answers
+        # found: with one for all, other languages' weaker signs put most of the withheld answers there.
+        english = [r["lang"] == "en" for r in rows]
+        threshold = choose_threshold(*split_rows(rows, held_out, english, want=False), args.withhold)
+        english_threshold = choose_threshold(*split_rows(rows, held_out, english, want=True), args.withhold)
         about = (
-            f"Fitted by evals/answerability/fit.py on {CALIBRATION.name} ({len(rows)} items); threshold: the highest "
-            f"withholding at most {args.withhold:.0%} of the answers found, scored out of fold (mean of {REPEATS} "
+            f"Fitted by evals/answerability/fit.py on {CALIBRATION.name} ({len(rows)} items); thresholds (English "
+            f"questions, other languages): the highest withholding at most {args.withhold:.0%} of the answers found "
+            f"in each, scored out of fold (mean of {REPEATS} "
             "dealings of the folds); question_prior stacked: fitted out of fold for these weights, on every item "
             f"for question_weights (ridge {PRIOR_L2})."
         )
@@ -268,12 +296,13 @@ def main() -> None:
         model = replace(
             model,
             sure_threshold=None if sure is None else round(sure, 4),
+            english_threshold=round(english_threshold, 4),
             question_weights=tuple(round(float(w), 6) for w in prior_weights),
             question_bias=round(prior_bias, 6),
         )
         MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         report = {
-            "cross_validated": summarize(rows, held_out, threshold),
+            "cross_validated": summarize(rows, held_out, threshold, english_threshold),
             "weights": dict(zip(FEATURES, model.weights, strict=True)),
             "support_gap": support_gap(rows, args.support_share),  # ExtractiveOptions.max_support_gap
         }

@@ -68,6 +68,13 @@ class AnswerabilityModel:
     sure_threshold: float | None = None  # from here on the reply says the quotes answer; below, that it is unsure
     question_weights: tuple[float, ...] = ()  # the question-only sign: weights over the query vector, and its bias
     question_bias: float = 0.0
+    # English questions' own threshold: chosen so that English and other languages each lose the same share of the
+    # answers found (None: ``threshold`` for every language).
+    english_threshold: float | None = None
+
+    def threshold_for(self, english: bool) -> float:
+        """The probability a reply needs to answer, for an English question or one in another language."""
+        return self.english_threshold if english and self.english_threshold is not None else self.threshold
 
     def question_prior(self, vector: Sequence[float] | None) -> float:
         """The question-only sign (0 without a vector of the width it was fitted on)."""
@@ -93,6 +100,7 @@ class AnswerabilityModel:
             "bias": self.bias,
             "threshold": self.threshold,
             "sure_threshold": self.sure_threshold,
+            "english_threshold": self.english_threshold,
             "question_bias": self.question_bias,
             "question_weights": list(self.question_weights),
         }
@@ -111,9 +119,10 @@ def parse_model(raw: Any) -> AnswerabilityModel:
         bias, threshold, about = float(raw["bias"]), float(raw["threshold"]), str(raw.get("about", ""))
         sure = raw.get("sure_threshold")
         question = tuple(float(v) for v in raw.get("question_weights", ()))
+        english = raw.get("english_threshold")
         model = AnswerabilityModel(
             features, parts[0], parts[1], parts[2], bias, threshold, about, None if sure is None else float(sure),
-            question, float(raw.get("question_bias", 0.0)),
+            question, float(raw.get("question_bias", 0.0)), None if english is None else float(english),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"The answerability model is malformed ({exc!r}); fit it again.") from exc
@@ -229,7 +238,8 @@ class AnswerabilityJudge:
     def judge(self, features: Mapping[str, float]) -> Verdict:
         """Answer when the model is sure enough and no passage lacks a fact asked for outright; else say why not."""
         probability = self.model.probability(features)
-        answers = probability >= self.model.threshold and not features.get("strict_unmet")
+        threshold = self.model.threshold_for(bool(features.get("english")))
+        answers = probability >= threshold and not features.get("strict_unmet")
         reasons: list[str] = []
         if features.get("strict_unmet"):
             return Verdict(False, probability, dict(features), ("asked_fact_missing",))
@@ -243,5 +253,5 @@ class AnswerabilityJudge:
             if features.get("unseen_words"):
                 reasons.append("words_not_in_documents")
             reasons.append("weak_evidence")
-        sure_at = self.model.sure_threshold if self.model.sure_threshold is not None else self.model.threshold
+        sure_at = max(threshold, self.model.sure_threshold if self.model.sure_threshold is not None else threshold)
         return Verdict(answers, probability, dict(features), tuple(reasons), answers and probability >= sure_at)

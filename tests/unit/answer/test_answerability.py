@@ -18,6 +18,7 @@ from navigator.answer.extractive import ScoredUnit
 from navigator.answer.sentence_units import SentenceUnit
 from navigator.answer.unseen_words import unseen_words
 from navigator.errors import ConfigError
+from navigator.languages.glossary import load_glossary
 from navigator.retrieval.base import Chunk
 from navigator.retrieval.tokens import tokenize
 
@@ -54,6 +55,23 @@ def test_model_round_trips_through_its_stored_form_and_computes_a_logistic():
 
     assert again == model
     assert math.isclose(again.probability({"lead_dense": 1.0}), 1 / (1 + math.exp(-2.0)))
+
+
+def test_english_questions_have_their_own_threshold_when_the_model_holds_one():
+    from dataclasses import replace
+
+    from navigator.assembly import answerability_judge
+    from navigator.config import Settings
+
+    model = replace(_model(), bias=0.4, english_threshold=0.7)  # probability 0.599 when every sign is 0
+    judge = AnswerabilityJudge(model)
+
+    assert judge.judge({"english": 0.0}).answers  # 0.599 >= 0.5
+    assert not judge.judge({"english": 1.0}).answers  # 0.599 < 0.7
+    assert parse_model(model.to_json()) == model
+    assert parse_model(_model().to_json()).english_threshold is None  # one threshold for every language
+    fixed = answerability_judge(Settings(answer_threshold=0.2), load_glossary()).model
+    assert fixed.threshold == 0.2 and fixed.threshold_for(True) == 0.2  # a configured threshold holds everywhere
 
 
 def test_question_prior_reads_the_question_vector_and_needs_its_width():
