@@ -27,6 +27,7 @@ from navigator.answer.contacts import (
 )
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.generative import LLMComposer
+from navigator.answer.health_questions import HealthProbe, load_health_probe
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
@@ -167,7 +168,28 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
         redact=redact_personal_data,
         judge=answerability_judge(settings, glossary, searcher.bm25.knows),
         options=ChatOptions(history_turns=settings.history_turns),
+        health=health_probe(settings),
     )
+
+
+def health_probe(settings: Settings) -> HealthProbe | None:
+    """The health-question probe, when it was fitted on the configured model's vectors; else None.
+
+    Without it, declines name the usual services.
+    """
+    try:
+        probe = load_health_probe()
+    except ConfigError as exc:
+        logger.error("health questions: declines name the usual services only: %s", exc)
+        return None
+    if probe.model != settings.embedding_model:
+        logger.warning(
+            "health questions: the probe was fitted for %s, not %s; declines name the usual services only",
+            probe.model,
+            settings.embedding_model,
+        )
+        return None
+    return probe
 
 
 def answerability_judge(

@@ -21,11 +21,13 @@ from navigator.answer.base import (
     Composer,
     Composition,
     CompositionRequest,
+    Contact,
     GlossaryNote,
     Passage,
 )
 from navigator.answer.contacts import Contacts, contact_block, risk_lead
 from navigator.answer.extractive import ExtractiveComposer, ScoredUnit
+from navigator.answer.health_questions import HealthProbe
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
@@ -104,6 +106,7 @@ class ChatService:
         store: ConversationStore | None = None,
         redact: Callable[[str], str] = lambda text: text,
         options: ChatOptions | None = None,
+        health: HealthProbe | None = None,
     ) -> None:
         self.searcher = searcher
         self.extractive = extractive
@@ -119,6 +122,7 @@ class ChatService:
         self.store = store
         self.redact = redact
         self.options = options or ChatOptions()
+        self.health = health  # tells a health question, so that a decline names a health service first
 
     # ---- public ----------------------------------------------------------------------------------------
 
@@ -281,7 +285,7 @@ class ChatService:
             if parts.status != "safeguarding":
                 parts.status = "out_of_scope"
                 parts.notes.append("out_of_scope")
-                parts.handoff = self.contacts.for_answers()
+                parts.handoff = list(self._handoff_for(query, self.contacts.for_answers()))
                 yield from parts.emit(locale.text("out_of_scope"))
             return
         assessment, unanswered = self._assess_parts(message, query, lang)
@@ -291,7 +295,7 @@ class ChatService:
                 parts.evidence_score = verdict.probability
             reasons = ",".join(verdict.reasons) if verdict and not verdict.answers else "nothing_to_quote"
             parts.notes.append(f"missing:{reasons}" if verdict else "ungrounded")
-            yield from self._decline(locale, parts)
+            yield from self._decline(locale, parts, self._handoff_for(query, self.contacts.handoff))
             return
         parts.evidence_score = verdict.probability
         if self.llm is not None:
@@ -396,13 +400,19 @@ class ChatService:
         parts.quotes = list(composition.quotes)
         parts.glossary = self._glossary_notes(composition, locale.language)
 
-    def _decline(self, locale: Locale, parts: ReplyParts) -> Iterator[Event]:
+    def _decline(self, locale: Locale, parts: ReplyParts, contacts: Sequence[Contact]) -> Iterator[Event]:
         """Say the documents do not answer this, and name people who can help."""
         if parts.status == "safeguarding":
             return
         parts.status = "not_found"
-        parts.handoff = list(self.contacts.handoff)
-        yield from parts.emit(contact_block(locale, locale.text("not_found"), self.contacts.handoff))
+        parts.handoff = list(contacts)
+        yield from parts.emit(contact_block(locale, locale.text("not_found"), contacts))
+
+    def _handoff_for(self, query: PreparedQuery, usual: Sequence[Contact]) -> Sequence[Contact]:
+        """The services to name: a health service first when the question asks for health or medical advice."""
+        if self.health is None or not self.health.asks_health(query.vector):
+            return usual
+        return list(dict.fromkeys([*self.contacts.for_health()[:1], *usual]))
 
     def _glossary_notes(self, composition: Composition, lang: str) -> list[GlossaryNote]:
         """Explain, in the reader's language, the SEND terms the quoted sentences use.

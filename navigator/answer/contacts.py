@@ -277,6 +277,9 @@ def risk_lead(locale: Locale, category: str, emergency: str) -> str:
 _FIRST_FOR_RISK = {"suicide": _TALK_FIRST, "self_harm": _TALK_FIRST}
 
 
+HEALTH_CONTACT = "nhs-111"  # named first when a declined question asks for health or medical advice
+
+
 @dataclass(frozen=True)
 class Contacts:
     """The human services: for a child at risk, and for questions the documents do not answer."""
@@ -324,6 +327,11 @@ class Contacts:
         first = ("emergency", *specific, *_FIRST_FOR_RISK.get(category, ()))
         rank = {contact_id: i for i, contact_id in reversed(list(enumerate(first)))}
         return tuple(sorted(shown, key=lambda c: rank.get(c.id, len(first))))
+
+    def for_health(self) -> tuple[Contact, ...]:
+        """For a health question the documents do not answer: NHS 111 first, then the usual services."""
+        health = tuple(c for c in self.safeguarding if c.id == HEALTH_CONTACT)
+        return (*health, *self.handoff)
 
     def for_answers(self) -> list[Contact]:
         """For answered and unrelated messages: the advice service and the Local Offer."""

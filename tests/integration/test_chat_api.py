@@ -234,8 +234,24 @@ def test_chat_api_declines_a_question_for_a_fact_the_documents_lack(served, lang
     assert reply["language"] == lang
     assert reply["answer"].startswith(get_locale(lang).text("not_found"))
     handoff = {h["id"]: h for h in reply["handoff"]}
-    assert "local-offer" in handoff and "sendiass" in handoff
+    assert "local-offer" in handoff and "sendiass" in handoff and "nhs-111" not in handoff  # not a health question
     assert handoff["local-offer"]["url"] in reply["answer"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [
+        ("en", "Should I give my autistic son melatonin to help him sleep, and how much?"),
+        ("ur", "میرے بیٹے کو ADHD ہے، کیا اسے ritalin کی دوا شروع کرنی چاہیے؟"),
+        ("pl", "Jaką dawkę leku na padaczkę powinna brać moja córka?"),
+    ],
+)
+def test_chat_api_declines_a_medical_question_naming_nhs_111_first(served, lang, question):
+    reply = _chat(served.client, question)
+
+    assert reply["status"] in {"not_found", "out_of_scope"}
+    assert reply["handoff"][0]["id"] == "nhs-111"
+    assert reply["citations"] == []
 
 
 @pytest.mark.parametrize(

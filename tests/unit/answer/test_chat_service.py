@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from navigator.answer.answerability import FEATURES, AnswerabilityJudge, AnswerabilityModel
@@ -14,6 +15,7 @@ from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
 from navigator.answer.contacts import Contacts, handoff_contacts, risk_specific_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, ExtractiveOptions, StoredSentenceVectors
+from navigator.answer.health_questions import HealthProbe
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
@@ -249,6 +251,27 @@ def test_chat_service_judges_every_quote_it_could_show_whatever_it_shows(make_se
     assert len(shown_by_narrow.chosen) == 1 < len(shown_by_wide.chosen)
     assert shown_by_narrow.chosen[0] == shown_by_wide.chosen[0]
     assert shown_by_narrow.verdict == shown_by_wide.verdict
+
+
+class EveryQuestionIsAboutHealth(HealthProbe):
+    """Stands in for the fitted probe (FakeEmbedder vectors mean nothing to it)."""
+
+    def __init__(self) -> None:
+        super().__init__(np.zeros(1, dtype=np.float32), 0.0, 0.0, "fake")
+
+    def asks_health(self, vector) -> bool:  # type: ignore[no-untyped-def]
+        return True
+
+
+def test_chat_service_names_nhs_111_first_when_it_declines_a_health_question(make_service):
+    usual = make_service().reply(ChatInput(TRANSPORT_PHONE_QUESTION)).answer
+    health = make_service(health=EveryQuestionIsAboutHealth()).reply(ChatInput(TRANSPORT_PHONE_QUESTION)).answer
+
+    assert usual.status == health.status == "not_found"
+    assert [c.id for c in health.handoff] == ["nhs-111", *(c.id for c in usual.handoff)]
+    assert health.text.index("111") < health.text.index("https://www.localofferbirmingham.co.uk/")
+    answered = make_service(health=EveryQuestionIsAboutHealth()).reply(ChatInput(EHCP_QUESTION)).answer
+    assert answered.status == "answered" and "nhs-111" not in {c.id for c in answered.handoff}
 
 
 def test_chat_service_declines_when_the_quotes_lack_the_asked_for_fact(make_service):
