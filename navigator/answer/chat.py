@@ -412,7 +412,7 @@ class ChatService:
         """The services to name: a health service first when the question asks for health or medical advice."""
         if self.health is None or not self.health.asks_health(query.vector):
             return usual
-        return list(dict.fromkeys([*self.contacts.for_health()[:1], *usual]))
+        return self.contacts.for_health(usual)
 
     def _glossary_notes(self, composition: Composition, lang: str) -> list[GlossaryNote]:
         """Explain, in the reader's language, the SEND terms the quoted sentences use.

@@ -328,10 +328,10 @@ class Contacts:
         rank = {contact_id: i for i, contact_id in reversed(list(enumerate(first)))}
         return tuple(sorted(shown, key=lambda c: rank.get(c.id, len(first))))
 
-    def for_health(self) -> tuple[Contact, ...]:
-        """For a health question the documents do not answer: NHS 111 first, then the usual services."""
-        health = tuple(c for c in self.safeguarding if c.id == HEALTH_CONTACT)
-        return (*health, *self.handoff)
+    def for_health(self, usual: Sequence[Contact]) -> tuple[Contact, ...]:
+        """For a health question the documents do not answer: NHS 111 first, then ``usual``."""
+        health = [c for c in self.safeguarding if c.id == HEALTH_CONTACT]
+        return tuple(dict.fromkeys([*health, *usual]))
 
     def for_answers(self) -> list[Contact]:
         """For answered and unrelated messages: the advice service and the Local Offer."""

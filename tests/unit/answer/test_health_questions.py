@@ -46,7 +46,8 @@ def test_shipped_health_probe_names_the_model_it_was_fitted_on():
 def test_health_contacts_put_nhs_111_before_the_usual_services():
     contacts = Contacts(safeguarding_contacts(), handoff_contacts())
 
-    health = contacts.for_health()
+    health = contacts.for_health(contacts.handoff)
 
     assert health[0].id == "nhs-111" and health[0].phone
     assert [c.id for c in health[1:]] == [c.id for c in contacts.handoff]
+    assert contacts.for_health(health) == health  # named once
