@@ -2,8 +2,9 @@
 
 A pattern is a short sequence of slots rather than a fixed phrase, so one line covers "his dad hit him", "dad
 has been hitting my son" and "my stepdad beat me": a slot lists alternatives (``hit|hits|beat*``, where ``*``
-takes any ending), names a shared word class (``{ADULT}``), is optional (a trailing ``?``) or is a gap of a few
-words (``~``); ``_`` joins several words into one alternative (``no_one|nobody``). Latin-script patterns match
+takes any ending, a trailing ``.`` none: ``يضرب.`` is "hits" but not "يضربني", "hits me"), names a shared word
+class (``{ADULT}``), is optional (a trailing ``?``) or is a gap of a few words (``~``); ``_`` joins several words
+into one alternative (``no_one|nobody``). Latin-script patterns match
 whole words; other scripts match inside words, because Urdu, Bengali and Punjabi suffixes and Arabic-script
 prefixes would hide whole-word matches, and Chinese has no spaces. In Urdu, Punjabi and Bengali a negation follows
 what it negates (``negations_after``).
@@ -171,7 +172,9 @@ class _Compiler:
         if "_" in word:  # several words as one alternative ("in_danger|at_risk"), each word checked alone
             sep = " " if latin else r"\s*"
             return sep.join(self._alternative(part, latin) for part in word.split("_") if part)
-        if "*" in word.rstrip("*"):
+        ends = word.endswith(".") and len(word) > 1  # the word ends here: no suffix may follow
+        word = word.removesuffix(".") if ends else word
+        if "*" in word.rstrip("*") or (ends and word.endswith("*")):
             raise ConfigError(f"{self.where}: {word!r} has a '*' that is not at the end. {_FIX_HINT}")
         stem = prepare_text(word.rstrip("*")).replace(" ", "")
         if not stem:
@@ -180,7 +183,7 @@ class _Compiler:
             if latin and len(stem) < 3:
                 raise ConfigError(f"{self.where}: {word!r} needs at least 3 letters before '*'. {_FIX_HINT}")
             return re.escape(stem) + (f"{_LATIN_LETTER}*" if latin else f"{_OTHER_LETTERS}*")
-        return re.escape(stem)
+        return re.escape(stem) + (r"(?!\w)" if ends else "")
 
 
 def _strings(raw: Any, where: str) -> list[str]:

@@ -370,3 +370,28 @@ def test_safety_not_coping_said_by_a_school_is_left_to_the_meaning_check(
     # The carer's own words still count, with or without a school in the message.
     assert detector.detect("I can't cope any more and I'm scared of what I'll do to him") is not None
     assert detector.detect("I told the school I can't cope any more, I'm scared I'll hurt him") is not None
+
+
+def test_safety_word_end_marker_keeps_a_suffixed_verb_out_of_an_exclusion(tmp_path: Path) -> None:
+    # "يضرب." is "hits" with no suffix: "يضربني" ("hits me") is not the child-hits-others exclusion.
+    data = {
+        "version": 2,
+        "categories": ["physical_abuse"],
+        "languages": {
+            "ar": {
+                "events": {"physical_abuse": ["زوجي ~ يضرب*"]},
+                "exclusions": ["يضرب. ~ الاولاد"],
+            }
+        },
+    }
+    detector = SafeguardingDetector(_write(tmp_path, data))
+    assert detector.detect("زوجي يضربني قدام الأولاد") is not None
+    assert detector.detect("زوجي يضرب الأولاد") is None  # the exclusion as written, bare verb
+
+
+def test_safety_shipped_patterns_tell_an_adult_hitting_from_a_child_hitting_others_in_arabic(
+    detector: SafeguardingDetector,
+) -> None:
+    assert detector.read_patterns("زوجي يضربني قدام الأولاد").hit is not None  # my husband hits me before the children
+    assert detector.read_patterns("زوجي يضرب الأولاد").hit is not None  # my husband hits the children
+    assert detector.read_patterns("ابني يضرب الأولاد في المدرسة").hit is None  # my son hits other children
