@@ -298,16 +298,18 @@ class ChatService:
             yield from self._decline(locale, parts, self._handoff_for(query, self.contacts.handoff))
             return
         parts.evidence_score = verdict.probability
+        # A health question the quotes may not answer still names a health service among the people to ask.
+        handoff = self._handoff_for(query, self.contacts.for_answers())
         if self.llm is not None:
             mark = parts.mark()
             streamed = yield from self._stream_llm(assessment.request, parts)
             if streamed is not None and streamed.grounded:
-                self._finish(locale, parts, streamed, self.llm)
+                self._finish(locale, parts, streamed, self.llm, handoff)
                 yield from self._hand_off_parts(unanswered, locale, parts)
                 return
             parts.rewind(mark)
         composition = self.extractive.compose_from(assessment.chosen)
-        self._finish(locale, parts, composition, self.extractive)
+        self._finish(locale, parts, composition, self.extractive, handoff)
         # Below the model's "sure" level the quotes are the closest found, and the reply says so.
         if not verdict.sure:
             parts.notes.append("unsure")
@@ -390,11 +392,18 @@ class ChatService:
         parts.rewind(mark)
         return None
 
-    def _finish(self, locale: Locale, parts: ReplyParts, composition: Composition, composer: Composer) -> None:
-        """Record a composition as the answer."""
+    def _finish(
+        self,
+        locale: Locale,
+        parts: ReplyParts,
+        composition: Composition,
+        composer: Composer,
+        handoff: Sequence[Contact],
+    ) -> None:
+        """Record a composition as the answer, with the services to ask if it does not answer."""
         if parts.status != "safeguarding":
             parts.status = "answered"
-            parts.handoff = self.contacts.for_answers()
+            parts.handoff = list(handoff)
         parts.composer = composer.name
         parts.citations = list(composition.citations)
         parts.quotes = list(composition.quotes)
