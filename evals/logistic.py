@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 Fitted = tuple[np.ndarray, np.ndarray, np.ndarray, float]  # mean, scale, weights, bias
@@ -48,3 +50,20 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     positives = max(1, int(y.sum()))
     negatives = max(1, len(y) - positives)
     return np.where(y > 0, len(y) / (2 * positives), len(y) / (2 * negatives))
+
+
+def threshold_at_precision(
+    scores: Sequence[float], positive: Sequence[bool], precision: float, min_count: int
+) -> float | None:
+    """The lowest score above which at least ``precision`` of the items (``min_count`` or more) are positive.
+
+    None when no such score exists.
+    """
+    pairs = sorted(zip(scores, positive, strict=True), key=lambda pair: pair[0], reverse=True)
+    best = None
+    hits = 0
+    for count, (score, is_positive) in enumerate(pairs, 1):
+        hits += bool(is_positive)
+        if count >= min_count and hits / count >= precision:
+            best = float(score)
+    return best

@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evals.answerability.dataset import CALIBRATION, load_items
-from evals.logistic import Fitted, balanced_weights, fit_logistic
+from evals.logistic import Fitted, balanced_weights, fit_logistic, threshold_at_precision
 from evals.matching import contains_evidence
 from navigator.answer.answerability import FEATURES, AnswerabilityModel
 
@@ -190,14 +190,7 @@ def support_gap(rows: Sequence[dict[str, Any]], share: float) -> float | None:
 
 def choose_sure_threshold(rows: Sequence[dict[str, Any]], scores: Sequence[float], precision: float) -> float | None:
     """The lowest threshold above which at least ``precision`` of the answered items hold the answer (None: none)."""
-    pairs = sorted(zip(scores, (good(r) for r in rows), strict=True), reverse=True)
-    best = None
-    held = 0
-    for count, (score, is_good) in enumerate(pairs, 1):
-        held += is_good
-        if count >= 10 and held / count >= precision:
-            best = score
-    return best
+    return threshold_at_precision(scores, [good(r) for r in rows], precision, min_count=10)
 
 
 def summarize(

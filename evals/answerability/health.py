@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from evals.answerability.dataset import CALIBRATION, TEST, load_items
-from evals.logistic import balanced_weights, fit_logistic
+from evals.logistic import balanced_weights, fit_logistic, threshold_at_precision
 from navigator.answer.health_questions import HealthProbe, load_health_probe
 
 PROBE_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "health_probe.json"
@@ -64,15 +64,9 @@ def out_of_fold(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def choose_threshold(scores: np.ndarray, y: np.ndarray, precision: float) -> float:
-    """The lowest score above which at least ``precision`` of the questions are health questions."""
-    order = np.argsort(-scores)
-    best = float(scores[order[0]])
-    hits = 0.0
-    for count, index in enumerate(order, 1):
-        hits += y[index]
-        if count >= 5 and hits / count >= precision:
-            best = float(scores[index])
-    return best
+    """The lowest score above which at least ``precision`` of the questions are health questions (else the top)."""
+    found = threshold_at_precision(scores.tolist(), (y == 1).tolist(), precision, min_count=5)
+    return float(scores.max()) if found is None else found
 
 
 def report(scores: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, Any]:

@@ -77,3 +77,14 @@ def test_question_prior_is_stacked_out_of_fold_and_learns_which_questions_get_an
     # Out of fold: no row's sign comes from a fit that saw it, so it differs from the all-rows fit's.
     in_sample = [float(np.asarray(r["vector"]) @ weights) for r in rows]
     assert not np.allclose([r["features"]["question_prior"] for r in rows], in_sample)
+
+
+def test_threshold_at_precision_is_the_lowest_score_keeping_the_share_of_positives():
+    from evals.logistic import threshold_at_precision
+
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    positive = [True, True, False, True, False, False]
+
+    assert threshold_at_precision(scores, positive, 0.75, min_count=1) == 0.6  # 3 of the top 4
+    assert threshold_at_precision(scores, positive, 0.75, min_count=5) is None  # 3 of 5 falls short
+    assert threshold_at_precision(scores, positive, 1.0, min_count=1) == 0.8
