@@ -39,6 +39,7 @@ from navigator.errors import ConfigError, ModelError
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.family_phrases import load_family_phrases
 from navigator.languages.glossary import Glossary, load_glossary
+from navigator.languages.word_translations import load_word_translations
 from navigator.models.onnx_runtime import OnnxEmbedder, read_export_record
 from navigator.models.provenance import weights_sha256
 from navigator.models.registry import resolve_model
@@ -128,7 +129,8 @@ def build_searcher(
     english_model = (english_embeddings or english_embedder(settings)) if index.english else None
     expander = None
     if settings.retrieval.expand_glossary:
-        expander = GlossaryExpander(load_glossary(), load_family_phrases())
+        words = load_word_translations() if settings.retrieval.translate_words else None
+        expander = GlossaryExpander(load_glossary(), load_family_phrases(), words)
         expander.warm_up()
     detector = LanguageDetector()
     searcher = Searcher(

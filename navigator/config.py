@@ -43,6 +43,11 @@ class RetrievalSettings(SearchOptions):
 
     top_k: int = Field(8, ge=1, le=100, description="Chunks returned by default")
     expand_glossary: bool = Field(True, description="Add English SEND terms found via the glossary")
+    translate_words: bool = Field(
+        True,
+        description="Questions in other languages also search the English words their own words stand for "
+        "(data/word_translations.json); needs expand_glossary",
+    )
 
 
 class SafeguardingSettings(BaseModel):

@@ -36,6 +36,9 @@ class Query:
     text: str
     lang: str | None = None
     expansion: str = ""  # English glossary terms for lexical retrievers; dense retrievers ignore it
+    # The English words a question in another language stands for, word by word (data/word_translations.json):
+    # the English companion model embeds them, as it cannot read the question itself.
+    english_words: str = ""
 
     @property
     def lexical_text(self) -> str:

@@ -3,8 +3,9 @@
 multilingual-e5-small carries every language, but on English parents' paraphrases ("sent home at lunchtime"
 for a passage on part-time timetables) an English-only model trained on a billion English pairs
 (all-mpnet-base-v2) ranks the answering passage higher often enough that fusing both lifts English hit@5 on the
-dev set (docs/benchmarks.md). Questions in other languages never use it: it was not
-trained on them. Its chunk and sentence vectors live in the index beside e5's, under their own model name.
+dev set (docs/benchmarks.md). It was not trained on other languages, so it never reads a question in one; it reads
+the English words that question's own words stand for (``TranslatedRetriever``), when the word translations find
+any. Its chunk and sentence vectors live in the index beside e5's, under their own model name.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import faiss
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from navigator.retrieval.base import Query, Retriever, ScoredChunk
 from navigator.retrieval.dense import build_faiss
 from navigator.retrieval.vectors import embed_cached, text_key
 
@@ -60,3 +62,16 @@ def distinct_texts(model_id: str, chunk_texts: Sequence[str], sentence_texts: Se
 def vectors_index(chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> EnglishVectors:
     """Exact inner-product indexes over the companion's vectors (built at load: a second or less)."""
     return EnglishVectors(build_faiss(chunk_vectors), build_faiss(sentence_vectors))
+
+
+class TranslatedRetriever:
+    """A companion ranking of the English words a question in another language stands for (none without them)."""
+
+    def __init__(self, companion: Retriever) -> None:
+        self.companion = companion
+
+    def retrieve(self, query: Query, top_k: int) -> list[ScoredChunk]:
+        """The companion's ranking of ``query.english_words`` ([] when the question has none)."""
+        if not query.english_words:
+            return []
+        return self.companion.retrieve(Query(query.english_words, "en"), top_k)

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from navigator.languages.family_phrases import FamilyPhrases
 from navigator.languages.glossary import Glossary
+from navigator.languages.word_translations import WordTranslations
 from navigator.retrieval.tokens import tokenize
 
 
 class GlossaryExpander:
     """Turns SEND terms named in any language into the English words the documents use."""
 
-    def __init__(self, glossary: Glossary, phrases: FamilyPhrases | None = None) -> None:
+    def __init__(
+        self, glossary: Glossary, phrases: FamilyPhrases | None = None, words: WordTranslations | None = None
+    ) -> None:
         self._glossary = glossary
         self._phrases = phrases
+        self._words = words
 
     @property
     def glossary(self) -> Glossary:
@@ -32,12 +36,16 @@ class GlossaryExpander:
     def expand(self, text: str, lang: str | None = None) -> str:
         """English terms for the glossary terms ``text`` names in another language or describes in families' words.
 
+        A question in another language also gets the English words its own everyday words stand for (the word
+        translations), after the terms.
+
         Args:
             text: the question.
-            lang: its language when known; ``en`` means nothing is added.
+            lang: its language when known; ``en`` means only families' phrases are read.
 
         Returns:
-            Distinct BM25 tokens of those terms' English wording and aliases ("" when there are none).
+            Distinct BM25 tokens of those terms' English wording and aliases, then of the translated words ("" when
+            there are none).
 
         """
         named_in_english = {t.id for t in self._glossary.find(text, "en")}
@@ -46,7 +54,11 @@ class GlossaryExpander:
             described = self._phrases.term_ids(text, lang)
             have = named_in_english | {t.id for t in extra}
             extra += [t for t in (self._glossary.get(i) for i in described if i not in have) if t is not None]
-        if not extra:
-            return ""
         wording = " ".join(" ".join(t.english.forms) for t in extra)
-        return " ".join(dict.fromkeys(tokenize(wording)))
+        return " ".join(dict.fromkeys(tokenize(f"{wording} {self.english_words(text, lang)}")))
+
+    def english_words(self, text: str, lang: str | None) -> str:
+        """The English words a question in another language stands for, word by word ("" in English or without)."""
+        if self._words is None or lang == "en":
+            return ""
+        return " ".join(self._words.english_words(text, lang))

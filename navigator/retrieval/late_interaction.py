@@ -97,6 +97,7 @@ class LateInteractionIndex:
         scores[filled] = (weights @ best) / float(weights.sum())
         return scores
 
+
 @dataclass(frozen=True)
 class LateInteractionOptions:
     """How many fused passages are ranked again, and the weight of the token-level ranking in their fusion."""

@@ -25,6 +25,12 @@ class SearchOptions(BaseModel):
     english_sentence_weight: float = Field(
         1.0, ge=0, description="Weight of the English companion's best-sentence ranking (English questions only)"
     )
+    translated_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Weight of the English companion's chunk and sentence rankings of the English words a question "
+        "in another language stands for (word by word); chosen on the calibration half of evals/answerability",
+    )
     late_interaction: bool = Field(
         True,
         description="Store the chunks' token states at index build and rerank the fused top passages by "

@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 from navigator.errors import QueryRejectedError, QueryTooLongError
 from navigator.retrieval.base import Chunk, Query, Retriever, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
+from navigator.retrieval.companion import TranslatedRetriever
 from navigator.retrieval.dense import FaissRetriever, SentenceRetriever
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.hybrid import HybridRetriever
@@ -86,25 +87,29 @@ class Searcher:
             "sentence": SentenceRetriever(index.sentence_index, index.sentence_chunk, index.chunks, self.queries),
             "bm25": self.bm25,
         }
-        self.retriever = HybridRetriever(parts, self.weights, self.options.candidates, self.options.rrf_k)
-        # English questions also get the English companion's chunk and sentence rankings, when the index has them.
+        o = self.options
+        self.retriever = HybridRetriever(parts, self.weights, o.candidates, o.rrf_k)
+        # English questions also get the English companion's chunk and sentence rankings, when the index has them;
+        # other questions get its rankings of the English words their own words stand for.
         self.english_queries: QueryVectorCache | None = None
         self.english_retriever: HybridRetriever | None = None
         if index.english is not None and english_embeddings is not None:
             self.english_queries = QueryVectorCache(english_embeddings)
             en = index.english
-            parts |= {
+            companion: dict[str, Retriever] = {
                 "english_dense": FaissRetriever(en.chunk_index, index.chunks, self.english_queries),
                 "english_sentence": SentenceRetriever(
                     en.sentence_index, index.sentence_chunk, index.chunks, self.english_queries
                 ),
             }
-            o = self.options
             weights = dict(self.weights) | {
                 "english_dense": o.english_dense_weight,
                 "english_sentence": o.english_sentence_weight,
             }
-            self.english_retriever = HybridRetriever(parts, weights, o.candidates, o.rrf_k)
+            self.english_retriever = HybridRetriever(parts | companion, weights, o.candidates, o.rrf_k)
+            translated = {f"translated_{name[8:]}": TranslatedRetriever(part) for name, part in companion.items()}
+            weights = dict(self.weights) | dict.fromkeys(translated, o.translated_weight)
+            self.retriever = HybridRetriever(parts | translated, weights, o.candidates, o.rrf_k)
         # Whether the model gives token states is known once it has loaded: the first search turns the reranker
         # off if it does not (constructors stay cheap).
         self.reranker: LateInteractionReranker | None = None
@@ -148,7 +153,8 @@ class Searcher:
         if lang is None and self.detect_language is not None:
             lang = self.detect_language(text)
         expansion = self.expander.expand(text, lang) if self.expander else ""
-        return PreparedQuery(Query(text, lang, expansion), self.queries)
+        english_words = self.expander.english_words(text, lang) if self.expander and self.english_queries else ""
+        return PreparedQuery(Query(text, lang, expansion, english_words), self.queries)
 
     def token_match(self, query: PreparedQuery, chunks: Sequence[Chunk]) -> list[float] | None:
         """How well each chunk matches the question token by token (IDF-weighted MaxSim); None without states.

@@ -58,3 +58,27 @@ def test_families_words_are_read_in_the_question_language():
     expansion = _with_families_words().expand("学校每天中午让他回家", "zh")  # "the school sends him home at noon"
 
     assert "timetable" in expansion.split()
+
+
+def _with_word_translations():
+    from navigator.languages.family_phrases import load_family_phrases
+    from navigator.languages.word_translations import load_word_translations
+
+    return GlossaryExpander(load_glossary(), load_family_phrases(), load_word_translations())
+
+
+def test_everyday_words_of_another_language_bring_their_english_words():
+    expander = _with_word_translations()
+    question = "Jak długo trzeba czekać na wizytę u logopedy?"  # Polish: how long is the wait to see a speech therapist
+
+    assert {"wait", "appointment", "speech"} <= set(expander.english_words(question, "pl").split())
+    assert {"wait", "appointment"} <= set(expander.expand(question, "pl").split())
+    # The glossary alone finds the therapy but not the wait.
+    assert "wait" not in _with_families_words().expand(question, "pl").split()
+
+
+def test_english_questions_get_no_word_translations():
+    expander = _with_word_translations()
+
+    assert expander.english_words("Is there school transport?", "en") == ""
+    assert expander.expand("How long does an EHCP take?", "en") == ""
