@@ -122,10 +122,8 @@ def parse_word_translations(data: Any) -> WordTranslations:
                 folded = _fold(form.strip().rstrip("*"))
                 if stem and (" " in folded or lang in _UNSPACED):
                     raise ConfigError(
-                    raise ConfigError(
                         f"{lang}: {form!r} ({english}) cannot be a stem: a stem is one word of a language written "
                         f"with spaces. {_FIX_HINT}"
-                    )
                     )
                 if len(folded) < (MIN_STEM if stem else MIN_WORD):
                     raise ConfigError(f"{lang}: {form!r} ({english}) is too short to match safely. {_FIX_HINT}")
