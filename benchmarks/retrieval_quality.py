@@ -27,8 +27,11 @@ from evals.retrieval.evaluate import SearchFn, score_items, summarize  # noqa: E
 from navigator.assembly import build_searcher  # noqa: E402
 from navigator.config import get_settings  # noqa: E402
 from navigator.corpus.sources import load_manifest  # noqa: E402
+from navigator.languages.family_phrases import load_family_phrases  # noqa: E402
+from navigator.languages.glossary import load_glossary  # noqa: E402
 from navigator.retrieval.base import Chunk, Query, ScoredChunk  # noqa: E402
 from navigator.retrieval.bm25 import BM25Retriever  # noqa: E402
+from navigator.retrieval.expansion import GlossaryExpander  # noqa: E402
 from navigator.retrieval.searcher import Searcher  # noqa: E402
 from navigator.retrieval.vectors import embed_cached, text_key  # noqa: E402
 
@@ -106,17 +109,32 @@ def main() -> None:
         plain = Searcher(searcher.index, embeddings, options, searcher.expander, searcher.detect_language, english)
         return plain.search
 
+    def without_word_translations(bm25_only: bool = False) -> SearchFn:
+        """The configured searcher (or BM25 alone) with the glossary and families' phrases but no word list."""
+        options = searcher.options.model_copy(
+            update=(off | {"bm25_weight": 1.0, "late_interaction": False}) if bm25_only else {}
+        )
+        english = searcher.english_queries.embeddings if searcher.english_queries and not bm25_only else None
+        expander = GlossaryExpander(load_glossary(), load_family_phrases())
+        return Searcher(searcher.index, embeddings, options, expander, searcher.detect_language, english).search
+
     off = {"dense_weight": 0.0, "sentence_weight": 0.0, "bm25_weight": 0.0}
     systems["navigator: dense chunks only"] = variant(**off | {"dense_weight": 1.0})
     systems["navigator: sentences only (small-to-big)"] = variant(**off | {"sentence_weight": 1.0})
     systems["navigator: BM25 only, no glossary"] = variant(False, **off | {"bm25_weight": 1.0})
-    systems["navigator: BM25 only + glossary"] = variant(**off | {"bm25_weight": 1.0})
+    systems["navigator: BM25 only + glossary"] = without_word_translations(bm25_only=True)
+    systems["navigator: BM25 only + glossary + word translations"] = variant(**off | {"bm25_weight": 1.0})
     systems["navigator: dense + BM25, RRF k=60"] = variant(False, sentence_weight=0.0, rrf_k=60)
     systems["navigator: all three, RRF k=60"] = variant(False, rrf_k=60)
     systems["navigator: all three, RRF k=5"] = variant(False)
     systems["navigator: all three + glossary, no English companion"] = variant()
-    systems["navigator: + glossary, + English companion, no late interaction"] = without_late()
-    systems["navigator (configured: + glossary, + English companion, + late interaction)"] = searcher.search
+    systems["navigator: + glossary and word translations, + English companion, no late interaction"] = without_late()
+    systems["navigator: configured but without word translations (before 7 December, evening)"] = (
+        without_word_translations()
+    )
+    systems["navigator (configured: + glossary and word translations, + English companion, + late interaction)"] = (
+        searcher.search
+    )
 
     report = {"dataset": str(args.dataset), "model": settings.embedding_model,
               "index": searcher.index.manifest.__dict__, "systems": {}}

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,8 +34,9 @@ from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from evals.datasets import load_dataset  # noqa: E402
 from navigator import assembly  # noqa: E402
-from navigator.config import get_settings  # noqa: E402
+from navigator.config import Settings, get_settings  # noqa: E402
 from navigator.corpus.documents import Section, hash_sections, load_documents  # noqa: E402
+from navigator.languages.word_translations import load_word_translations  # noqa: E402
 from navigator.retrieval.companion import EnglishModel  # noqa: E402
 from navigator.retrieval.index_build import build_index  # noqa: E402
 
@@ -50,9 +52,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def translated_words(settings: Settings) -> Callable[[str, str], str] | None:
+    """The English words a question in another language stands for, as the searcher reads them (None: not read)."""
+    if not (settings.retrieval.expand_glossary and settings.retrieval.translate_words):
+        return None
+    words = load_word_translations()
+    return lambda text, lang: " ".join(words.english_words(text, lang))
+
+
 def measure_search(questions: list[tuple[str, str]], rounds: int, embedder: Embeddings,
-                   english: Embeddings | None) -> dict:
-    """Per round: embed every question bare, then send every question to a live server; medians over rounds."""
+                   english: Embeddings | None, translate: Callable[[str, str], str] | None = None) -> dict:
+    """Per round: embed every question bare, then send every question to a live server; medians over rounds.
+
+    The bare embedding is every model run a turn needs: e5's, and the English companion's of an English question
+    or of the English words (``translate``) another language's question stands for.
+    """
     port = free_port()
     database = Path(tempfile.mkdtemp()) / "bench.sqlite3"
     server = subprocess.Popen(
@@ -89,9 +103,10 @@ def measure_search(questions: list[tuple[str, str]], rounds: int, embedder: Embe
                     embedder.embed_query(text)
                     e5_ms = (time.perf_counter() - t) * 1000
                     times["bare"].append((lang, e5_ms))
-                    if english is not None and lang == "en":
+                    companion_text = text if lang == "en" else translate(text, lang) if translate else ""
+                    if english is not None and companion_text:
                         t = time.perf_counter()
-                        english.embed_query(text)
+                        english.embed_query(companion_text)
                         e5_ms += (time.perf_counter() - t) * 1000
                     times["bare_all"].append((lang, e5_ms))
                     t = time.perf_counter()
@@ -190,7 +205,7 @@ def main() -> None:
     english = assembly.english_embedder(settings) if settings.english_model else None
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "search": measure_search(questions, args.rounds, embedder, english),
+        "search": measure_search(questions, args.rounds, embedder, english, translated_words(settings)),
     }
     print(json.dumps(report["search"], indent=2))
     if not args.skip_build:
