@@ -97,10 +97,15 @@ class WordTranslations:
 
 
 def parse_word_translations(data: Any) -> WordTranslations:
-    """Validate ``{"languages": {lang: {english word: [form, "stem*", ...]}}}``.
+    """Validate ``{"languages": {lang: {english word: [form, "stem*", ...]}}, "excluded": {lang: [...]}}``.
+
+    ``excluded`` lists words with a common second meaning that must not be read as an English word (``{"form":
+    "دورہ", "not": "visits", "why": "also a seizure"}``): a listed form or stem that would read one that way is an
+    error.
 
     Raises:
-        ConfigError: a part is malformed, a language is unknown, or a form is too short to match safely.
+        ConfigError: a part is malformed, a language is unknown, a form is too short to match safely, or an excluded
+            word would be read as the meaning it was excluded from.
 
     """
     if not isinstance(data, dict) or not isinstance(data.get("languages"), dict):
@@ -135,7 +140,25 @@ def parse_word_translations(data: Any) -> WordTranslations:
                 for kind in (exact, stems, phrases)
             )
         )
-    return WordTranslations(parsed)
+    words = WordTranslations(parsed)
+    _check_excluded(words, data.get("excluded") or {})
+    return words
+
+
+def _check_excluded(words: WordTranslations, excluded: Any) -> None:
+    if not isinstance(excluded, dict):
+        raise ConfigError(f"'excluded' must map languages to lists. {_FIX_HINT}")
+    for lang, entries in excluded.items():
+        if not isinstance(entries, list):
+            raise ConfigError(f"excluded[{lang!r}] must be a list. {_FIX_HINT}")
+        for entry in entries:
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("form", "not", "why")):
+                raise ConfigError(f"each excluded word needs 'form', 'not' and 'why'. {_FIX_HINT}")
+            if entry["not"] in words.english_words(entry["form"], lang):
+                raise ConfigError(
+                    f"{lang}: {entry['form']!r} is excluded as {entry['not']!r} ({entry['why']}) but a listed form or "
+                    f"stem reads it so. {_FIX_HINT}"
+                )
 
 
 @lru_cache(maxsize=1)

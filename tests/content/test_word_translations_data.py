@@ -43,3 +43,12 @@ def test_english_targets_are_not_function_words():
 
     assert not stop
 
+
+def test_words_with_a_second_meaning_are_listed_with_the_reason_and_never_read_so(words):
+    excluded = shipped_json("word_translations.json")["excluded"]
+
+    assert len(excluded) >= 5 and sum(len(v) for v in excluded.values()) >= 20
+    for lang, entries in excluded.items():
+        for entry in entries:
+            assert entry["why"].strip()
+            assert entry["not"] not in words.english_words(entry["form"], lang), (lang, entry)

@@ -81,3 +81,28 @@ def test_a_form_of_several_words_matches_them_in_order(words):
 def test_an_apostrophe_inside_a_word_neither_splits_it_nor_is_needed(words):
     assert words.english_words("hay'adda caawisa", "so") == ["agency"]
     assert words.english_words("hayadda", "so") == ["agency"]
+
+
+def test_a_word_excluded_for_its_second_meaning_may_not_be_read_that_way():
+    data = {"languages": {"pl": {"sen": ["sen"]}}, "excluded": {"pl": [{"form": "sen", "not": "sen", "why": "sleep"}]}}
+    with pytest.raises(ConfigError, match="excluded as 'sen'"):
+        parse_word_translations(data)
+    stem = {
+        "languages": {"pl": {"sen": ["sennoś*"]}},
+        "excluded": {"pl": [{"form": "senność", "not": "sen", "why": "x"}]},
+    }
+    with pytest.raises(ConfigError, match="reads it so"):
+        parse_word_translations(stem)
+
+
+def test_an_excluded_word_read_only_in_its_other_sense_is_allowed():
+    data = {
+        "languages": {"ar": {"class": ["فصل"]}},
+        "excluded": {"ar": [{"form": "فصل", "not": "excluded", "why": "also a class and a season"}]},
+    }
+    assert parse_word_translations(data).english_words("فصل", "ar") == ["class"]
+
+
+def test_an_excluded_entry_needs_its_reason():
+    with pytest.raises(ConfigError, match="'form', 'not' and 'why'"):
+        parse_word_translations({"languages": {}, "excluded": {"pl": [{"form": "sen", "not": "sen"}]}})
