@@ -32,6 +32,7 @@
     cleared: "The conversation has been cleared.", language: "Language", you: "You", navigator: "Navigator",
     thinking: "Looking for an answer…", sources: "Sources", source_section: "Section: {section}",
     open_source: "Open the source page", show_quote: "Show the quoted passage", hide_quote: "Hide the quoted passage",
+    show_closest: "Show the closest passages found", hide_closest: "Hide the closest passages",
     glossary: "What these words mean", handoff: "People who can help", call: "Call {name} on {phone}",
     visit: "Visit the {name} website", useful: "Useful", not_useful: "Not useful",
     feedback_comment: "Tell us more (optional)", feedback_send: "Send feedback",
@@ -1126,6 +1127,7 @@ textarea {
       node.append(h("p", { class: "who", text: this.t("navigator") }));
       const answer = h("div", { class: "answer", lang: reply.language || null, dir: reply.direction || "auto" });
       const quoted = (Array.isArray(reply.quotes) ? reply.quotes : []).map((q) => String(q.text || "")).filter(Boolean);
+      const lines = [];
       let afterQuote = false;
       for (const line of String(reply.answer || "").split("\n")) {
         if (!line.trim()) continue;
@@ -1133,12 +1135,30 @@ textarea {
         // marked as English, and so is the line naming their source that follows each.
         const kind = quoted.some((q) => line.includes(q)) ? "quote" : afterQuote && line.startsWith("— ") ? "quote-source" : null;
         afterQuote = kind === "quote";
-        answer.append(this.renderLine(line, byNumber, id, kind));
+        lines.push([line, kind]);
       }
+      const handoff = Array.isArray(reply.handoff) && reply.handoff.length ? this.renderHandoff(reply.handoff) : null;
+      // When the navigator is not sure its quotes answer, they are only the closest passages found: the people who
+      // can help come first, and the passages are folded below them, so that they do not read as an answer.
+      const first = reply.unsure === true ? lines.findIndex(([, kind]) => kind === "quote") : -1;
+      const last = first < 0 ? -1 : lines.length - 1 - [...lines].reverse().findIndex(([, kind]) => kind !== null);
+      lines.forEach(([line, kind], i) => {
+        if (i === first) {
+          if (handoff) answer.append(handoff);
+          const summary = h("summary", { text: this.t("show_closest") });
+          const fold = h("details", {
+            class: "closest",
+            ontoggle: () => { summary.textContent = this.t(fold.open ? "hide_closest" : "show_closest"); },
+          }, summary);
+          answer.append(fold);
+        }
+        const target = first >= 0 && i >= first && i <= last ? answer.lastElementChild : answer;
+        target.append(this.renderLine(line, byNumber, id, kind));
+      });
       node.append(answer);
       if (citations.length) node.append(this.renderSources(citations, id));
       if (Array.isArray(reply.glossary) && reply.glossary.length) node.append(this.renderGlossary(reply));
-      if (Array.isArray(reply.handoff) && reply.handoff.length) node.append(this.renderHandoff(reply.handoff));
+      if (handoff && first < 0) node.append(handoff);
       if (Number.isInteger(reply.message_index) && reply.conversation_id) {
         node.append(this.renderFeedback(message, id));
       }

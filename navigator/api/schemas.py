@@ -145,7 +145,7 @@ class SafetyLinePublic(BaseModel):
 class ChatResponse(BaseModel):
     """The reply (contract in docs/architecture.md).
 
-    ``glossary``, ``direction``, ``message_index``, ``quotes`` and ``safety_line`` extend the contract.
+    ``glossary``, ``direction``, ``message_index``, ``quotes``, ``unsure`` and ``safety_line`` extend the contract.
     """
 
     conversation_id: str
@@ -162,6 +162,11 @@ class ChatResponse(BaseModel):
     handoff: list[HandoffPublic]
     glossary: list[GlossaryNotePublic]
     safety_line: SafetyLinePublic
+    unsure: bool = Field(
+        False,
+        description="The quotes are the closest passages found, not an answer the navigator is sure of (the framing "
+        "says so); clients may show them folded, after the people who can help",
+    )
 
     @classmethod
     def from_turn(cls, turn: ChatTurn) -> ChatResponse:
@@ -180,6 +185,7 @@ class ChatResponse(BaseModel):
                 for c in a.citations
             ],
             quotes=[QuotePublic(n=q.n, text=q.text, source=q.source) for q in a.quotes],
+            unsure="unsure" in a.notes,
             handoff=[HandoffPublic(id=c.id, name=c.name, url=c.url, phone=c.phone) for c in a.handoff],
             glossary=[
                 GlossaryNotePublic(id=g.term_id, term=g.term, english=g.english, explanation=g.explanation)

@@ -153,3 +153,60 @@ def test_widget_urdu_safety_line_keeps_phone_numbers_left_to_right_and_tappable(
                   return [first, r.getBoundingClientRect().left]; }"""
     )
     assert box[0] < box[1]
+
+
+def _marked(unsure: bool):  # type: ignore[no-untyped-def]
+    """A route handler passing the real streamed reply through, its final event marked sure or unsure."""
+    import json
+
+    def handle(route) -> None:  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        events = response.text().split("\n\n")
+        for i, event in enumerate(events):
+            if event.startswith("event: final"):
+                head, data = event.split("\ndata: ", 1)
+                reply = json.loads(data)
+                reply["unsure"] = unsure
+                events[i] = f"{head}\ndata: {json.dumps(reply, ensure_ascii=False)}"
+        route.fulfill(response=response, body="\n\n".join(events))
+
+    return handle
+
+
+def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_who_can_help(live_server, new_page):
+    page = new_page()
+    open_with_keyboard(page, live_server.base + "/")
+    choose_language(page, "ur")
+    strings = widget_strings("ur")
+    page.route("**/api/chat/stream", _marked(unsure=True))
+
+    final = ask(page, URDU_EHCP_QUESTION)
+
+    assert final["unsure"] is True and final["quotes"] and final["handoff"], final
+    answer = page.locator("[role=log] > .msg.bot").last.locator(".answer")
+    assert answer.locator("p").first.get_attribute("class") is None  # the framing, in Urdu, comes first
+    fold = answer.locator("details.closest")
+    order = answer.evaluate(
+        "a => [...a.children].map(c => c.matches('.handoff') ? 'handoff' : c.matches('details.closest') ? 'fold' : 'p')"
+    )
+    assert order.index("handoff") < order.index("fold")
+    assert fold.evaluate("d => d.open") is False
+    summary = fold.locator("summary")
+    assert summary.inner_text() == strings["show_closest"]
+    quotes = fold.locator("p.quote")
+    assert quotes.count() == len(final["quotes"])
+    assert not quotes.first.is_visible()
+    summary.focus()
+    page.keyboard.press("Enter")  # a native disclosure: the keyboard opens it
+    assert quotes.first.is_visible() and summary.inner_text() == strings["hide_closest"]
+    first = quotes.first
+    assert (first.get_attribute("lang"), first.get_attribute("dir")) == ("en", "ltr")
+    assert final["quotes"][0]["text"] in first.inner_text()
+    # A reply the navigator is sure of keeps its quotes in view and the people who can help after them.
+    page.unroute("**/api/chat/stream")
+    page.route("**/api/chat/stream", _marked(unsure=False))
+    sure = ask(page, URDU_EHCP_QUESTION + " ")
+    last = page.locator("[role=log] > .msg.bot").last
+    assert sure["unsure"] is False and last.locator("details.closest").count() == 0
+    assert last.locator(".answer p.quote").first.is_visible()
+    assert last.locator(".answer .handoff").count() == 0 and last.locator(":scope > .handoff").count() == 1

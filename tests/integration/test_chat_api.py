@@ -40,7 +40,7 @@ RTL = {"ur", "ar"}
 CHILDRENS_TRUST_PHONE = load_contacts()["childrens-trust"].phone
 REPLY_KEYS = {
     "conversation_id", "message_index", "status", "language", "detected_language", "direction",
-    "answer", "citations", "quotes", "handoff", "glossary", "safety_line",
+    "answer", "citations", "quotes", "handoff", "glossary", "safety_line", "unsure",
 }  # fmt: skip
 SAFETY_SOURCE = load_contacts()["childrens-trust"].source
 
@@ -196,7 +196,7 @@ def test_chat_api_answers_with_citations_in_the_question_language(served, lang, 
         assert f"“{quote['text']}” [{quote['n']}]" in reply["answer"]
         assert quote["text"] in " ".join(by_n[quote["n"]]["quote"].split())
     locale = get_locale(lang)
-    assert reply["answer"].startswith(locale.text("framing_answered"))
+    assert reply["answer"].startswith(locale.text("framing_answered")) and reply["unsure"] is False
     if lang != "en":
         assert locale.text("passages_in_english") in reply["answer"]
     assert {h["id"] for h in reply["handoff"]} == {"sendiass", "local-offer"}
@@ -637,8 +637,9 @@ def test_chat_api_question_the_documents_do_not_cover_is_not_presented_as_answer
     # Declined, or at most the closest passages under the framing that says they may not answer.
     if reply["status"] == "answered":
         assert reply["answer"].startswith(get_locale("en").text("framing_unsure")), reply["answer"]
+        assert reply["unsure"] is True  # clients fold such quotes below the people who can help
     else:
-        assert reply["status"] == "not_found" and reply["citations"] == []
+        assert reply["status"] == "not_found" and reply["citations"] == [] and reply["unsure"] is False
 
 
 def test_chat_api_safeguarding_only_message_quotes_nothing(served):

@@ -660,6 +660,17 @@ def test_chat_service_answers_the_part_it_can_and_hands_off_the_rest(make_servic
     assert "sendiass" in {c.id for c in answer.handoff}
 
 
+def test_a_reply_the_navigator_is_not_sure_of_is_marked_so_in_the_api(make_service):
+    from navigator.api.schemas import ChatResponse
+
+    message = "Can a school use a part-time timetable to manage behaviour?"
+    unsure = make_service(judge=OnlyTimetableQuestions()).reply(ChatInput(message))
+    declined = make_service(judge=OnlyTimetableQuestions()).reply(ChatInput("Will the council pay for a tutor?"))
+
+    assert unsure.answer.status == "answered" and ChatResponse.from_turn(unsure).unsure is True
+    assert declined.answer.status == "not_found" and ChatResponse.from_turn(declined).unsure is False
+
+
 def test_chat_service_does_not_deny_a_part_whose_own_best_quote_it_shows(make_service):
     # Both questions find the same timetable sentence first; the judge passes only the one naming a timetable.
     message = (
