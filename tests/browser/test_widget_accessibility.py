@@ -7,7 +7,15 @@ import json
 from typing import Any
 
 import pytest
-from widget_harness import EHCP_QUESTION, SHADOW, URDU_EHCP_QUESTION, ask, deep_active, open_with_keyboard
+from widget_harness import (
+    EHCP_QUESTION,
+    SHADOW,
+    URDU_EHCP_QUESTION,
+    ask,
+    deep_active,
+    marked_unsure,
+    open_with_keyboard,
+)
 
 from navigator.languages.locales import widget_strings
 
@@ -49,6 +57,12 @@ def prepare_urdu(page: Any, base: str) -> None:
     show_everything(page)
 
 
+def prepare_unsure_urdu(page: Any, base: str) -> None:
+    """An Urdu reply marked unsure: the people who can help, then the closest passages folded (opened to scan)."""
+    page.route("**/api/chat/stream", marked_unsure(True))
+    prepare_urdu(page, base)
+
+
 def prepare_inline(page: Any, base: str) -> None:
     page.goto(base + "/widget/inline.html")
     page.locator("#sn-input").wait_for()
@@ -72,6 +86,7 @@ def prepare_error(page: Any, base: str) -> None:
 SCENARIOS = {
     "english-ltr": prepare_english,
     "urdu-rtl": prepare_urdu,
+    "urdu-unsure": prepare_unsure_urdu,
     "inline": prepare_inline,
     "closed": prepare_closed,
     "offline-error": prepare_error,

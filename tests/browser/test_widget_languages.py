@@ -4,7 +4,7 @@ Urdu locale's strings and mirrored layout, and the chosen language is sent with 
 from __future__ import annotations
 
 import pytest
-from widget_harness import SHADOW, URDU_EHCP_QUESTION, ask, host_page, open_with_keyboard
+from widget_harness import SHADOW, URDU_EHCP_QUESTION, ask, host_page, marked_unsure, open_with_keyboard
 
 from navigator.languages.locales import LANGUAGES, load_locales, widget_strings
 
@@ -155,30 +155,12 @@ def test_widget_urdu_safety_line_keeps_phone_numbers_left_to_right_and_tappable(
     assert box[0] < box[1]
 
 
-def _marked(unsure: bool):  # type: ignore[no-untyped-def]
-    """A route handler passing the real streamed reply through, its final event marked sure or unsure."""
-    import json
-
-    def handle(route) -> None:  # type: ignore[no-untyped-def]
-        response = route.fetch()
-        events = response.text().split("\n\n")
-        for i, event in enumerate(events):
-            if event.startswith("event: final"):
-                head, data = event.split("\ndata: ", 1)
-                reply = json.loads(data)
-                reply["unsure"] = unsure
-                events[i] = f"{head}\ndata: {json.dumps(reply, ensure_ascii=False)}"
-        route.fulfill(response=response, body="\n\n".join(events))
-
-    return handle
-
-
 def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_who_can_help(live_server, new_page):
     page = new_page()
     open_with_keyboard(page, live_server.base + "/")
     choose_language(page, "ur")
     strings = widget_strings("ur")
-    page.route("**/api/chat/stream", _marked(unsure=True))
+    page.route("**/api/chat/stream", marked_unsure(True))
 
     final = ask(page, URDU_EHCP_QUESTION)
 
@@ -204,7 +186,7 @@ def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_w
     assert final["quotes"][0]["text"] in first.inner_text()
     # A reply the navigator is sure of keeps its quotes in view and the people who can help after them.
     page.unroute("**/api/chat/stream")
-    page.route("**/api/chat/stream", _marked(unsure=False))
+    page.route("**/api/chat/stream", marked_unsure(False))
     sure = ask(page, URDU_EHCP_QUESTION + " ")
     last = page.locator("[role=log] > .msg.bot").last
     assert sure["unsure"] is False and last.locator("details.closest").count() == 0

@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -257,3 +257,19 @@ def bot_count(page: Any) -> int:
 
 def log_texts(page: Any) -> list[str]:
     return page.evaluate(f"[...{SHADOW}.querySelectorAll('[role=log] > .msg')].map(m => m.textContent)")
+
+
+def marked_unsure(unsure: bool) -> Callable[[Any], None]:
+    """A route handler passing the real streamed reply through, its final event marked sure or unsure."""
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        events = response.text().split("\n\n")
+        for i, event in enumerate(events):
+            if event.startswith("event: final"):
+                head, data = event.split("\ndata: ", 1)
+                reply = json.loads(data)
+                reply["unsure"] = unsure
+                events[i] = f"{head}\ndata: {json.dumps(reply, ensure_ascii=False)}"
+        route.fulfill(response=response, body="\n\n".join(events))
+
+    return handle
