@@ -48,6 +48,7 @@ from navigator.retrieval.companion import EnglishModel
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.index_build import build_index
 from navigator.retrieval.index_store import IndexManifest, load_index
+from navigator.retrieval.late_interaction import TokenSpanSource
 from navigator.retrieval.searcher import Searcher
 from navigator.retrieval.vectors import query_vectors
 from navigator.storage.conversations import ConversationStore
@@ -151,7 +152,11 @@ def build_searcher(
 def build_chat_service(settings: Settings, searcher: Searcher, store: ConversationStore | None) -> ChatService:
     """The chat service with the shipped data files and, when configured, the LLM composer."""
     index = searcher.index
-    extractive = ExtractiveComposer(StoredSentenceVectors(index.chunks, index.sentence_chunk, index.sentence_vectors))
+    model = searcher.queries.embeddings
+    # Sentences are also matched token by token when the index holds token states and the model can place them.
+    tokens = searcher.sentence_match(model) if isinstance(model, TokenSpanSource) else None
+    vectors = StoredSentenceVectors(index.chunks, index.sentence_chunk, index.sentence_vectors)
+    extractive = ExtractiveComposer(vectors, tokens=tokens)
     glossary = searcher.expander.glossary if searcher.expander else load_glossary()
     scope = ScopeClassifier(searcher.queries.vector, load_scope_data())
     scope.warm_up()
@@ -207,9 +212,7 @@ def answerability_judge(
     return AnswerabilityJudge(model, named_terms=NamedTermCheck(glossary), known=known)
 
 
-def example_matcher(
-    settings: Settings, embeddings: Embeddings, probe: LinearProbe | None = None
-) -> ExemplarMatcher:
+def example_matcher(settings: Settings, embeddings: Embeddings, probe: LinearProbe | None = None) -> ExemplarMatcher:
     """The meaning check's comparison with the shipped examples, their vectors cached in ``model_cache_dir``.
 
     Raises:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from navigator.models.base import TokenStates
 from navigator.retrieval.base import Chunk
 
 Status = Literal["answered", "not_found", "out_of_scope", "safeguarding"]
@@ -78,6 +79,7 @@ class CompositionRequest:
     language: str
     passages: Sequence[Passage]
     query_vector: Sequence[float] | None = None  # the embedded question, for sentence selection
+    query_states: TokenStates | None = None  # the question's token states, to match sentences token by token
     lexical_text: str = ""  # the question plus English glossary terms, for term overlap
     expected_evidence: tuple[str, ...] = ()  # kinds of fact the question asks for ("phone", "duration" …)
     figures_asked: bool = False  # table rows of figures may be quoted

@@ -249,6 +249,7 @@ class ChatService:
             language=lang,
             passages=[Passage(i, r.chunk, r.score) for i, r in enumerate(results, 1)],
             query_vector=query.vector.tolist(),
+            query_states=self.searcher.query_states(query),
             lexical_text=query.lexical_text,
             expected_evidence=tuple(k for t in expected for k in t.satisfied_by),
             figures_asked=any(t.name == "figures" for t in expected),

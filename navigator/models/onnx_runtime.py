@@ -199,6 +199,20 @@ class OnnxEmbedder(Embeddings):
         raw = self._token_states(encodings)
         return [_text_states(e, states, len(prompt)) for e, states in zip(encodings, raw, strict=True)]
 
+    def token_spans(self, texts: list[str], prompt_name: str) -> list[list[tuple[int, int]]]:
+        """Where in each text the tokens ``token_states`` keeps for it lie (character start and end, in order).
+
+        Lets a caller find the stored states of a part of a passage (one sentence) without running the model.
+        """
+        prompt = self._load().prompts.get(prompt_name, "")
+        spans = []
+        for encoding in self._encode([prompt + t for t in texts]):
+            ends = np.array([end for _, end in encoding.offsets])
+            keep = ~np.asarray(encoding.special_tokens_mask, dtype=bool) & (ends > len(prompt))
+            offsets = [o for o, kept in zip(encoding.offsets, keep, strict=True) if kept]
+            spans.append([(max(0, a - len(prompt)), b - len(prompt)) for a, b in offsets])
+        return spans
+
     def query_with_states(self, text: str) -> tuple[list[float], TokenStates]:
         """The query vector and the query's token states, from one run of the model.
 

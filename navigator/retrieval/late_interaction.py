@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from navigator.models.base import TokenStates
-from navigator.retrieval.base import ScoredChunk
+from navigator.retrieval.base import Chunk, ScoredChunk
 from navigator.retrieval.hybrid import rrf_fuse
 
 
@@ -126,3 +127,84 @@ class LateInteractionReranker:
         weights = {"fused": 1.0, "late": self.options.weight}
         reranked = rrf_fuse({"fused": head, "late": by_tokens}, weights, self.options.rrf_k)
         return reranked + list(fused[self.options.depth :])
+
+
+@runtime_checkable
+class TokenSpanSource(Protocol):
+    """A model that says where in a text the tokens it keeps states for lie (the ONNX embedder)."""
+
+    def token_spans(self, texts: list[str], prompt_name: str) -> list[list[tuple[int, int]]]:
+        """Character spans of each text's kept tokens, in order."""
+        ...
+
+
+class SentenceTokenMatch:
+    """Token-level matching of a question against single sentences of a chunk, from the chunk's stored states.
+
+    The chunk's states were computed in context, once, at index build; a sentence's are the rows of its own tokens.
+    Which rows those are is read from the tokenizer the first time a chunk is quoted from, and kept.
+    """
+
+    def __init__(
+        self, index: LateInteractionIndex, chunk_rows: Mapping[str, int], spans: TokenSpanSource, cache: int = 4096
+    ) -> None:
+        self.index = index
+        self.chunk_rows = chunk_rows
+        self.spans = spans
+        self._cache: dict[str, list[tuple[int, int] | None]] = {}
+        self._cache_size = cache
+
+    def sentence_rows(self, chunk: Chunk) -> list[tuple[int, int] | None]:
+        """Each sentence's rows in the index (start, end), or None where the sentence cannot be placed."""
+        found = self._cache.get(chunk.id)
+        if found is not None:
+            return found
+        row = self.chunk_rows.get(chunk.id)
+        rows: list[tuple[int, int] | None] = [None] * len(chunk.sentences)
+        if row is not None:
+            start, end = int(self.index.offsets[row]), int(self.index.offsets[row + 1])
+            (spans,) = self.spans.token_spans([chunk.embedding_text], "passage")
+            if len(spans) == end - start:  # the stored states are this text's tokens (else: none placed)
+                rows = _sentence_rows(chunk, spans, start)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[chunk.id] = rows
+        return rows
+
+    def scores(self, query: TokenStates, chunk: Chunk, units: Sequence[Sequence[int]]) -> list[float]:
+        """For each unit (its sentence indices), how well its own tokens match the question's.
+
+        The IDF-weighted mean of each query token's best cosine with one of the unit's tokens, as ``maxsim`` does for
+        whole chunks; 0 where the unit's sentences cannot be placed.
+        """
+        rows = self.sentence_rows(chunk)
+        weights = self.index.weights(query.ids)
+        total = float(weights.sum())
+        out = []
+        for unit in units:
+            parts = [span for i in unit if i < len(rows) and (span := rows[i]) is not None]
+            if not parts or not len(query.ids) or total <= 0:
+                out.append(0.0)
+                continue
+            picked = np.concatenate([np.arange(a, b) for a, b in parts])
+            states = self.index.vectors[picked].astype(np.float32) * self.index.scales[picked, None]
+            best = (query.vectors.astype(np.float32) @ states.T).max(axis=1)
+            out.append(float(weights @ best) / total)
+        return out
+
+
+def _sentence_rows(chunk: Chunk, spans: Sequence[tuple[int, int]], first_row: int) -> list[tuple[int, int] | None]:
+    """The index rows of each sentence: the tokens whose characters overlap the sentence's place in the text."""
+    shift = len(chunk.embedding_text) - len(chunk.text)  # the title and heading path come first
+    rows: list[tuple[int, int] | None] = []
+    position = 0
+    for sentence in chunk.sentences:
+        at = chunk.text.find(sentence, position)
+        if at < 0:
+            rows.append(None)
+            continue
+        position = at + len(sentence)
+        begin, end = shift + at, shift + at + len(sentence)
+        inside = [k for k, (a, b) in enumerate(spans) if a < end and b > begin]
+        rows.append((first_row + inside[0], first_row + inside[-1] + 1) if inside else None)
+    return rows

@@ -10,6 +10,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import QueryRejectedError, QueryTooLongError
+from navigator.models.base import TokenStates
 from navigator.retrieval.base import Chunk, Query, Retriever, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
 from navigator.retrieval.companion import TranslatedRetriever
@@ -17,7 +18,12 @@ from navigator.retrieval.dense import FaissRetriever, SentenceRetriever
 from navigator.retrieval.expansion import GlossaryExpander
 from navigator.retrieval.hybrid import HybridRetriever
 from navigator.retrieval.index_store import LoadedIndex
-from navigator.retrieval.late_interaction import LateInteractionOptions, LateInteractionReranker
+from navigator.retrieval.late_interaction import (
+    LateInteractionOptions,
+    LateInteractionReranker,
+    SentenceTokenMatch,
+    TokenSpanSource,
+)
 from navigator.retrieval.options import SearchOptions
 from navigator.retrieval.vectors import QueryVectorCache
 
@@ -155,6 +161,16 @@ class Searcher:
         expansion = self.expander.expand(text, lang) if self.expander else ""
         english_words = self.expander.english_words(text, lang) if self.expander and self.english_queries else ""
         return PreparedQuery(Query(text, lang, expansion, english_words), self.queries)
+
+    def query_states(self, query: PreparedQuery) -> TokenStates | None:
+        """The question's token states from the turn's model run (None when late interaction is off)."""
+        return self.queries.states(query.text) if self.reranker is not None else None
+
+    def sentence_match(self, spans: TokenSpanSource) -> SentenceTokenMatch | None:
+        """Token-level matching of questions against single sentences, over this index's states (None without)."""
+        if self.reranker is None:
+            return None
+        return SentenceTokenMatch(self.reranker.index, self.reranker.chunk_rows, spans)
 
     def token_match(self, query: PreparedQuery, chunks: Sequence[Chunk]) -> list[float] | None:
         """How well each chunk matches the question token by token (IDF-weighted MaxSim); None without states.

@@ -132,3 +132,21 @@ def test_late_interaction_is_skipped_when_the_model_gives_no_states(index_dir, e
 
     assert results[0].chunk.doc_id == "ehcp-timescales"
     assert searcher.reranker is None  # turned off at the first search, with a warning
+
+
+def test_late_interaction_places_every_sentence_and_matches_a_translated_question_to_its_sentence(index_dir, e5):
+    index = load_index(index_dir, model_id=E5_SMALL_NAME, **CHUNKING)
+    searcher = Searcher(index, e5)
+    match = searcher.sentence_match(e5)
+    assert match is not None
+    for chunk in index.chunks:
+        assert None not in match.sentence_rows(chunk), chunk.id  # the tokenizer places every sentence
+
+    # Urdu: "can the school have my son in for only half a day because of his behaviour?"
+    question = "کیا اسکول میرے بیٹے کو رویے کی وجہ سے صرف آدھا دن بلا سکتا ہے؟"
+    (top,) = searcher.search(question, k=1, lang="ur")
+    states = searcher.query_states(searcher.prepare(question, "ur"))
+    assert states is not None
+    scores = match.scores(states, top.chunk, [(i,) for i in range(len(top.chunk.sentences))])
+    best = top.chunk.sentences[int(np.argmax(scores))]
+    assert "behaviour" in best, (best, scores)  # the sentence that answers it: not to manage behaviour

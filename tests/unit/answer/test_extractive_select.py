@@ -160,3 +160,28 @@ def test_a_sentence_that_asks_a_question_is_weighed_but_never_shown():
 
     assert considered[0].unit.text == question  # the judge still sees what retrieval found
     assert [c.unit.text for c in shown] == [SENTENCES[0]]  # the next sentence leads the reply
+
+
+class _TokenMatch:
+    """Sentence-level token matching that favours the sentences it is given, by chunk id."""
+
+    def __init__(self, by_chunk: dict[str, float]) -> None:
+        self.by_chunk = by_chunk
+
+    def scores(self, query, chunk, units):  # type: ignore[no-untyped-def]
+        return [self.by_chunk.get(chunk.id, 0.0) for _ in units]
+
+
+def test_extractive_select_adds_the_token_match_of_each_sentence_when_the_question_has_states():
+    from dataclasses import replace
+
+    from navigator.models.base import TokenStates
+
+    request, vectors = _request([0.9, 0.88, 0.5])
+    states = TokenStates(np.eye(3, dtype=np.float16), np.array([1, 2, 3], dtype=np.int32))
+    composer = ExtractiveComposer(vectors, tokens=_TokenMatch({"c1": 0.8, "c0": 0.6}))  # type: ignore[arg-type]
+
+    assert ExtractiveComposer(vectors).select(request)[0].passage.chunk.id == "c0"
+    assert composer.select(request)[0].passage.chunk.id == "c0"  # no states with the question: cosines only
+    lead = composer.select(replace(request, query_states=states))[0]
+    assert lead.passage.chunk.id == "c1" and lead.tokens == 0.8

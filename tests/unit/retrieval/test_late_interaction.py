@@ -83,3 +83,60 @@ def test_late_interaction_missing_file_is_refused_with_its_name(tmp_path):
 
     with pytest.raises(IndexNotReadyError, match=r"late_vectors\.npy is missing"):
         read_late_index(tmp_path)
+
+
+class _WordSpans:
+    """Token spans as a whitespace tokenizer would give them (one token per word of the passage text)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def token_spans(self, texts: list[str], prompt_name: str) -> list[list[tuple[int, int]]]:
+        import re
+
+        self.calls += 1
+        assert prompt_name == "passage"
+        return [[(m.start(), m.end()) for m in re.finditer(r"\S+", t)] for t in texts]
+
+
+def _two_sentence_chunk() -> tuple[Chunk, LateInteractionIndex]:
+    chunk = Chunk("c0", "d", "T", None, ("S",), "alpha beta. gamma.", ("alpha beta.", "gamma."))
+    # "T. S.\n" holds 2 words, then "alpha", "beta.", "gamma.": five tokens along axes 3, 3, 0, 1, 2.
+    states = _states([3, 3, 0, 1, 2], [20, 21, 10, 11, 12])
+    return chunk, LateInteractionIndex.from_states([states], 4)
+
+
+def test_sentence_match_places_each_sentence_on_its_own_token_rows():
+    from navigator.retrieval.late_interaction import SentenceTokenMatch
+
+    chunk, index = _two_sentence_chunk()
+    spans = _WordSpans()
+    match = SentenceTokenMatch(index, {"c0": 0}, spans)
+
+    assert match.sentence_rows(chunk) == [(2, 4), (4, 5)]
+    match.sentence_rows(chunk)
+    assert spans.calls == 1  # placed once, then kept
+
+
+def test_sentence_match_scores_a_unit_by_its_own_tokens_only():
+    from navigator.retrieval.late_interaction import SentenceTokenMatch
+
+    chunk, index = _two_sentence_chunk()
+    match = SentenceTokenMatch(index, {"c0": 0}, _WordSpans())
+    query = _states([2], [12])  # asks for what only the second sentence holds
+
+    first, second, both = match.scores(query, chunk, [(0,), (1,), (0, 1)])
+
+    assert second == pytest.approx(1.0) and both == pytest.approx(1.0)
+    assert first == pytest.approx(0.0)
+
+
+def test_sentence_match_gives_nothing_when_the_stored_states_are_not_this_texts_tokens():
+    from navigator.retrieval.late_interaction import SentenceTokenMatch
+
+    chunk, _ = _two_sentence_chunk()
+    index = LateInteractionIndex.from_states([_states([0, 1], [10, 11])], 4)  # two rows: another text's
+    match = SentenceTokenMatch(index, {"c0": 0}, _WordSpans())
+
+    assert match.sentence_rows(chunk) == [None, None]
+    assert match.scores(_states([0], [10]), chunk, [(0,), (1,)]) == [0.0, 0.0]
