@@ -178,18 +178,23 @@ class SentenceTokenMatch:
         whole chunks; 0 where the unit's sentences cannot be placed.
         """
         rows = self.sentence_rows(chunk)
+        row = self.chunk_rows.get(chunk.id)
         weights = self.index.weights(query.ids)
         total = float(weights.sum())
+        if row is None or not len(query.ids) or total <= 0:
+            return [0.0] * len(units)
+        first = int(self.index.offsets[row])
+        end = int(self.index.offsets[row + 1])
+        states = self.index.vectors[first:end].astype(np.float32) * self.index.scales[first:end, None]
+        sims = query.vectors.astype(np.float32) @ states.T  # one product per chunk; each unit takes its columns
         out = []
         for unit in units:
             parts = [span for i in unit if i < len(rows) and (span := rows[i]) is not None]
-            if not parts or not len(query.ids) or total <= 0:
+            if not parts:
                 out.append(0.0)
                 continue
-            picked = np.concatenate([np.arange(a, b) for a, b in parts])
-            states = self.index.vectors[picked].astype(np.float32) * self.index.scales[picked, None]
-            best = (query.vectors.astype(np.float32) @ states.T).max(axis=1)
-            out.append(float(weights @ best) / total)
+            columns = np.concatenate([np.arange(a - first, b - first) for a, b in parts])
+            out.append(float(weights @ sims[:, columns].max(axis=1)) / total)
         return out
 
 
