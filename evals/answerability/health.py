@@ -5,7 +5,9 @@
 
 Positives are the calibration questions their writers labelled ``medical_advice`` (a dose, a therapy, whether a
 symptom is a condition); negatives every other question, answerable or not, including those about diagnosis
-services. A ridge logistic regression with balanced classes over the query vectors; the threshold is the lowest
+services. ``health_questions.jsonl`` adds 200 messages from another writer (half asking for health advice in
+everyday words, "fits", "won't eat"; half SEND service questions about health needs), with halves of its own:
+its calibration half joins the fit, its test half is reported beside the answerability set's. A ridge logistic regression with balanced classes over the query vectors; the threshold is the lowest
 score at which, out of fold, at least ``--precision`` of the questions above it are health questions: naming a
 health service first for a SEND question costs less than missing one, but the list should fit the question.
 """
@@ -28,6 +30,7 @@ PROBE_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "healt
 L2 = 0.03  # ridge penalty (best out-of-fold AUC on the calibration half of 0.03-1: 0.994)
 FOLDS = 5
 HEALTH_KIND = "medical_advice"
+HEALTH_SET = Path(__file__).resolve().parent / "health_questions.jsonl"
 
 
 def vectors(items: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -42,8 +45,14 @@ def vectors(items: Sequence[dict[str, Any]]) -> np.ndarray:
 
 
 def labels(items: Sequence[dict[str, Any]]) -> np.ndarray:
-    """1 for a health question, 0 for any other."""
-    return np.array([1.0 if i.get("kind") == HEALTH_KIND else 0.0 for i in items])
+    """1 for a health question, 0 for any other (the answerability set's kind, or the health set's label)."""
+    return np.array([1.0 if i.get("kind") == HEALTH_KIND or i.get("health") is True else 0.0 for i in items])
+
+
+def health_set(half: str) -> list[dict[str, Any]]:
+    """One half ("calibration" or "test") of the health set."""
+    rows = [json.loads(line) for line in HEALTH_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["half"] == half]
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -89,8 +98,10 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="Report the shipped probe; fit nothing.")
     parser.add_argument("--precision", type=float, default=0.8)
     args = parser.parse_args()
-    calibration, test = load_items(CALIBRATION), load_items(TEST)
+    calibration = load_items(CALIBRATION) + health_set("calibration")
+    test, health_test = load_items(TEST), health_set("test")
     cx, cy, tx, ty = vectors(calibration), labels(calibration), vectors(test), labels(test)
+    hx, hy = vectors(health_test), labels(health_test)
     result: dict[str, Any] = {}
     if args.report:
         probe = load_health_probe()
@@ -105,14 +116,16 @@ def main() -> None:
             round(float(bias), 6),
             round(threshold, 4),
             get_settings().embedding_model,
-            f"Fitted by evals/answerability/health.py on {CALIBRATION.name} ({len(cy)} questions, "
-            f"{int(cy.sum())} {HEALTH_KIND}); threshold: precision {args.precision:.0%} out of fold.",
+            f"Fitted by evals/answerability/health.py on {CALIBRATION.name} and the calibration half of "
+            f"{HEALTH_SET.name} ({len(cy)} questions, {int(cy.sum())} asking for health advice); threshold: "
+            f"precision {args.precision:.0%} out of fold.",
         )
         PROBE_FILE.write_text(json.dumps(probe.to_json(), indent=1) + "\n", encoding="utf-8")
         load_health_probe.cache_clear()
         result["calibration_out_of_fold"] = report(held_out, cy, threshold)
         print(f"probe written to {PROBE_FILE}")
     result["test"] = report(tx @ probe.weights.astype(np.float64) + probe.bias, ty, probe.threshold)
+    result["health_set_test"] = report(hx @ probe.weights.astype(np.float64) + probe.bias, hy, probe.threshold)
     print(json.dumps(result, indent=1))
 
 
