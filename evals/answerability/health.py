@@ -7,9 +7,10 @@ Positives are the calibration questions their writers labelled ``medical_advice`
 symptom is a condition); negatives every other question, answerable or not, including those about diagnosis
 services. ``health_questions.jsonl`` adds 200 messages from another writer (half asking for health advice in
 everyday words, "fits", "won't eat"; half SEND service questions about health needs), with halves of its own:
-its calibration half joins the fit, its test half is reported beside the answerability set's. A ridge logistic regression with balanced classes over the query vectors; the threshold is the lowest
-score at which, out of fold, at least ``--precision`` of the questions above it are health questions: naming a
-health service first for a SEND question costs less than missing one, but the list should fit the question.
+its calibration half joins the fit, its test half is reported beside the answerability set's. A ridge logistic
+regression with balanced classes over the query vectors; the threshold is the lowest score at which, out of
+fold, at least ``--precision`` of the questions above it are health questions: naming a health service first for
+a SEND question costs less than missing one, but the list should fit the question.
 """
 
 from __future__ import annotations

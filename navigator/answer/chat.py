@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 from navigator.answer.answer_types import AnswerTypeChecker
 from navigator.answer.answerability import AnswerabilityJudge, Verdict
@@ -32,6 +33,7 @@ from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
+from navigator.answer.source_labels import ended_period
 from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import Glossary
@@ -84,6 +86,7 @@ class ChatOptions:
     glossary_notes: int = 3
     history_turns: int = 2
     followup_max_words: int = 14  # a message this short in a conversation is read with the previous question
+    year: int | None = None  # the year a plan's period is judged ended against (None: the current year)
 
 
 class ChatService:
@@ -325,6 +328,12 @@ class ChatService:
         rest = lines[first:]
         if rest:
             yield from parts.emit("\n".join([locale.text("more_from_documents"), *rest]))
+        # A quote from a plan whose years are over is flagged in the reader's language (the source line is English).
+        year = self.options.year or date.today().year
+        ended = sorted({p for u in assessment.chosen if (p := ended_period(u.passage.chunk.doc_title, year))})
+        if ended:
+            parts.notes.append("ended_plan")
+            yield from parts.emit(locale.text("ended_plan", period=", ".join(ended)))
         yield from self._hand_off_parts(unanswered, locale, parts)
 
     def _assess_parts(self, message: str, query: PreparedQuery, lang: str) -> tuple[Assessment, list[str]]:

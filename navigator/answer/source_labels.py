@@ -71,3 +71,18 @@ def source_label(chunk: Chunk) -> str:
     section = section_label(chunk.heading_path)
     title = short_title(chunk.doc_title)
     return f"{title}{ARROW}{section}" if section else title
+
+
+_PERIOD = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})\b")
+
+
+def ended_period(title: str, year: int) -> str | None:
+    """The period a document's title names ("Strategy … 2017-2020" → "2017–2020") when it ended before ``year``.
+
+    A plan whose years are over may describe aims since met, dropped or replaced: a reader should know.
+    """
+    match = _PERIOD.search(title)
+    if match is None or int(match.group(2)) >= year:
+        return None
+    return f"{match.group(1)}–{match.group(2)}"
+

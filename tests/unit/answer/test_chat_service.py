@@ -102,14 +102,14 @@ def make_service(searcher, store, detector):
     """Build a ChatService from real components; keyword arguments replace the defaults."""
     glossary = load_glossary()
 
-    def build(*, margin: float = ALWAYS_IN_SCOPE, **overrides) -> ChatService:
-        index = searcher.index
+    def build(*, margin: float = ALWAYS_IN_SCOPE, on: Searcher | None = None, **overrides) -> ChatService:
+        index = (on or searcher).index
         parts = {
             "glossary": glossary,
             "contacts": Contacts(safeguarding_contacts(), handoff_contacts(), (), risk_specific_contacts()),
             "safeguarding": SafeguardingDetector(),
             "greetings": GreetingDetector(load_scope_data().greetings),
-            "scope": ScopeClassifier(searcher.queries.vector, load_scope_data(), margin=margin),
+            "scope": ScopeClassifier((on or searcher).queries.vector, load_scope_data(), margin=margin),
             "judge": AnswerabilityJudge(TYPED_FACTS_ONLY, named_terms=NamedTermCheck(glossary)),
             "detector": detector,
             "store": store,
@@ -119,7 +119,7 @@ def make_service(searcher, store, detector):
         extractive = ExtractiveComposer(
             StoredSentenceVectors(index.chunks, index.sentence_chunk, index.sentence_vectors)
         )
-        return ChatService(searcher, extractive, **parts)
+        return ChatService(on or searcher, extractive, **parts)
 
     return build
 
@@ -714,3 +714,24 @@ def test_chat_service_llm_reply_to_a_partly_answered_message_still_names_the_res
 
     assert answer.composer == "llm" and "partial:1" in answer.notes
     assert f"“{unanswered}”" in answer.text.split(get_locale("en").text("partial_not_found"), 1)[1]
+
+
+def test_a_quote_from_a_plan_whose_years_are_over_is_flagged(make_service, tmp_path):
+    from navigator.answer.chat import ChatOptions
+
+    old = make_document(
+        "old-strategy",
+        "Strategy for SEND and Inclusion 2017-2020",
+        [(["Travel"], "Children with SEND may get free home to school transport when they live far from school.")],
+    )
+    build_index([old, *tiny_corpus()[:1]], FakeEmbedder(), tmp_path / "index", **FAKE_INDEX)
+    searcher = Searcher(load_index(tmp_path / "index", **FAKE_INDEX), FakeEmbedder())
+    question = "Can my child get free home to school transport?"
+
+    later = make_service(on=searcher, options=ChatOptions(year=2026)).reply(ChatInput(question)).answer
+    during = make_service(on=searcher, options=ChatOptions(year=2019)).reply(ChatInput(question)).answer
+
+    note = get_locale("en").text("ended_plan", period="2017–2020")
+    assert later.status == "answered" and "old-strategy" in {c.doc_id for c in later.citations}
+    assert "ended_plan" in later.notes and later.text.rstrip().endswith(note)
+    assert during.status == "answered" and "ended_plan" not in during.notes and note not in during.text

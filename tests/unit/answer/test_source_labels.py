@@ -37,3 +37,13 @@ def test_source_label_joins_title_and_section():
     chunk = Chunk("c", "d", "Birmingham Inclusion Strategy 2023-2028", None, ("Our priorities for inclusion",), "", ())
 
     assert source_label(chunk) == "Inclusion Strategy 2023-2028 › Our priorities for inclusion"
+
+
+def test_a_title_names_an_ended_period_only_once_its_last_year_is_over():
+    from navigator.answer.source_labels import ended_period
+
+    assert ended_period("Birmingham's Strategy for SEND and Inclusion 2017-2020", 2026) == "2017–2020"
+    assert ended_period("Strategy 2017 – 2020", 2021) == "2017–2020"
+    assert ended_period("Strategy 2017-2020", 2020) is None  # its last year is not over
+    assert ended_period("Birmingham Inclusion Strategy 2023-2028", 2026) is None
+    assert ended_period("SEF, Spring 2024", 2026) is None  # one date, not a period
