@@ -4,6 +4,7 @@ Urdu locale's strings and mirrored layout, and the chosen language is sent with 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from widget_harness import SHADOW, URDU_EHCP_QUESTION, ask, host_page, marked_unsure, open_with_keyboard
 
 from navigator.languages.locales import LANGUAGES, load_locales, widget_strings
@@ -180,7 +181,9 @@ def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_w
     assert not quotes.first.is_visible()
     summary.focus()
     page.keyboard.press("Enter")  # a native disclosure: the keyboard opens it
-    assert quotes.first.is_visible() and summary.inner_text() == strings["hide_closest"]
+    # The disclosure's toggle event renames the summary once it has opened (asynchronously).
+    expect(summary).to_have_text(strings["hide_closest"], timeout=5000)
+    assert quotes.first.is_visible()
     first = quotes.first
     assert (first.get_attribute("lang"), first.get_attribute("dir")) == ("en", "ltr")
     assert final["quotes"][0]["text"] in first.inner_text()
