@@ -98,6 +98,28 @@ class LateInteractionIndex:
         scores[filled] = (weights @ best) / float(weights.sum())
         return scores
 
+    def part_maxsim(self, query: TokenStates, parts: Sequence[Sequence[tuple[int, int]]]) -> list[float]:
+        """``maxsim`` restricted to parts of a chunk (its sentences), each given as runs of index rows (start, end).
+
+        The question is multiplied once with the rows the parts span; each part takes its own columns.
+        """
+        runs = [run for part in parts for run in part]
+        if not runs or not len(query.ids):
+            return [0.0] * len(parts)
+        first, end = min(a for a, _ in runs), max(b for _, b in runs)
+        states = self.vectors[first:end].astype(np.float32) * self.scales[first:end, None]
+        sims = query.vectors.astype(np.float32) @ states.T  # (query tokens, rows first..end)
+        weights = self.weights(query.ids)
+        total = float(weights.sum())
+        out = []
+        for part in parts:
+            if not part:
+                out.append(0.0)
+                continue
+            columns = np.concatenate([np.arange(a - first, b - first) for a, b in part])
+            out.append(float(weights @ sims[:, columns].max(axis=1)) / total)
+        return out
+
 
 @dataclass(frozen=True)
 class LateInteractionOptions:
@@ -174,28 +196,11 @@ class SentenceTokenMatch:
     def scores(self, query: TokenStates, chunk: Chunk, units: Sequence[Sequence[int]]) -> list[float]:
         """For each unit (its sentence indices), how well its own tokens match the question's.
 
-        The IDF-weighted mean of each query token's best cosine with one of the unit's tokens, as ``maxsim`` does for
-        whole chunks; 0 where the unit's sentences cannot be placed.
+        ``LateInteractionIndex.maxsim`` over the unit's rows only; 0 where its sentences cannot be placed.
         """
         rows = self.sentence_rows(chunk)
-        row = self.chunk_rows.get(chunk.id)
-        weights = self.index.weights(query.ids)
-        total = float(weights.sum())
-        if row is None or not len(query.ids) or total <= 0:
-            return [0.0] * len(units)
-        first = int(self.index.offsets[row])
-        end = int(self.index.offsets[row + 1])
-        states = self.index.vectors[first:end].astype(np.float32) * self.index.scales[first:end, None]
-        sims = query.vectors.astype(np.float32) @ states.T  # one product per chunk; each unit takes its columns
-        out = []
-        for unit in units:
-            parts = [span for i in unit if i < len(rows) and (span := rows[i]) is not None]
-            if not parts:
-                out.append(0.0)
-                continue
-            columns = np.concatenate([np.arange(a - first, b - first) for a, b in parts])
-            out.append(float(weights @ sims[:, columns].max(axis=1)) / total)
-        return out
+        parts = [[span for i in unit if i < len(rows) and (span := rows[i]) is not None] for unit in units]
+        return self.index.part_maxsim(query, parts)
 
 
 def _sentence_rows(chunk: Chunk, spans: Sequence[tuple[int, int]], first_row: int) -> list[tuple[int, int] | None]:
