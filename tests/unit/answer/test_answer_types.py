@@ -20,6 +20,8 @@ def checker() -> AnswerTypeChecker:
         ("SENDIASS کا فون نمبر کیا ہے؟", "contact"),
         ("Jaki jest numer telefonu do SENDIASS?", "contact"),
         ("伯明翰SENDIASS的电话号码是多少？", "contact"),
+        ("Is there a direct line for the caseworkers? The switchboard just rings out", "contact"),
+        ("Czy jest jakiś bezpośredni numer do zespołu?", "contact"),
         ("How much money will we get with a personal budget?", "money"),
         ("How many months is the waiting list for an assessment?", "waiting_time"),
         ("ADHD اسیسمنٹ کے لیے کتنے مہینے انتظار کرنا پڑتا ہے؟", "waiting_time"),
@@ -34,6 +36,7 @@ def test_answer_types_read_the_asked_for_kind_in_any_language(
 def test_answer_types_ignore_ordinary_questions(checker: AnswerTypeChecker) -> None:
     assert checker.expected("Who decides whether my son gets an EHC plan?") == []
     assert checker.expected("Can my daughter's school phase transfer be delayed?") == []
+    assert "contact" not in [t.name for t in checker.expected("Is there a direct line of support for carers?")]
 
 
 def test_answer_types_missing_until_the_quote_holds_the_fact(checker: AnswerTypeChecker) -> None:
