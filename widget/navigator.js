@@ -357,6 +357,15 @@ p.quote-source {
   border-inline-start: 4px solid #b1b4b6;
   margin-top: 0;
 }
+p.quote-source:has(+ p.quote-note) {
+  margin-bottom: 0;
+}
+p.quote-note {
+  font-size: .875rem;
+  padding-inline-start: .75rem;
+  border-inline-start: 4px solid #b1b4b6;
+  margin-top: 0;
+}
 .section {
   color: var(--muted);
   font-size: .875rem;
@@ -1126,15 +1135,20 @@ textarea {
       const node = h("div", { class: "msg bot", id });
       node.append(h("p", { class: "who", text: this.t("navigator") }));
       const answer = h("div", { class: "answer", lang: reply.language || null, dir: reply.direction || "auto" });
-      const quoted = (Array.isArray(reply.quotes) ? reply.quotes : []).map((q) => String(q.text || "")).filter(Boolean);
+      const quotes = Array.isArray(reply.quotes) ? reply.quotes : [];
+      const quoted = quotes.map((q) => String(q.text || "")).filter(Boolean);
+      const noted = new Set(quotes.map((q) => (typeof q.note === "string" ? q.note : "")).filter(Boolean));
       const lines = [];
-      let afterQuote = false;
+      let previous = null;
       for (const line of String(reply.answer || "").split("\n")) {
         if (!line.trim()) continue;
         // Quotes are English as published: inside a right-to-left reply they are laid out left to right and
-        // marked as English, and so is the line naming their source that follows each.
-        const kind = quoted.some((q) => line.includes(q)) ? "quote" : afterQuote && line.startsWith("— ") ? "quote-source" : null;
-        afterQuote = kind === "quote";
+        // marked as English, and so is the line naming their source that follows each. A note under a source
+        // (its plan has ended) is in the reader's language and belongs with its quote.
+        const kind = quoted.some((q) => line.includes(q)) ? "quote"
+          : previous === "quote" && line.startsWith("— ") ? "quote-source"
+          : previous === "quote-source" && noted.has(line) ? "quote-note" : null;
+        previous = kind;
         lines.push([line, kind]);
       }
       const handoff = Array.isArray(reply.handoff) && reply.handoff.length ? this.renderHandoff(reply.handoff) : null;
@@ -1166,10 +1180,12 @@ textarea {
     }
 
     /** One line of the answer: text nodes, with each [n] that has a citation as a link to source n.
-     *  ``kind`` marks a quoted English sentence ("quote") or the source line under it ("quote-source"). */
+     *  ``kind`` marks a quoted English sentence ("quote"), the source line under it ("quote-source") or a note in
+     *  the reader's language under that ("quote-note"). */
     renderLine(line, byNumber, id, kind = null) {
       // A localised framing line is RTL; a quoted English line and its source are English, left to right.
-      const p = kind ? h("p", { class: kind, lang: "en", dir: "ltr" }) : h("p", { dir: lineDir(line) });
+      const english = kind === "quote" || kind === "quote-source";
+      const p = english ? h("p", { class: kind, lang: "en", dir: "ltr" }) : h("p", { class: kind, dir: lineDir(line) });
       const marker = /\[(\d+)\]/g;
       let last = 0;
       let match;

@@ -36,10 +36,11 @@ class Quote:
     n: int
     text: str
     source: str  # "SEF, Spring 2024 › Children and young people receive the right help…"
+    note: str | None = None  # in the reader's language, under the source: "a plan for 2017–2020, which has ended"
 
     def line(self) -> str:
-        """The quote as the reply writes it: the sentence and its marker, then its source on the next line."""
-        return f"“{self.text}” [{self.n}]\n— {self.source}"
+        """The quote as the reply writes it: the sentence and its marker, its source, then any note, one per line."""
+        return f"“{self.text}” [{self.n}]\n— {self.source}" + (f"\n{self.note}" if self.note else "")
 
 
 @dataclass(frozen=True)

@@ -312,7 +312,7 @@ class ChatService:
                 yield from self._hand_off_parts(unanswered, locale, parts)
                 return
             parts.rewind(mark)
-        composition = self.extractive.compose_from(assessment.chosen)
+        composition = self._with_ended_notes(self.extractive.compose_from(assessment.chosen), locale, parts)
         self._finish(locale, parts, composition, self.extractive, handoff)
         # Below the model's "sure" level the quotes are the closest found, and the reply says so.
         if not verdict.sure:
@@ -321,20 +321,32 @@ class ChatService:
         lead = locale.text(framing)
         if lang != "en":
             lead = f"{lead} {locale.text('passages_in_english')}"
-        lines = composition.text.split("\n")
         # The lead quote goes with the framing, so the first thing a family reads is the answer itself.
-        first = 2 if len(lines) > 1 and lines[1].startswith("— ") else 1
-        yield from parts.emit("\n".join([lead, *lines[:first]]))
-        rest = lines[first:]
+        first, *rest = composition.quotes
+        yield from parts.emit("\n".join([lead, first.line()]))
         if rest:
-            yield from parts.emit("\n".join([locale.text("more_from_documents"), *rest]))
-        # A quote from a plan whose years are over is flagged in the reader's language (the source line is English).
-        year = self.options.year or date.today().year
-        ended = sorted({p for u in assessment.chosen if (p := ended_period(u.passage.chunk.doc_title, year))})
-        if ended:
-            parts.notes.append("ended_plan")
-            yield from parts.emit(locale.text("ended_plan", period=", ".join(ended)))
+            yield from parts.emit("\n".join([locale.text("more_from_documents"), *(q.line() for q in rest)]))
         yield from self._hand_off_parts(unanswered, locale, parts)
+
+    def _with_ended_notes(self, composition: Composition, locale: Locale, parts: ReplyParts) -> Composition:
+        """The composition with a note, in the reader's language, under the first quote from each ended plan.
+
+        A plan whose years are over may describe aims since met, dropped or replaced, and its years are named only
+        in the English source line. The note sits with its quote, so it folds with it where a client folds quotes.
+        """
+        year = self.options.year or date.today().year
+        titles = {c.n: c.title for c in composition.citations}
+        quotes, flagged = [], set()
+        for quote in composition.quotes:
+            period = ended_period(titles[quote.n], year)
+            if period is not None and period not in flagged:
+                flagged.add(period)
+                quote = replace(quote, note=locale.text("ended_plan", period=period))
+            quotes.append(quote)
+        if not flagged:
+            return composition
+        parts.notes.append("ended_plan")
+        return replace(composition, text="\n".join(q.line() for q in quotes), quotes=tuple(quotes))
 
     def _assess_parts(self, message: str, query: PreparedQuery, lang: str) -> tuple[Assessment, list[str]]:
         """The assessment to answer from, and the questions of the message the documents do not answer.

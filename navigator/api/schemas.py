@@ -115,6 +115,11 @@ class QuotePublic(BaseModel):
     n: int
     text: str = Field(..., description="The quoted sentence as the answer writes it (between quotation marks)")
     source: str = Field(..., description="Short name of the document and section it comes from")
+    note: str | None = Field(
+        None,
+        description="A note in the reader's language on the line under the source (the quote's plan has ended); "
+        "clients keep it with its quote",
+    )
 
 
 class HandoffPublic(BaseModel):
@@ -184,7 +189,7 @@ class ChatResponse(BaseModel):
                 CitationPublic(n=c.n, doc_id=c.doc_id, title=c.title, url=c.url, section=c.section, quote=c.quote)
                 for c in a.citations
             ],
-            quotes=[QuotePublic(n=q.n, text=q.text, source=q.source) for q in a.quotes],
+            quotes=[QuotePublic(n=q.n, text=q.text, source=q.source, note=q.note) for q in a.quotes],
             unsure="unsure" in a.notes,
             handoff=[HandoffPublic(id=c.id, name=c.name, url=c.url, phone=c.phone) for c in a.handoff],
             glossary=[

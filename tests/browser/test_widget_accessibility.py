@@ -17,7 +17,7 @@ from widget_harness import (
     open_with_keyboard,
 )
 
-from navigator.languages.locales import widget_strings
+from navigator.languages.locales import load_locales, widget_strings
 
 pytestmark = pytest.mark.model
 
@@ -58,8 +58,12 @@ def prepare_urdu(page: Any, base: str) -> None:
 
 
 def prepare_unsure_urdu(page: Any, base: str) -> None:
-    """An Urdu reply marked unsure: the people who can help, then the closest passages folded (opened to scan)."""
-    page.route("**/api/chat/stream", marked_unsure(True))
+    """An Urdu reply marked unsure: the people who can help, then the closest passages folded (opened to scan).
+
+    Its first quote carries the note of a plan that has ended, so the note's colours are scanned too.
+    """
+    note = load_locales()["ur"].text("ended_plan", period="2017–2020")
+    page.route("**/api/chat/stream", marked_unsure(True, note=note))
     prepare_urdu(page, base)
 
 

@@ -161,7 +161,9 @@ def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_w
     open_with_keyboard(page, live_server.base + "/")
     choose_language(page, "ur")
     strings = widget_strings("ur")
-    page.route("**/api/chat/stream", marked_unsure(True))
+    # The first quote as if from a plan that has ended: its note, in Urdu, folds with it.
+    note = load_locales()["ur"].text("ended_plan", period="2017–2020")
+    page.route("**/api/chat/stream", marked_unsure(True, note=note))
 
     final = ask(page, URDU_EHCP_QUESTION)
 
@@ -187,6 +189,10 @@ def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_w
     first = quotes.first
     assert (first.get_attribute("lang"), first.get_attribute("dir")) == ("en", "ltr")
     assert final["quotes"][0]["text"] in first.inner_text()
+    flagged = fold.locator("p.quote-note")
+    assert flagged.count() == 1 and flagged.inner_text() == note and flagged.is_visible()
+    assert (flagged.get_attribute("lang"), flagged.get_attribute("dir")) == (None, "rtl")  # Urdu, as the page
+    assert answer.evaluate("a => [...a.children].filter(c => c.matches('p.quote-note')).length") == 0
     # A reply the navigator is sure of keeps its quotes in view and the people who can help after them.
     page.unroute("**/api/chat/stream")
     page.route("**/api/chat/stream", marked_unsure(False))

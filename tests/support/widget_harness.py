@@ -259,8 +259,8 @@ def log_texts(page: Any) -> list[str]:
     return page.evaluate(f"[...{SHADOW}.querySelectorAll('[role=log] > .msg')].map(m => m.textContent)")
 
 
-def marked_unsure(unsure: bool) -> Callable[[Any], None]:
-    """A route handler passing the real streamed reply through, its final event marked sure or unsure."""
+def rewritten_final(change: Callable[[dict[str, Any]], None]) -> Callable[[Any], None]:
+    """A route handler passing the real streamed reply through, its final event's reply changed by ``change``."""
     def handle(route: Any) -> None:
         response = route.fetch()
         events = response.text().split("\n\n")
@@ -268,8 +268,23 @@ def marked_unsure(unsure: bool) -> Callable[[Any], None]:
             if event.startswith("event: final"):
                 head, data = event.split("\ndata: ", 1)
                 reply = json.loads(data)
-                reply["unsure"] = unsure
+                change(reply)
                 events[i] = f"{head}\ndata: {json.dumps(reply, ensure_ascii=False)}"
         route.fulfill(response=response, body="\n\n".join(events))
 
     return handle
+
+
+def marked_unsure(unsure: bool, note: str | None = None) -> Callable[[Any], None]:
+    """The real reply marked sure or unsure; with ``note``, that note under its first quote's source line."""
+    def change(reply: dict[str, Any]) -> None:
+        reply["unsure"] = unsure
+        if note is not None and reply["quotes"]:
+            first = reply["quotes"][0]
+            first["note"] = note
+            source = f"— {first['source']}"
+            lines = reply["answer"].split("\n")
+            at = next(i for i, line in enumerate(lines) if line == source)
+            reply["answer"] = "\n".join([*lines[: at + 1], note, *lines[at + 1 :]])
+
+    return rewritten_final(change)

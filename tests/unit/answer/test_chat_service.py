@@ -733,5 +733,8 @@ def test_a_quote_from_a_plan_whose_years_are_over_is_flagged(make_service, tmp_p
 
     note = get_locale("en").text("ended_plan", period="2017–2020")
     assert later.status == "answered" and "old-strategy" in {c.doc_id for c in later.citations}
-    assert "ended_plan" in later.notes and later.text.rstrip().endswith(note)
+    assert "ended_plan" in later.notes and note in later.text
+    old_quote = next(q for q in later.quotes if q.n == next(c.n for c in later.citations if c.doc_id == "old-strategy"))
+    assert old_quote.note == note and f"{old_quote.line()}" in later.text
+    assert later.text.split(f"— {old_quote.source}\n", 1)[1].startswith(note)  # under its quote's source line
     assert during.status == "answered" and "ended_plan" not in during.notes and note not in during.text
