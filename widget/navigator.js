@@ -357,6 +357,12 @@ p.quote-source {
   border-inline-start: 4px solid #b1b4b6;
   margin-top: 0;
 }
+ul.contacts {
+  margin: 0 0 .75rem;
+}
+ul.contacts li {
+  margin-bottom: .25rem;
+}
 p.quote-source:has(+ p.quote-note) {
   margin-bottom: 0;
 }
@@ -582,6 +588,11 @@ textarea {
       if (tel) return h("a", { href: "tel:" + part.text.replace(/[^\d+]/g, ""), dir: "ltr", text: part.text });
       return h("bdi", { dir: "ltr", text: part.text });
     });
+  }
+
+  /** The handed-off service whose line in the reply this is (the server names it in ``handoff[].line``). */
+  function contactOf(contacts, line) {
+    return contacts.find((c) => typeof c.line === "string" && c.line === line) || null;
   }
 
   /** Only http(s) links from the server become hrefs; anything else (javascript:, data:) stays plain text. */
@@ -1135,6 +1146,7 @@ textarea {
       const node = h("div", { class: "msg bot", id });
       node.append(h("p", { class: "who", text: this.t("navigator") }));
       const answer = h("div", { class: "answer", lang: reply.language || null, dir: reply.direction || "auto" });
+      const contacts = Array.isArray(reply.handoff) ? reply.handoff : [];
       const quotes = Array.isArray(reply.quotes) ? reply.quotes : [];
       const quoted = quotes.map((q) => String(q.text || "")).filter(Boolean);
       const noted = new Set(quotes.map((q) => (typeof q.note === "string" ? q.note : "")).filter(Boolean));
@@ -1145,17 +1157,23 @@ textarea {
         // Quotes are English as published: inside a right-to-left reply they are laid out left to right and
         // marked as English, and so is the line naming their source that follows each. A note under a source
         // (its plan has ended) is in the reader's language and belongs with its quote.
+        // A line naming a service the reply hands off to ("SENDIASS – 0121 …") becomes an item with a link.
         const kind = quoted.some((q) => line.includes(q)) ? "quote"
           : previous === "quote" && line.startsWith("— ") ? "quote-source"
-          : previous === "quote-source" && noted.has(line) ? "quote-note" : null;
+          : previous === "quote-source" && noted.has(line) ? "quote-note"
+          : contactOf(contacts, line) ? "contact" : null;
         previous = kind;
         lines.push([line, kind]);
       }
-      const handoff = Array.isArray(reply.handoff) && reply.handoff.length ? this.renderHandoff(reply.handoff) : null;
+      // The reply's own lines in the reader's language already name every service to turn to: the separate list
+      // of "People who can help" would only repeat them.
+      const listed = contacts.every((c) => lines.some(([line, kind]) => kind === "contact" && c.line === line));
+      const handoff = contacts.length && !listed ? this.renderHandoff(contacts) : null;
       // When the navigator is not sure its quotes answer, they are only the closest passages found: the people who
       // can help come first, and the passages are folded below them, so that they do not read as an answer.
+      const quoteKind = (kind) => kind === "quote" || kind === "quote-source" || kind === "quote-note";
       const first = reply.unsure === true ? lines.findIndex(([, kind]) => kind === "quote") : -1;
-      const last = first < 0 ? -1 : lines.length - 1 - [...lines].reverse().findIndex(([, kind]) => kind !== null);
+      const last = first < 0 ? -1 : lines.length - 1 - [...lines].reverse().findIndex(([, kind]) => quoteKind(kind));
       lines.forEach(([line, kind], i) => {
         if (i === first) {
           if (handoff) answer.append(handoff);
@@ -1167,7 +1185,13 @@ textarea {
           answer.append(fold);
         }
         const target = first >= 0 && i >= first && i <= last ? answer.lastElementChild : answer;
-        target.append(this.renderLine(line, byNumber, id, kind));
+        if (kind === "contact") {
+          const list = target.lastElementChild && target.lastElementChild.matches("ul.contacts")
+            ? target.lastElementChild : target.appendChild(h("ul", { class: "contacts" }));
+          list.append(this.renderContactLine(line, contactOf(contacts, line)));
+        } else {
+          target.append(this.renderLine(line, byNumber, id, kind));
+        }
       });
       node.append(answer);
       if (citations.length) node.append(this.renderSources(citations, id));
@@ -1242,6 +1266,19 @@ textarea {
       }
       return h("div", { class: "glossary", lang: reply.language || null },
         h("p", { class: "label", text: this.t("glossary") }), list);
+    }
+
+    /** A reply's line naming a service ("name – phone" or "name – website"): its number or website a link. */
+    renderContactLine(line, contact) {
+      const phone = contact.phone ? String(contact.phone) : "";
+      const url = contact.url ? String(contact.url) : "";
+      const value = phone && line.endsWith(phone) ? phone : url && line.endsWith(url) ? url : "";
+      const href = value === phone && phone ? "tel:" + phone.replace(/[^\d+]/g, "") : safeUrl(value);
+      if (!value || !href) return h("li", { dir: lineDir(line) }, ...withNumbers(line, false));
+      const link = value === phone
+        ? h("a", { href, dir: "ltr", text: value })
+        : h("a", { href, dir: "ltr", target: "_blank", rel: "noopener noreferrer", text: value });
+      return h("li", { dir: lineDir(line) }, ...withNumbers(line.slice(0, line.length - value.length), false), link);
     }
 
     renderHandoff(contacts) {

@@ -338,15 +338,16 @@ class Contacts:
         return [c for c in self.handoff if c.id in {"sendiass", "local-offer"}]
 
 
+def contact_line(locale: Locale, contact: Contact) -> str:
+    """A service as one localised line of a reply: its name with its phone number, or else its website."""
+    name = locale.text(f"contact.{contact.id}") if f"contact.{contact.id}" in locale.strings else contact.name
+    if contact.phone:
+        return locale.text("contact_line", name=name, phone=contact.phone)
+    if contact.url:
+        return locale.text("contact_line_web", name=name, url=contact.url)
+    return name
+
+
 def contact_block(locale: Locale, lead: str, contacts: Sequence[Contact]) -> str:
-    """``lead``, then one localised line per service: its name with its phone number, or else its website."""
-    lines = [lead]
-    for contact in contacts:
-        name = locale.text(f"contact.{contact.id}") if f"contact.{contact.id}" in locale.strings else contact.name
-        if contact.phone:
-            lines.append(locale.text("contact_line", name=name, phone=contact.phone))
-        elif contact.url:
-            lines.append(locale.text("contact_line_web", name=name, url=contact.url))
-        else:
-            lines.append(name)
-    return "\n".join(lines)
+    """``lead``, then one localised line per service (:func:`contact_line`)."""
+    return "\n".join([lead, *(contact_line(locale, contact) for contact in contacts)])

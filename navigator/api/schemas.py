@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from navigator.answer.contacts import contact_line
+from navigator.languages.locales import get_locale
+
 if TYPE_CHECKING:
     from navigator.answer.chat import ChatTurn
     from navigator.retrieval.base import ScoredChunk
@@ -129,6 +132,11 @@ class HandoffPublic(BaseModel):
     name: str
     url: str | None
     phone: str | None
+    line: str | None = Field(
+        None,
+        description="The line of `answer` that names this service in the reply's language, when it has one "
+        "(a client can make that line the link and skip repeating the service)",
+    )
 
 
 class GlossaryNotePublic(BaseModel):
@@ -177,6 +185,8 @@ class ChatResponse(BaseModel):
     def from_turn(cls, turn: ChatTurn) -> ChatResponse:
         """The public JSON of a turn."""
         a = turn.answer
+        locale = get_locale(a.language)
+        lines = set(a.text.split("\n"))
         return cls(
             conversation_id=turn.conversation_id,
             message_index=turn.message_index,
@@ -191,7 +201,12 @@ class ChatResponse(BaseModel):
             ],
             quotes=[QuotePublic(n=q.n, text=q.text, source=q.source, note=q.note) for q in a.quotes],
             unsure="unsure" in a.notes,
-            handoff=[HandoffPublic(id=c.id, name=c.name, url=c.url, phone=c.phone) for c in a.handoff],
+            handoff=[
+                HandoffPublic(
+                    id=c.id, name=c.name, url=c.url, phone=c.phone, line=_written(contact_line(locale, c), lines)
+                )
+                for c in a.handoff
+            ],
             glossary=[
                 GlossaryNotePublic(id=g.term_id, term=g.term, english=g.english, explanation=g.explanation)
                 for g in a.glossary
@@ -224,3 +239,8 @@ class ReloadResponse(BaseModel):
     status: Literal["reloaded"] = "reloaded"
     index_built_at: str
     chunks: int
+
+
+def _written(line: str, lines: set[str]) -> str | None:
+    """``line`` when the reply's text has it as one of its lines."""
+    return line if line in lines else None

@@ -148,11 +148,16 @@ def test_widget_contacts_are_tappable_phone_links(live_server, new_page):
 
     assert final["status"] == "safeguarding"
     phones = [h for h in final["handoff"] if h["phone"]]
-    assert phones
+    assert phones and all(h["line"] in final["answer"].split("\n") for h in final["handoff"])
+    reply = page.locator("[role=log] > .msg.bot").last
+    # Each service is one item of the reply, in its own words, its number a link; no second list repeats them.
+    items = reply.locator(".answer ul.contacts li")
+    assert items.all_inner_texts() == [h["line"] for h in final["handoff"]]
+    assert reply.locator(".handoff").count() == 0
     for contact in phones:
         digits = re.sub(r"[^\d+]", "", contact["phone"])
-        link = page.locator(f"[role=log] .handoff a[href='tel:{digits}']")
-        assert link.inner_text() == EN["call"].format(name=contact["name"], phone=contact["phone"])
+        link = reply.locator(f".answer ul.contacts a[href='tel:{digits}']")
+        assert link.inner_text() == contact["phone"] and link.get_attribute("dir") == "ltr"
 
 
 def test_widget_shows_the_safety_line_under_the_transcript_whatever_the_reply(live_server, new_page):

@@ -236,6 +236,12 @@ def test_chat_api_declines_a_question_for_a_fact_the_documents_lack(served, lang
     handoff = {h["id"]: h for h in reply["handoff"]}
     assert "local-offer" in handoff and "sendiass" in handoff and "nhs-111" not in handoff  # not a health question
     assert handoff["local-offer"]["url"] in reply["answer"]
+    # Each service names its own line of the reply, so a client can link it there rather than list it again.
+    lines = reply["answer"].split("\n")
+    assert (
+        all(h["line"] in lines for h in reply["handoff"])
+        and handoff["local-offer"]["url"] in handoff["local-offer"]["line"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -345,6 +351,7 @@ def test_chat_api_safeguarding_signposts_first(served, lang, message, lead):
     assert "999" in warning and CHILDRENS_TRUST_PHONE in warning
     handoff = {h["id"]: h for h in reply["handoff"]}
     assert "emergency" in handoff and handoff["childrens-trust"]["phone"] == CHILDRENS_TRUST_PHONE
+    assert CHILDRENS_TRUST_PHONE in handoff["childrens-trust"]["line"] and handoff["childrens-trust"]["line"] in warning
     _assert_markers_match_citations(reply)
     if reply["citations"]:  # retrieved content only ever follows the signposting
         assert "\n\n" + locale.text("framing_followup") in reply["answer"]
