@@ -189,7 +189,10 @@ class ChatService:
         elif danger is None or danger.signal == "meaning" or self._asks_about_send(message):
             # After the signposting, documents are quoted only for a question asked alongside: a message that
             # only tells of harm in words gets the people to call, not loosely related passages.
-            yield from self._answer(message, query, locale, parts, followup=danger is not None)
+            # The meaning check alone is the less sure signal: its message also gets the reply it would have had,
+            # a decline included, so a look-alike ("the bus never came for my son") still hears what was not found.
+            meaning = danger is not None and danger.signal == "meaning"
+            yield from self._answer(message, query, locale, parts, followup=danger is not None, decline_too=meaning)
 
         answer = replace(
             parts.build(locale),
@@ -280,7 +283,14 @@ class ChatService:
         return Assessment(request, self.extractive.shown(considered), self.judge.judge(features), considered)
 
     def _answer(
-        self, message: str, query: PreparedQuery, locale: Locale, parts: ReplyParts, *, followup: bool
+        self,
+        message: str,
+        query: PreparedQuery,
+        locale: Locale,
+        parts: ReplyParts,
+        *,
+        followup: bool,
+        decline_too: bool = False,
     ) -> Generator[Event, None, None]:
         """Retrieve and judge; quote when the quotes answer the message, otherwise decline and hand off."""
         lang = locale.language
@@ -299,7 +309,7 @@ class ChatService:
                 parts.evidence_score = verdict.probability
             reasons = ",".join(verdict.reasons) if verdict and not verdict.answers else "nothing_to_quote"
             parts.notes.append(f"missing:{reasons}" if verdict else "ungrounded")
-            yield from self._decline(locale, parts, self._handoff_for(query, self.contacts.handoff))
+            yield from self._decline(locale, parts, self._handoff_for(query, self.contacts.handoff), decline_too)
             return
         parts.evidence_score = verdict.probability
         # A health question the quotes may not answer still names a health service among the people to ask.
@@ -431,9 +441,20 @@ class ChatService:
         parts.quotes = list(composition.quotes)
         parts.glossary = self._glossary_notes(composition, locale.language)
 
-    def _decline(self, locale: Locale, parts: ReplyParts, contacts: Sequence[Contact]) -> Iterator[Event]:
-        """Say the documents do not answer this, and name people who can help."""
+    def _decline(
+        self, locale: Locale, parts: ReplyParts, contacts: Sequence[Contact], after_safety: bool = False
+    ) -> Iterator[Event]:
+        """Say the documents do not answer this, and name people who can help.
+
+        After safeguarding signposting this is said only when ``after_safety`` (the services already named are not
+        named again); otherwise the signposting is the whole reply.
+        """
         if parts.status == "safeguarding":
+            if after_safety:
+                more = [c for c in contacts if c not in parts.handoff]
+                parts.notes.append("not_found")
+                parts.handoff = [*parts.handoff, *more]
+                yield from parts.emit(contact_block(locale, locale.text("not_found"), more))
             return
         parts.status = "not_found"
         parts.handoff = list(contacts)

@@ -18,7 +18,7 @@ from navigator.answer.extractive import ExtractiveComposer, ExtractiveOptions, S
 from navigator.answer.health_questions import HealthProbe
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.redaction import redact_personal_data
-from navigator.answer.safety import SafeguardingDetector
+from navigator.answer.safety import SafeguardingDetector, SafeguardingMatch
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
 from navigator.answer.source_labels import short_title
 from navigator.errors import ComposerUnavailableError, QueryRejectedError
@@ -381,6 +381,28 @@ def test_chat_service_safeguarding_without_an_answer_adds_no_decline(make_servic
     assert get_locale("en").text("not_found") not in answer.text
     assert answer.text.startswith(get_locale("en").text("safeguarding.parent_crisis", emergency="999"))
     assert "emergency" in {c.id for c in answer.handoff}
+
+
+class FlagsByMeaning(SafeguardingDetector):
+    """Flags every message by its meaning alone, as the vector check does a look-alike it is unsure of."""
+
+    def detect(self, text, vector=None, clauses=None):  # type: ignore[no-untyped-def]
+        return SafeguardingMatch("missing", "en", "an example disclosure", "meaning", 1.0, False)
+
+
+def test_chat_service_meaning_flag_still_says_what_was_not_found(make_service):
+    # "The bus never came for my son" is near disclosures of a missing child: the general signposting comes first,
+    # then the reply the question would have had without it, here a decline naming the usual services.
+    turn = make_service(safeguarding=FlagsByMeaning()).reply(ChatInput(TRANSPORT_PHONE_QUESTION))
+
+    answer = turn.answer
+    en = get_locale("en")
+    assert answer.status == "safeguarding" and answer.citations == ()
+    warning, _, rest = answer.text.partition("\n\n")
+    assert "999" in warning and rest.startswith(en.text("not_found") + "\n")
+    ids = [c.id for c in answer.handoff]
+    assert "emergency" in ids and "sendiass" in ids and len(ids) == len(set(ids))
+    assert "not_found" in answer.notes
 
 
 @pytest.mark.parametrize(
