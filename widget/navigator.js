@@ -1169,14 +1169,13 @@ textarea {
       // of "People who can help" would only repeat them.
       const listed = contacts.every((c) => lines.some(([line, kind]) => kind === "contact" && c.line === line));
       const handoff = contacts.length && !listed ? this.renderHandoff(contacts) : null;
-      // When the navigator is not sure its quotes answer, they are only the closest passages found: the people who
-      // can help come first, and the passages are folded below them, so that they do not read as an answer.
+      // When the navigator is not sure its quotes answer, they are only the closest passages found: they are folded
+      // where the framing announces them, so that they do not read as an answer, and the people who can help follow.
       const quoteKind = (kind) => kind === "quote" || kind === "quote-source" || kind === "quote-note";
       const first = reply.unsure === true ? lines.findIndex(([, kind]) => kind === "quote") : -1;
       const last = first < 0 ? -1 : lines.length - 1 - [...lines].reverse().findIndex(([, kind]) => quoteKind(kind));
       lines.forEach(([line, kind], i) => {
         if (i === first) {
-          if (handoff) answer.append(handoff);
           const summary = h("summary", { text: this.t("show_closest") });
           const fold = h("details", {
             class: "closest",
@@ -1192,6 +1191,7 @@ textarea {
         } else {
           target.append(this.renderLine(line, byNumber, id, kind));
         }
+        if (i === last && handoff) answer.append(handoff);
       });
       node.append(answer);
       if (citations.length) node.append(this.renderSources(citations, id));

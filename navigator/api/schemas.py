@@ -178,7 +178,7 @@ class ChatResponse(BaseModel):
     unsure: bool = Field(
         False,
         description="The quotes are the closest passages found, not an answer the navigator is sure of (the framing "
-        "says so); clients may show them folded, after the people who can help",
+        "says so); clients may show them folded, with the people who can help after them",
     )
 
     @classmethod

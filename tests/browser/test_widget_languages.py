@@ -156,7 +156,7 @@ def test_widget_urdu_safety_line_keeps_phone_numbers_left_to_right_and_tappable(
     assert box[0] < box[1]
 
 
-def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_who_can_help(live_server, new_page):
+def test_widget_folds_the_closest_passages_of_an_unsure_reply_above_the_people_who_can_help(live_server, new_page):
     page = new_page()
     open_with_keyboard(page, live_server.base + "/")
     choose_language(page, "ur")
@@ -174,7 +174,8 @@ def test_widget_folds_the_closest_passages_of_an_unsure_reply_below_the_people_w
     order = answer.evaluate(
         "a => [...a.children].map(c => c.matches('.handoff') ? 'handoff' : c.matches('details.closest') ? 'fold' : 'p')"
     )
-    assert order.index("handoff") < order.index("fold")
+    # The framing announces the closest passages: the fold follows it, then the people who can help.
+    assert order.index("fold") == order.index("p") + 1 and order.index("handoff") == order.index("fold") + 1
     assert fold.evaluate("d => d.open") is False
     summary = fold.locator("summary")
     assert summary.inner_text() == strings["show_closest"]
