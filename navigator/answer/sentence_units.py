@@ -88,6 +88,17 @@ def introduces_list(sentence: str) -> bool:
     return _LINK.sub("", sentence).rstrip().endswith(":")
 
 
+_LIST_ITEM = re.compile(r"^[-•–*]\s+")
+
+
+def _list_lead(sentences: Sequence[str], index: int) -> int | None:
+    """The lead-in ("…will need to ensure that:") of the list whose item ``index`` is, when it is in the chunk."""
+    j = index - 1
+    while j >= 0 and _LIST_ITEM.match(sentences[j]) and not introduces_list(sentences[j]):
+        j -= 1
+    return j if j >= 0 and introduces_list(sentences[j]) else None
+
+
 def asks(text: str) -> bool:
     """A question of the document's own ("Is this a key decision?"): it asks, it does not tell."""
     return text.rstrip().rstrip("\"”’'").rstrip().endswith(("?", "？", "؟"))
@@ -111,8 +122,17 @@ def quotable_units(chunk: Chunk) -> list[SentenceUnit]:
         if is_heading_like(sentence, chunk) or is_debris(sentence) or introduces_list(sentence):
             continue
         header = _header_row(sentences, i)
+        item = _LIST_ITEM.match(sentence)
         if header is not None:
             units.append(SentenceUnit((header, i), f"{sentences[header]}\n{sentence}"))
+        elif item is not None and sentence[item.end() :][:1].islower():
+            # A list item continues its lead-in ("…will need to ensure that: - sufficient places are…"), not the
+            # item before it: it is quoted after the lead-in when the chunk holds it, otherwise alone.
+            lead = _list_lead(sentences, i)
+            if lead is None:
+                units.append(SentenceUnit((i,), sentence))
+            else:
+                units.append(SentenceUnit((lead, i), f"{sentences[lead]} {sentence[item.end() :]}"))
         elif leans_on_previous(sentence) and i > 0 and not is_heading_like(sentences[i - 1], chunk):
             units.append(SentenceUnit((i - 1, i), f"{sentences[i - 1]} {sentence}"))
         else:

@@ -105,3 +105,27 @@ def test_quotable_units_skip_list_lead_ins_and_title_case_labels() -> None:
 def test_a_sentence_opening_with_a_conjunction_leans_on_the_one_before() -> None:
     assert leans_on_previous("OR; insufficient places in the area for the pupils who need them.")
     assert not leans_on_previous("Orchard Primary has a resource base.")
+
+
+def test_a_list_item_is_quoted_after_its_lead_in_not_after_the_item_before_it() -> None:
+    chunk = _chunk(
+        "By 2020 the council will need to ensure that:",
+        "- parents and young people are fully involved in writing plans (Children & Families Act Part 3 Section 19).",
+        "- practitioners are trained to write these plans.",
+        "- Officers meet schools every term.",
+    )
+    units = {u.main: u for u in quotable_units(chunk)}
+
+    assert units[2].indices == (0, 2)
+    assert units[2].text == "By 2020 the council will need to ensure that: practitioners are trained to write these plans."
+    assert units[1].text.startswith("By 2020") and units[1].text.endswith("Section 19).")
+    assert units[3].indices == (3,)  # a capitalised item stands alone, as it did
+
+
+def test_a_list_item_whose_lead_in_is_not_in_the_chunk_is_quoted_alone() -> None:
+    chunk = _chunk("Reviews are held every year.", "- families are invited to every review meeting.")
+
+    assert [(u.indices, u.text) for u in quotable_units(chunk)][-1] == (
+        (1,),
+        "- families are invited to every review meeting.",
+    )
