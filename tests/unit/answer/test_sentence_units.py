@@ -117,7 +117,8 @@ def test_a_list_item_is_quoted_after_its_lead_in_not_after_the_item_before_it() 
     units = {u.main: u for u in quotable_units(chunk)}
 
     assert units[2].indices == (0, 2)
-    assert units[2].text == "By 2020 the council will need to ensure that: practitioners are trained to write these plans."
+    lead_in = "By 2020 the council will need to ensure that:"
+    assert units[2].text == f"{lead_in} practitioners are trained to write these plans."
     assert units[1].text.startswith("By 2020") and units[1].text.endswith("Section 19).")
     assert units[3].indices == (3,)  # a capitalised item stands alone, as it did
 
