@@ -27,8 +27,8 @@ from navigator.answer.contacts import (
 )
 from navigator.answer.extractive import ExtractiveComposer, StoredSentenceVectors
 from navigator.answer.generative import LLMComposer
-from navigator.answer.health_questions import HealthProbe, load_health_probe
 from navigator.answer.named_terms import NamedTermCheck
+from navigator.answer.question_probes import QuestionKinds, QuestionProbe, load_health_probe, load_question_kinds
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.safety_semantic import ExemplarMatcher, LinearProbe, load_exemplars, load_probe
@@ -176,10 +176,25 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
         judge=answerability_judge(settings, glossary, searcher.bm25.knows),
         options=ChatOptions(history_turns=settings.history_turns),
         health=health_probe(settings),
+        kinds=question_kinds(settings),
     )
 
 
-def health_probe(settings: Settings) -> HealthProbe | None:
+def question_kinds(settings: Settings) -> QuestionKinds | None:
+    """The question-kind probes, when fitted on the configured model's vectors; else None (declines point nowhere)."""
+    try:
+        kinds = load_question_kinds()
+    except ConfigError as exc:
+        logger.error("question kinds: declines name the usual services only: %s", exc)
+        return None
+    if kinds.model != settings.embedding_model:
+        fitted, configured = kinds.model, settings.embedding_model
+        logger.warning("question kinds: fitted for %s, not %s; declines point nowhere", fitted, configured)
+        return None
+    return kinds
+
+
+def health_probe(settings: Settings) -> QuestionProbe | None:
     """The health-question probe, when it was fitted on the configured model's vectors; else None.
 
     Without it, declines name the usual services.

@@ -25,7 +25,7 @@ import numpy as np
 
 from evals.answerability.dataset import CALIBRATION, TEST, load_items
 from evals.logistic import balanced_weights, fit_logistic, threshold_at_precision
-from navigator.answer.health_questions import HealthProbe, load_health_probe
+from navigator.answer.question_probes import QuestionProbe, load_health_probe
 
 PROBE_FILE = Path(__file__).resolve().parents[2] / "navigator" / "data" / "health_probe.json"
 L2 = 0.03  # ridge penalty (best out-of-fold AUC on the calibration half of 0.03-1: 0.994)
@@ -80,14 +80,14 @@ def choose_threshold(scores: np.ndarray, y: np.ndarray, precision: float) -> flo
 
 
 def report(scores: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, Any]:
-    """How many health questions are told, and how many other questions are taken for one."""
+    """How many questions of the kind are told, and how many other questions are taken for one."""
     flagged = scores >= threshold
     positives = int(y.sum())
     pos, neg = scores[y == 1], scores[y == 0]
     return {
-        "health_questions": positives,
+        "of_the_kind": positives,
         "told": int((flagged & (y == 1)).sum()),
-        "others_taken_for_health": int((flagged & (y == 0)).sum()),
+        "others_taken_for_it": int((flagged & (y == 0)).sum()),
         "others": int(len(y) - positives),
         "auc": round(float((pos[:, None] > neg[None, :]).mean()), 4) if len(pos) and len(neg) else None,
     }
@@ -112,7 +112,7 @@ def main() -> None:
         held_out = out_of_fold(cx, cy)
         threshold = choose_threshold(held_out, cy, args.precision)
         weights, bias = fit(cx, cy)
-        probe = HealthProbe(
+        probe = QuestionProbe(
             weights.astype(np.float32),
             round(float(bias), 6),
             round(threshold, 4),

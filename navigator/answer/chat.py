@@ -28,8 +28,8 @@ from navigator.answer.base import (
 )
 from navigator.answer.contacts import Contacts, contact_block, risk_lead
 from navigator.answer.extractive import ExtractiveComposer, ScoredUnit
-from navigator.answer.health_questions import HealthProbe
 from navigator.answer.named_terms import NamedTermCheck
+from navigator.answer.question_probes import QuestionKinds, QuestionProbe
 from navigator.answer.reply_parts import Event, ReplyParts
 from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
@@ -109,7 +109,8 @@ class ChatService:
         store: ConversationStore | None = None,
         redact: Callable[[str], str] = lambda text: text,
         options: ChatOptions | None = None,
-        health: HealthProbe | None = None,
+        health: QuestionProbe | None = None,
+        kinds: QuestionKinds | None = None,
     ) -> None:
         self.searcher = searcher
         self.extractive = extractive
@@ -126,6 +127,7 @@ class ChatService:
         self.redact = redact
         self.options = options or ChatOptions()
         self.health = health  # tells a health question, so that a decline names a health service first
+        self.kinds = kinds  # tells a question one school, another council or the family's own caseworker can answer
 
     # ---- public ----------------------------------------------------------------------------------------
 
@@ -309,7 +311,8 @@ class ChatService:
                 parts.evidence_score = verdict.probability
             reasons = ",".join(verdict.reasons) if verdict and not verdict.answers else "nothing_to_quote"
             parts.notes.append(f"missing:{reasons}" if verdict else "ungrounded")
-            yield from self._decline(locale, parts, self._handoff_for(query, self.contacts.handoff), decline_too)
+            contacts = self._handoff_for(query, self.contacts.handoff)
+            yield from self._decline(locale, parts, contacts, decline_too, self._pointer(query, parts))
             return
         parts.evidence_score = verdict.probability
         # A health question the quotes may not answer still names a health service among the people to ask.
@@ -406,9 +409,7 @@ class ChatService:
         lead = f"{locale.text('partial_not_found')}\n{asked}\n{locale.text('handoff_intro')}"
         yield from parts.emit(contact_block(locale, lead, self.contacts.handoff))
 
-    def _stream_llm(
-        self, request: CompositionRequest, parts: ReplyParts
-    ) -> Generator[Event, None, Composition | None]:
+    def _stream_llm(self, request: CompositionRequest, parts: ReplyParts) -> Generator[Event, None, Composition | None]:
         """Stream the LLM's reply; on failure forget what was streamed and return None (extractive follows)."""
         assert self.llm is not None
         mark = parts.mark()
@@ -442,12 +443,18 @@ class ChatService:
         parts.glossary = self._glossary_notes(composition, locale.language)
 
     def _decline(
-        self, locale: Locale, parts: ReplyParts, contacts: Sequence[Contact], after_safety: bool = False
+        self,
+        locale: Locale,
+        parts: ReplyParts,
+        contacts: Sequence[Contact],
+        after_safety: bool = False,
+        pointer: str | None = None,
     ) -> Iterator[Event]:
         """Say the documents do not answer this, and name people who can help.
 
         After safeguarding signposting this is said only when ``after_safety`` (the services already named are not
-        named again); otherwise the signposting is the whole reply.
+        named again); otherwise the signposting is the whole reply. ``pointer`` (the locale key of who can answer
+        this kind of question) follows the services as a paragraph of its own.
         """
         if parts.status == "safeguarding":
             if after_safety:
@@ -459,10 +466,24 @@ class ChatService:
         parts.status = "not_found"
         parts.handoff = list(contacts)
         yield from parts.emit(contact_block(locale, locale.text("not_found"), contacts))
+        if pointer is not None:
+            yield from parts.emit(locale.text(pointer))
+
+    def _pointer(self, query: PreparedQuery, parts: ReplyParts) -> str | None:
+        """The locale key saying who can answer a declined question of this kind, or None.
+
+        The kinds are one school's own arrangements, another council's area and the family's own case; the pointer is
+        worded as a condition, since the kind is read from the question's meaning alone.
+        """
+        kind = self.kinds.kind_of(query.vector) if self.kinds is not None else None
+        if kind is None:
+            return None
+        parts.notes.append(f"pointer:{kind}")
+        return f"decline_kind.{kind}"
 
     def _handoff_for(self, query: PreparedQuery, usual: Sequence[Contact]) -> Sequence[Contact]:
         """The services to name: a health service first when the question asks for health or medical advice."""
-        if self.health is None or not self.health.asks_health(query.vector):
+        if self.health is None or not self.health.flags(query.vector):
             return usual
         return self.contacts.for_health(usual)
 

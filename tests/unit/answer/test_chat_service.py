@@ -15,8 +15,8 @@ from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
 from navigator.answer.contacts import Contacts, handoff_contacts, risk_specific_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, ExtractiveOptions, StoredSentenceVectors
-from navigator.answer.health_questions import HealthProbe
 from navigator.answer.named_terms import NamedTermCheck
+from navigator.answer.question_probes import QuestionProbe
 from navigator.answer.redaction import redact_personal_data
 from navigator.answer.safety import SafeguardingDetector, SafeguardingMatch
 from navigator.answer.scope import GreetingDetector, ScopeClassifier, load_scope_data
@@ -253,13 +253,13 @@ def test_chat_service_judges_every_quote_it_could_show_whatever_it_shows(make_se
     assert shown_by_narrow.verdict == shown_by_wide.verdict
 
 
-class EveryQuestionIsAboutHealth(HealthProbe):
+class EveryQuestionIsAboutHealth(QuestionProbe):
     """Stands in for the fitted probe (FakeEmbedder vectors mean nothing to it)."""
 
     def __init__(self) -> None:
         super().__init__(np.zeros(1, dtype=np.float32), 0.0, 0.0, "fake")
 
-    def asks_health(self, vector) -> bool:  # type: ignore[no-untyped-def]
+    def flags(self, vector) -> bool:  # type: ignore[no-untyped-def]
         return True
 
 
@@ -274,6 +274,22 @@ def test_chat_service_names_nhs_111_first_for_a_health_question(make_service):
     assert answered.status == "answered" and answered.handoff[0].id == "nhs-111"  # the quotes may not answer it
     plain = make_service().reply(ChatInput(EHCP_QUESTION)).answer
     assert [c.id for c in plain.handoff] == ["sendiass", "local-offer"]
+
+
+def test_chat_service_decline_says_who_can_answer_a_question_of_a_known_kind(make_service):
+    from navigator.answer.question_probes import QuestionKinds
+
+    never = QuestionProbe(np.zeros(1, dtype=np.float32), 0.0, 1.0, "fake")
+    kinds = QuestionKinds({"named_school": never, "other_council": EveryQuestionIsAboutHealth(), "own_case": never})
+    usual = make_service().reply(ChatInput(TRANSPORT_PHONE_QUESTION)).answer
+    pointed = make_service(kinds=kinds).reply(ChatInput(TRANSPORT_PHONE_QUESTION)).answer
+
+    pointer = get_locale("en").text("decline_kind.other_council")
+    assert usual.status == pointed.status == "not_found" and pointer not in usual.text
+    # The services first, as in any decline; then, as a paragraph of its own, who answers this kind of question.
+    assert pointed.text == f"{usual.text}\n\n{pointer}" and "pointer:other_council" in pointed.notes
+    answered = make_service(kinds=kinds).reply(ChatInput(EHCP_QUESTION)).answer
+    assert answered.status == "answered" and "pointer:other_council" not in answered.notes  # declines only
 
 
 def test_chat_service_declines_when_the_quotes_lack_the_asked_for_fact(make_service):
