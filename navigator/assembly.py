@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
@@ -180,38 +181,34 @@ def build_chat_service(settings: Settings, searcher: Searcher, store: Conversati
     )
 
 
-def question_kinds(settings: Settings) -> QuestionKinds | None:
-    """The question-kind probes, when fitted on the configured model's vectors; else None (declines point nowhere)."""
+_P = TypeVar("_P", QuestionKinds, QuestionProbe)
+
+
+def _fitted_probe(settings: Settings, load: Callable[[], _P], what: str) -> _P | None:
+    """A shipped question probe when it loads and was fitted on the configured model's vectors; else None.
+
+    Without it, ``what`` (logged) is lost and declines name the usual services.
+    """
     try:
-        kinds = load_question_kinds()
+        probe = load()
     except ConfigError as exc:
-        logger.error("question kinds: declines name the usual services only: %s", exc)
+        logger.error("%s: declines name the usual services only: %s", what, exc)
         return None
-    if kinds.model != settings.embedding_model:
-        fitted, configured = kinds.model, settings.embedding_model
-        logger.warning("question kinds: fitted for %s, not %s; declines point nowhere", fitted, configured)
+    if probe.model != settings.embedding_model:
+        fitted, configured = probe.model, settings.embedding_model
+        logger.warning("%s: fitted for %s, not %s; declines name the usual services only", what, fitted, configured)
         return None
-    return kinds
+    return probe
+
+
+def question_kinds(settings: Settings) -> QuestionKinds | None:
+    """The probes telling questions a decline can say who answers (one school, another council, one's own case)."""
+    return _fitted_probe(settings, load_question_kinds, "question kinds")
 
 
 def health_probe(settings: Settings) -> QuestionProbe | None:
-    """The health-question probe, when it was fitted on the configured model's vectors; else None.
-
-    Without it, declines name the usual services.
-    """
-    try:
-        probe = load_health_probe()
-    except ConfigError as exc:
-        logger.error("health questions: declines name the usual services only: %s", exc)
-        return None
-    if probe.model != settings.embedding_model:
-        logger.warning(
-            "health questions: the probe was fitted for %s, not %s; declines name the usual services only",
-            probe.model,
-            settings.embedding_model,
-        )
-        return None
-    return probe
+    """The health-question probe (a health question's decline names NHS 111 first)."""
+    return _fitted_probe(settings, load_health_probe, "health questions")
 
 
 def answerability_judge(

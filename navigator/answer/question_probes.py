@@ -119,6 +119,13 @@ def parse_question_kinds(raw: Any) -> QuestionKinds:
     return QuestionKinds(probes)
 
 
+def _shipped(name: str, fix: str) -> Any:
+    try:
+        return shipped_json(name)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"The question probe file {name} cannot be read ({exc}). {fix}") from exc
+
+
 @lru_cache(maxsize=1)
 def load_health_probe() -> QuestionProbe:
     """The probe shipped in ``data/health_probe.json``.
@@ -127,11 +134,7 @@ def load_health_probe() -> QuestionProbe:
         ConfigError: the file is missing or malformed.
 
     """
-    try:
-        raw = shipped_json("health_probe.json")
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"The health-question probe cannot be read ({exc}). {_HEALTH_FIX}") from exc
-    return parse_question_probe(raw)
+    return parse_question_probe(_shipped("health_probe.json", _HEALTH_FIX))
 
 
 @lru_cache(maxsize=1)
@@ -142,8 +145,4 @@ def load_question_kinds() -> QuestionKinds:
         ConfigError: the file is missing or malformed.
 
     """
-    try:
-        raw = shipped_json("question_kinds_probe.json")
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"The question-kind probes cannot be read ({exc}). {_KINDS_FIX}") from exc
-    return parse_question_kinds(raw)
+    return parse_question_kinds(_shipped("question_kinds_probe.json", _KINDS_FIX))
