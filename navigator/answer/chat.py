@@ -339,6 +339,11 @@ class ChatService:
         yield from parts.emit("\n".join([lead, first.line()]))
         if rest:
             yield from parts.emit("\n".join([locale.text("more_from_documents"), *(q.line() for q in rest)]))
+        # Quotes the navigator is not sure of are the closest found: a question of a known kind also hears who can
+        # answer it, as a decline would say.
+        pointer = self._pointer(query, parts) if not verdict.sure and parts.status != "safeguarding" else None
+        if pointer is not None:
+            yield from parts.emit(locale.text(pointer))
         yield from self._hand_off_parts(unanswered, locale, parts)
 
     def _with_ended_notes(self, composition: Composition, locale: Locale, parts: ReplyParts) -> Composition:

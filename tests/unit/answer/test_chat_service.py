@@ -288,8 +288,12 @@ def test_chat_service_decline_says_who_can_answer_a_question_of_a_known_kind(mak
     assert usual.status == pointed.status == "not_found" and pointer not in usual.text
     # The services first, as in any decline; then, as a paragraph of its own, who answers this kind of question.
     assert pointed.text == f"{usual.text}\n\n{pointer}" and "pointer:other_council" in pointed.notes
-    answered = make_service(kinds=kinds).reply(ChatInput(EHCP_QUESTION)).answer
-    assert answered.status == "answered" and "pointer:other_council" not in answered.notes  # declines only
+    # Quotes it is not sure of are only the closest found: the pointer follows them; quotes it is sure of answer.
+    timetable = ChatInput("Can a school use a part-time timetable to manage behaviour?")
+    unsure = make_service(kinds=kinds, judge=OnlyTimetableQuestions()).reply(timetable).answer
+    assert unsure.status == "answered" and "unsure" in unsure.notes and unsure.text.endswith(f"\n\n{pointer}")
+    sure = make_service(kinds=kinds).reply(ChatInput(EHCP_QUESTION)).answer
+    assert sure.status == "answered" and "unsure" not in sure.notes and "pointer:other_council" not in sure.notes
 
 
 def test_chat_service_declines_when_the_quotes_lack_the_asked_for_fact(make_service):
