@@ -22,6 +22,7 @@ def checker() -> AnswerTypeChecker:
         ("伯明翰SENDIASS的电话号码是多少？", "contact"),
         ("Is there a direct line for the caseworkers? The switchboard just rings out", "contact"),
         ("Czy jest jakiś bezpośredni numer do zespołu?", "contact"),
+        ("Is there an out of hours crisis line for the mental health service?", "contact"),
         ("How much money will we get with a personal budget?", "money"),
         ("How many months is the waiting list for an assessment?", "waiting_time"),
         ("ADHD اسیسمنٹ کے لیے کتنے مہینے انتظار کرنا پڑتا ہے؟", "waiting_time"),
