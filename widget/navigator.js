@@ -581,11 +581,21 @@ textarea {
     return parts;
   }
 
+  /** A link that calls ``number`` ("0121 303 1888"), showing ``text`` (the number itself by default). */
+  function callLink(number, text = number, attrs = {}) {
+    return h("a", { href: "tel:" + String(number).replace(/[^\d+]/g, ""), text, ...attrs });
+  }
+
+  /** A link to another site (``href`` already checked by safeUrl), opened in a new tab without access back. */
+  function siteLink(href, text, attrs = {}) {
+    return h("a", { href, target: "_blank", rel: "noopener noreferrer", text, ...attrs });
+  }
+
   /** Text nodes, with each run of digits isolated left to right, or (``tel``) as a link that calls it. */
   function withNumbers(text, tel) {
     return numberParts(String(text)).map((part) => {
       if (!part.number) return part.text;
-      if (tel) return h("a", { href: "tel:" + part.text.replace(/[^\d+]/g, ""), dir: "ltr", text: part.text });
+      if (tel) return callLink(part.text, part.text, { dir: "ltr" });
       return h("bdi", { dir: "ltr", text: part.text });
     });
   }
@@ -1273,11 +1283,9 @@ textarea {
       const phone = contact.phone ? String(contact.phone) : "";
       const url = contact.url ? String(contact.url) : "";
       const value = phone && line.endsWith(phone) ? phone : url && line.endsWith(url) ? url : "";
-      const href = value === phone && phone ? "tel:" + phone.replace(/[^\d+]/g, "") : safeUrl(value);
-      if (!value || !href) return h("li", { dir: lineDir(line) }, ...withNumbers(line, false));
-      const link = value === phone
-        ? h("a", { href, dir: "ltr", text: value })
-        : h("a", { href, dir: "ltr", target: "_blank", rel: "noopener noreferrer", text: value });
+      const href = value && value !== phone ? safeUrl(value) : null;
+      if (!value || (value !== phone && !href)) return h("li", { dir: lineDir(line) }, ...withNumbers(line, false));
+      const link = value === phone ? callLink(phone, phone, { dir: "ltr" }) : siteLink(href, value, { dir: "ltr" });
       return h("li", { dir: lineDir(line) }, ...withNumbers(line.slice(0, line.length - value.length), false), link);
     }
 
@@ -1285,16 +1293,11 @@ textarea {
       const list = h("ul");
       for (const contact of contacts) {
         const links = [];
-        const phone = String(contact.phone || "").replace(/[^\d+]/g, "");
-        if (phone) {
-          const text = this.t("call", { name: contact.name, phone: contact.phone });
-          links.push(h("a", { href: "tel:" + phone, text }));
+        if (String(contact.phone || "").replace(/[^\d+]/g, "")) {
+          links.push(callLink(contact.phone, this.t("call", { name: contact.name, phone: contact.phone })));
         }
         const href = safeUrl(contact.url);
-        if (href) {
-          links.push(h("a", { href, target: "_blank", rel: "noopener noreferrer",
-            text: this.t("visit", { name: contact.name }) }));
-        }
+        if (href) links.push(siteLink(href, this.t("visit", { name: contact.name })));
         if (!links.length) links.push(h("span", { text: contact.name || "" }));
         list.append(h("li", {}, ...links.flatMap((link, i) => (i ? [h("br"), link] : [link]))));
       }
