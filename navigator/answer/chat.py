@@ -312,7 +312,7 @@ class ChatService:
             reasons = ",".join(verdict.reasons) if verdict and not verdict.answers else "nothing_to_quote"
             parts.notes.append(f"missing:{reasons}" if verdict else "ungrounded")
             contacts = self._handoff_for(query, self.contacts.handoff)
-            yield from self._decline(locale, parts, contacts, decline_too, self._pointer(query, parts))
+            yield from self._decline(locale, parts, contacts, decline_too, self._kind_of(query))
             return
         parts.evidence_score = verdict.probability
         # A health question the quotes may not answer still names a health service among the people to ask.
@@ -341,9 +341,8 @@ class ChatService:
             yield from parts.emit("\n".join([locale.text("more_from_documents"), *(q.line() for q in rest)]))
         # Quotes the navigator is not sure of are the closest found: a question of a known kind also hears who can
         # answer it, as a decline would say.
-        pointer = self._pointer(query, parts) if not verdict.sure and parts.status != "safeguarding" else None
-        if pointer is not None:
-            yield from parts.emit(locale.text(pointer))
+        if not verdict.sure and parts.status != "safeguarding":
+            yield from self._pointer(self._kind_of(query), locale, parts)
         yield from self._hand_off_parts(unanswered, locale, parts)
 
     def _with_ended_notes(self, composition: Composition, locale: Locale, parts: ReplyParts) -> Composition:
@@ -453,38 +452,38 @@ class ChatService:
         parts: ReplyParts,
         contacts: Sequence[Contact],
         after_safety: bool = False,
-        pointer: str | None = None,
+        kind: str | None = None,
     ) -> Iterator[Event]:
         """Say the documents do not answer this, and name people who can help.
 
         After safeguarding signposting this is said only when ``after_safety`` (the services already named are not
-        named again); otherwise the signposting is the whole reply. ``pointer`` (the locale key of who can answer
-        this kind of question) follows the services as a paragraph of its own.
+        named again); otherwise the signposting is the whole reply. Who can answer a question of ``kind`` follows
+        the services as a paragraph of its own.
         """
         if parts.status == "safeguarding":
-            if after_safety:
-                more = [c for c in contacts if c not in parts.handoff]
-                parts.notes.append("not_found")
-                parts.handoff = [*parts.handoff, *more]
-                yield from parts.emit(contact_block(locale, locale.text("not_found"), more))
-            return
-        parts.status = "not_found"
-        parts.handoff = list(contacts)
+            if not after_safety:
+                return
+            contacts = [c for c in contacts if c not in parts.handoff]
+            parts.notes.append("not_found")
+            parts.handoff = [*parts.handoff, *contacts]
+        else:
+            parts.status = "not_found"
+            parts.handoff = list(contacts)
         yield from parts.emit(contact_block(locale, locale.text("not_found"), contacts))
-        if pointer is not None:
-            yield from parts.emit(locale.text(pointer))
+        yield from self._pointer(kind, locale, parts)
 
-    def _pointer(self, query: PreparedQuery, parts: ReplyParts) -> str | None:
-        """The locale key saying who can answer a declined question of this kind, or None.
+    def _kind_of(self, query: PreparedQuery) -> str | None:
+        """The kind of question (one school's own arrangements, another council's area, the family's own case)."""
+        return self.kinds.kind_of(query.vector) if self.kinds is not None else None
 
-        The kinds are one school's own arrangements, another council's area and the family's own case; the pointer is
-        worded as a condition, since the kind is read from the question's meaning alone.
+    def _pointer(self, kind: str | None, locale: Locale, parts: ReplyParts) -> Iterator[Event]:
+        """Who can answer a question of ``kind``, as a paragraph of its own (nothing for no kind).
+
+        Worded as a condition, since the kind is read from the question's meaning alone.
         """
-        kind = self.kinds.kind_of(query.vector) if self.kinds is not None else None
-        if kind is None:
-            return None
-        parts.notes.append(f"pointer:{kind}")
-        return f"decline_kind.{kind}"
+        if kind is not None:
+            parts.notes.append(f"pointer:{kind}")
+            yield from parts.emit(locale.text(f"decline_kind.{kind}"))
 
     def _handoff_for(self, query: PreparedQuery, usual: Sequence[Contact]) -> Sequence[Contact]:
         """The services to name: a health service first when the question asks for health or medical advice."""

@@ -425,6 +425,22 @@ def test_chat_service_meaning_flag_still_says_what_was_not_found(make_service):
     assert "not_found" in answer.notes
 
 
+def test_chat_service_pointer_follows_a_decline_after_a_meaning_flag_only(make_service):
+    from navigator.answer.question_probes import QuestionKinds
+
+    never = QuestionProbe(np.zeros(1, dtype=np.float32), 0.0, 1.0, "fake")
+    kinds = QuestionKinds({"named_school": never, "other_council": EveryQuestionIsAboutHealth(), "own_case": never})
+    pointer = get_locale("en").text("decline_kind.other_council")
+    # The decline a meaning flag keeps ends as any decline does, with who answers this kind of question.
+    flagged = make_service(safeguarding=FlagsByMeaning(), kinds=kinds).reply(ChatInput(TRANSPORT_PHONE_QUESTION))
+    assert flagged.answer.status == "safeguarding" and flagged.answer.text.endswith(f"\n\n{pointer}")
+    assert "pointer:other_council" in flagged.answer.notes
+    # Words of harm make the signposting the whole reply: no decline, so no pointer, and no note of one.
+    crisis = make_service(kinds=kinds).reply(ChatInput("I can't cope, " + TRANSPORT_PHONE_QUESTION)).answer
+    assert crisis.status == "safeguarding" and pointer not in crisis.text
+    assert not any(n.startswith("pointer:") for n in crisis.notes)
+
+
 @pytest.mark.parametrize(
     ("message", "lang"),
     [("Mój syn się samookalecza, co robić?", "pl"), ("میری بیٹی خود کو نقصان پہنچا رہی ہے", "ur")],
