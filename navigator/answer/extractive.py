@@ -133,17 +133,17 @@ def _prose_cell(cells: list[str]) -> str | None:
 def quote_line(text: str) -> str:
     """A unit as one line of a reply, without a leading bullet; a table row reads "row (column: value; …)".
 
-    An action-plan row quotes its sentence without the codes around it ("AGBR12 | Improve…"); a row whose
-    header does not line up with it quotes its own cells only; other rows read their cells in order.
+    An action-plan row quotes its sentence without the codes around it ("AGBR12 | Improve…"), and a row on its
+    own line holding a sentence quotes its longer cells only; a row whose header does not line up with it quotes
+    its own cells only; other rows read their cells in order.
     """
     parts = [_BULLET.sub("", part.strip()).strip(" |") for part in text.splitlines()]
     parts = [part for part in parts if part]
     if len(parts) == 1 and "|" in parts[0]:
         cells = _cells(parts[0])
-        prose = _prose_cell(cells)
-        others = [c for c in cells if c != prose]
-        if prose is not None and all(len(c.split()) <= _CODE_CELL_WORDS for c in others):
-            return prose
+        if _prose_cell(cells) is not None:
+            # Codes, dates and ratings ("10/11/2021", "Low") say nothing without their column's heading.
+            return "; ".join(cell for cell in cells if len(cell.split()) > _CODE_CELL_WORDS)
         return "; ".join(cell for cell in cells if cell)  # cells read in order, without the table's bars
     if len(parts) == 2 and "|" in parts[0] and "|" in parts[1]:
         header, row = _cells(parts[0]), _cells(parts[1])
