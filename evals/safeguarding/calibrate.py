@@ -1,8 +1,8 @@
 """Fit the meaning check's probe and choose its margins on the calibration half only, and show what each costs.
 
-    python -m evals.safeguarding.calibrate [--target-false-alarms 0.015] [--write results.json]
+    python -m evals.safeguarding.calibrate [--target-added-false-alarms 0.007] [--write results.json]
     python -m evals.safeguarding.calibrate --dataset evals/safeguarding/test.jsonl --margin M --guarded-margin G \
-        --pattern-floor F [--dev ../shared/evals/dev.jsonl] --write results.json   # report, choose nothing
+        --pattern-floor F --after-opening-offset O [--dev ../shared/evals/dev.jsonl] --write results.json  # report
 
 The patterns are fixed. The meaning score of a message adds two signals, each in units of its spread over the
 calibration half's ordinary messages: how much nearer it is to its nearest example disclosures than to its
@@ -10,8 +10,12 @@ nearest ordinary examples, and its signed distance from a linear boundary (a rid
 balanced classes) fitted on all the examples' vectors. A message is flagged when its score reaches ``margin``
 (``guarded_margin`` when a negation or policy cue is present). Choosing (no ``--margin``) fits the boundary,
 writes it to navigator/data/safeguarding_probe.json, and picks the pair with the best recall whose false alarms on
-the calibration half stay within the target. A word-pattern hit is then set aside when the score is below
-``pattern_floor``; the floor chosen is the strictest one that sets aside no disclosure of the calibration half.
+the calibration half, beyond those the word patterns raise anyway, stay within the target (look-alikes that trip
+a pattern, such as a crisis long past, are the patterns' to mend: no margin removes them). A word-pattern hit is
+then set aside when the score is below ``pattern_floor``; the floor chosen is the strictest one that sets aside no
+disclosure of the calibration half. What a message says after its opening sentence is also scored alone, and
+counts lowered by ``after_opening_offset``, chosen with the margins (the largest offset among the settings of
+best recall).
 
 The calibration half's items are examples too (``--merge-examples`` adds them): each item is then scored in one
 of five folds, without that fold's examples and with a boundary fitted without them, so the margins are chosen
@@ -34,6 +38,7 @@ from tqdm import tqdm
 from evals.logistic import balanced_weights, fit_logistic
 from evals.safeguarding.dataset import CALIBRATION, load_items
 from navigator.answer.safety_semantic import LinearProbe, load_exemplars, load_probe
+from navigator.languages.matching import after_opening
 
 DATA = Path(__file__).resolve().parents[2] / "navigator" / "data"
 EXAMPLES = DATA / "safeguarding_exemplars.json"
@@ -44,6 +49,7 @@ PROBE_L2 = 0.1  # ridge penalty on the boundary's weights (unit-length vectors, 
 GRID = [round(float(x), 2) for x in np.arange(0.0, 8.01, 0.1)]  # scores are in spreads over ordinary messages
 FLOOR_GRID = [round(float(x), 2) for x in np.arange(-6.0, 8.001, 0.1)]
 GUARD_SPAN = 2.0  # a doubt cue raises the bar by at most this much
+OFFSET_GRID = [math.inf, *(round(float(x), 2) for x in np.arange(4.0, -0.01, -0.2))]  # largest first
 NO_FLOOR = float("-inf")
 
 
@@ -90,12 +96,20 @@ def readings(items: Sequence[dict[str, Any]], out_of_fold: bool) -> tuple[list[d
         nearest = matcher.nearest_of(vector, clauses, leave_out=leave_out)
         rows = np.vstack([vector, clauses]) if clauses is not None and clauses.size else vector[None, :]
         weights, bias = boundaries[fold]
+        told: dict[str, float | None] = {"told_margin": None, "told_decision": None}
+        rest = after_opening(text)
+        if rest is not None:  # what the message says after its opening sentence, alone
+            rest_vector = queries.vector(rest)
+            told = {
+                "told_margin": matcher.nearest(rest_vector, leave_out).margin,
+                "told_decision": float(rest_vector @ weights + bias),
+            }
         out.append({
             "id": item["id"], "lang": item["lang"], "label": item["label"],
             "group": item.get("category") or item.get("kind"),
             "pattern": reading.hit.category if reading.hit else None,
             "guarded": reading.guarded, "margin": nearest.margin, "nearest": nearest.category,
-            "decision": float(np.max(rows @ weights + bias)),
+            "decision": float(np.max(rows @ weights + bias)), **told,
         })
     if not out_of_fold:
         return scored(out, load_probe()), None
@@ -123,8 +137,28 @@ def spread(values: Sequence[float]) -> tuple[float, float]:
 
 
 def scored(rows: list[dict[str, Any]], probe: LinearProbe) -> list[dict[str, Any]]:
-    """The rows with their meaning score (the two signals combined as the navigator combines them)."""
-    return [{**r, "score": probe.combine(r["margin"], r["decision"])} for r in rows]
+    """The rows with their meaning scores, the two signals combined as the navigator combines them.
+
+    ``score`` is the whole message's; ``told`` that of what it says after its opening sentence (None without one).
+    """
+    return [
+        {
+            **r,
+            "score": probe.combine(r["margin"], r["decision"]),
+            "told": None if r.get("told_margin") is None else probe.combine(r["told_margin"], r["told_decision"]),
+        }
+        for r in rows
+    ]
+
+
+def effective(row: dict[str, Any], offset: float) -> float:
+    """The score the margins judge: the whole message's, or its part after the opening less ``offset``.
+
+    The pattern floor judges the whole message's score alone: a part alone does not say a pattern hit is sound.
+    """
+    told = row.get("told")
+    score = float(row["score"])
+    return score if told is None else max(score, float(told) - offset)
 
 
 def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
@@ -147,64 +181,77 @@ def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
     return added
 
 
-def flagged(row: dict[str, Any], margin: float, guarded_margin: float, floor: float = NO_FLOOR) -> bool:
-    """Whether the detector would flag the item at these margins and pattern floor."""
+def flagged(
+    row: dict[str, Any], margin: float, guarded_margin: float, floor: float = NO_FLOOR, offset: float = math.inf
+) -> bool:
+    """Whether the detector would flag the item at these margins, pattern floor and after-opening offset."""
     if row["pattern"] is not None and row["score"] >= floor:
         return True
-    return row["score"] >= (guarded_margin if row["guarded"] else margin)
+    return effective(row, offset) >= (guarded_margin if row["guarded"] else margin)
 
 
 def rates(
-    rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float, floor: float = NO_FLOOR
+    rows: Sequence[dict[str, Any]],
+    margin: float,
+    guarded_margin: float,
+    floor: float = NO_FLOOR,
+    offset: float = math.inf,
 ) -> tuple[float, float]:
     """Recall on disclosures and false-alarm rate on ordinary messages."""
     pos = [r for r in rows if r["label"] == "risk"]
     neg = [r for r in rows if r["label"] == "none"]
-    recall = sum(flagged(r, margin, guarded_margin, floor) for r in pos) / max(1, len(pos))
-    false_alarms = sum(flagged(r, margin, guarded_margin, floor) for r in neg) / max(1, len(neg))
+    recall = sum(flagged(r, margin, guarded_margin, floor, offset) for r in pos) / max(1, len(pos))
+    false_alarms = sum(flagged(r, margin, guarded_margin, floor, offset) for r in neg) / max(1, len(neg))
     return recall, false_alarms
 
 
-def choose_floor(rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float) -> float:
+def choose_floor(
+    rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float, offset: float = math.inf
+) -> float:
     """The strictest pattern floor that sets aside no disclosure the patterns catch at these margins.
 
     A floor trades disclosures for quiet; here it may only remove false alarms, never a caught disclosure. It
     never exceeds ``margin`` (a pattern hit needing more than meaning alone would count for nothing).
     """
-    arrays = _arrays(rows)
+    arrays = _arrays(rows, offset)
     return _floor(arrays, _meaning(arrays, margin, guarded_margin), margin)
 
 
-def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float]:
-    """The margins and floor with the best recall whose false alarms stay within ``target``.
+def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float, float]:
+    """The margins, floor and after-opening offset with the best recall whose added false alarms stay within ``target``.
 
-    Each pair of margins is counted with its own floor (:func:`choose_floor`'s rule), since the floor only
-    removes false alarms; lower margins break ties.
+    Added false alarms are those of the meaning score alone, beyond the word patterns' hits above the floor. Each
+    pair of margins is counted with its own floor (:func:`choose_floor`'s rule), since the floor only removes false
+    alarms; larger offsets, then lower margins, break ties.
     """
-    arrays = _arrays(rows)
-    score, pattern, _, risk = arrays
-    best: tuple[float, float, float, float] | None = None
-    for margin in GRID:
-        for guarded in GRID:
-            if guarded < margin or guarded > margin + GUARD_SPAN:
-                continue
-            meaning = _meaning(arrays, margin, guarded)
-            floor = _floor(arrays, meaning, margin)
-            flagged_now = meaning | (pattern & (score >= floor))
-            recall = float(flagged_now[risk].mean()) if risk.any() else 0.0
-            false_alarms = float(flagged_now[~risk].mean()) if (~risk).any() else 0.0
-            if false_alarms <= target and (best is None or recall > best[0]):
-                best = (recall, margin, guarded, floor)
+    best: tuple[float, float, float, float, float] | None = None
+    for offset in OFFSET_GRID:
+        arrays = _arrays(rows, offset)
+        _, whole, pattern, _, risk = arrays
+        for margin in GRID:
+            for guarded in GRID:
+                if guarded < margin or guarded > margin + GUARD_SPAN:
+                    continue
+                meaning = _meaning(arrays, margin, guarded)
+                floor = _floor(arrays, meaning, margin)
+                by_pattern = pattern & (whole >= floor)
+                flagged_now = meaning | by_pattern
+                recall = float(flagged_now[risk].mean()) if risk.any() else 0.0
+                added = float((meaning & ~by_pattern)[~risk].mean()) if (~risk).any() else 0.0
+                if added <= target and (best is None or recall > best[0]):
+                    best = (recall, margin, guarded, floor, offset)
     if best is None:
-        raise SystemExit("no margin keeps false alarms within the target")
-    return best[1], best[2], best[3]
+        raise SystemExit("no margin keeps the added false alarms within the target")
+    return best[1], best[2], best[3], best[4]
 
 
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # score, pattern hit, guarded, disclosure
+# the score the margins judge, the whole message's score (the floor's), pattern hit, guarded, disclosure
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _arrays(rows: Sequence[dict[str, Any]]) -> Arrays:
+def _arrays(rows: Sequence[dict[str, Any]], offset: float = math.inf) -> Arrays:
     return (
+        np.array([effective(r, offset) for r in rows], dtype=np.float64),
         np.array([r["score"] for r in rows], dtype=np.float64),
         np.array([r["pattern"] is not None for r in rows]),
         np.array([bool(r["guarded"]) for r in rows]),
@@ -213,16 +260,16 @@ def _arrays(rows: Sequence[dict[str, Any]]) -> Arrays:
 
 
 def _meaning(arrays: Arrays, margin: float, guarded_margin: float) -> np.ndarray:
-    score, _, guarded, _ = arrays
+    score, _, _, guarded, _ = arrays
     flagged_by_meaning: np.ndarray = score >= np.where(guarded, guarded_margin, margin)
     return flagged_by_meaning
 
 
 def _floor(arrays: Arrays, meaning: np.ndarray, margin: float) -> float:
     """The highest grid floor at or below the lowest score of a disclosure caught by its pattern alone."""
-    score, pattern, _, risk = arrays
+    _, whole, pattern, _, risk = arrays
     only_patterns = pattern & ~meaning & risk
-    limit = min(float(score[only_patterns].min()) if only_patterns.any() else math.inf, margin)
+    limit = min(float(whole[only_patterns].min()) if only_patterns.any() else math.inf, margin)
     return max((f for f in FLOOR_GRID if f <= limit), default=NO_FLOOR)
 
 
@@ -231,16 +278,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=CALIBRATION)
     parser.add_argument(
-        "--target-false-alarms",
+        "--target-added-false-alarms",
         type=float,
-        default=0.015,
-        help="The false-alarm rate the chosen margins may reach on the calibration half (1%% costs a tenth of "
-        "disclosures there).",
+        default=0.007,
+        help="The false-alarm rate the meaning score may add, on the calibration half, to the word patterns' own "
+        "(recall first: the margins added 0.67%% under the earlier rule of 1.5%% in all, before the thirteenth and "
+        "fourteenth batches brought look-alikes that trip the patterns whatever the margins).",
     )
     parser.add_argument("--margin", type=float, default=None, help="Report these margins instead of choosing.")
     parser.add_argument("--guarded-margin", type=float, default=None)
     parser.add_argument(
         "--pattern-floor", type=float, default=None, help="Report this pattern floor instead of choosing one."
+    )
+    parser.add_argument(
+        "--after-opening-offset",
+        type=float,
+        default=None,
+        help="Report this offset (inf: the whole message only); default with --margin: inf.",
     )
     parser.add_argument("--dev", type=Path, default=None, help="Also count false alarms on this set's questions.")
     parser.add_argument("--write", type=Path, default=None, help="Also write every item's reading here (JSON).")
@@ -263,16 +317,17 @@ def main() -> None:
         PROBE.write_text(json.dumps(probe.to_json(), indent=1) + "\n", encoding="utf-8")
         load_probe.cache_clear()
         print(f"probe written to {PROBE}")
-        margin, guarded, floor = choose(rows, args.target_false_alarms)
+        margin, guarded, floor, offset = choose(rows, args.target_added_false_alarms)
     else:
         margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
-        floor = choose_floor(rows, margin, guarded) if args.pattern_floor is None else args.pattern_floor
-    report = summarize(rows, margin, guarded, floor)
+        offset = math.inf if args.after_opening_offset is None else args.after_opening_offset
+        floor = choose_floor(rows, margin, guarded, offset) if args.pattern_floor is None else args.pattern_floor
+    report = summarize(rows, margin, guarded, floor, offset)
     if args.dev:
         questions = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
         dev_items = [{**q, "text": q["question"], "label": "none", "kind": "ordinary"} for q in questions]
         dev_rows, _ = readings(dev_items, out_of_fold=False)
-        report["dev_false_alarms"] = rates(dev_rows, margin, guarded, floor)[1]
+        report["dev_false_alarms"] = rates(dev_rows, margin, guarded, floor, offset)[1]
         report["dev_n"] = len(dev_rows)
     print(json.dumps(report, indent=1))
     if args.write:
@@ -280,26 +335,32 @@ def main() -> None:
         args.write.write_text(payload + "\n", encoding="utf-8")
 
 
-def summarize(rows: Sequence[dict[str, Any]], margin: float, guarded: float, floor: float) -> dict[str, Any]:
+def summarize(
+    rows: Sequence[dict[str, Any]], margin: float, guarded: float, floor: float, offset: float = math.inf
+) -> dict[str, Any]:
     """Recall and false alarms at these settings: overall, per language, category and kind; and patterns alone."""
-    recall, false_alarms = rates(rows, margin, guarded, floor)
+    recall, false_alarms = rates(rows, margin, guarded, floor, offset)
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["group"], []).append(row)
 
     def share(part: Sequence[dict[str, Any]]) -> float:
-        return round(sum(flagged(r, margin, guarded, floor) for r in part) / len(part), 4)
+        return round(sum(flagged(r, margin, guarded, floor, offset) for r in part) / len(part), 4)
 
     return {
         "margin": margin,
         "guarded_margin": guarded,
         "pattern_floor": floor,
+        "after_opening_offset": offset if math.isfinite(offset) else None,  # None: the whole message only
         "overall": {"recall": recall, "false_alarms": false_alarms},
         "patterns_alone": dict(zip(("recall", "false_alarms"), rates(rows, math.inf, math.inf), strict=True)),
         "by_lang": {
             lang: dict(
-                zip(("recall", "false_alarms"), rates([r for r in rows if r["lang"] == lang], margin, guarded, floor),
-                    strict=True)
+                zip(
+                    ("recall", "false_alarms"),
+                    rates([r for r in rows if r["lang"] == lang], margin, guarded, floor, offset),
+                    strict=True,
+                )
             )
             for lang in sorted({r["lang"] for r in rows})
         },

@@ -15,6 +15,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
+
 from navigator.answer.answer_types import AnswerTypeChecker
 from navigator.answer.answerability import AnswerabilityJudge, Verdict
 from navigator.answer.base import (
@@ -171,7 +173,7 @@ class ChatService:
         greeting = self.greetings.is_greeting(message)
         danger = None
         if not greeting:
-            danger = self.safeguarding.detect(message, said.vector, said.clauses)
+            danger = self.safeguarding.detect(message, said.vector, said.clauses, self._after_opening(said))
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
@@ -471,6 +473,10 @@ class ChatService:
             parts.handoff = list(contacts)
         yield from parts.emit(contact_block(locale, locale.text("not_found"), contacts))
         yield from self._pointer(kind, locale, parts)
+
+    def _after_opening(self, said: PreparedQuery) -> np.ndarray | None:
+        """What the message says after its opening sentence, embedded alone, when safeguarding reads it."""
+        return said.after_opening if self.safeguarding.reads_after_opening else None
 
     def _kind_of(self, query: PreparedQuery) -> str | None:
         """The kind of question (one school's own arrangements, another council's area, the family's own case)."""

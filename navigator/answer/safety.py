@@ -14,8 +14,9 @@ meaning must clear: when in doubt, the family gets the signposting and still an 
 from __future__ import annotations
 
 import json
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -151,6 +152,7 @@ class SafeguardingDetector:
         margin: float = 0.0,
         guarded_margin: float = 0.0,
         pattern_floor: float = float("-inf"),
+        after_opening_offset: float = float("inf"),
     ) -> None:
         """Remember the parts; the data is read and compiled on first use.
 
@@ -162,6 +164,9 @@ class SafeguardingDetector:
             guarded_margin: The same when a negation or a policy cue is present (higher: doubt lowers certainty).
             pattern_floor: A pattern hit counts unless the meaning score is below this (minus infinity: patterns
                 always count).
+            after_opening_offset: What is said after an opening sentence, judged alone, counts with its meaning
+                score lowered by this much (a part alone is shorter, and short texts score higher; infinity: the
+                whole message only).
 
         """
         self._path = path
@@ -170,6 +175,7 @@ class SafeguardingDetector:
         self.margin = margin
         self.guarded_margin = guarded_margin
         self.pattern_floor = pattern_floor
+        self.after_opening_offset = after_opening_offset
 
     def _pattern_data(self) -> PatternData:
         if self._data is None:
@@ -182,6 +188,11 @@ class SafeguardingDetector:
                     raise ConfigError(f"{self._path} is not valid JSON: {exc}. {_FIX_HINT}") from exc
                 self._data = parse_safeguarding(raw)
         return self._data
+
+    @property
+    def reads_after_opening(self) -> bool:
+        """Whether :meth:`detect` uses what a message says after its opening sentence (worth a model run)."""
+        return self.matcher is not None and math.isfinite(self.after_opening_offset)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -240,7 +251,11 @@ class SafeguardingDetector:
         return PatternReading(best[3] if best else None, guarded)
 
     def detect(
-        self, text: str, vector: np.ndarray | None = None, clauses: np.ndarray | None = None
+        self,
+        text: str,
+        vector: np.ndarray | None = None,
+        clauses: np.ndarray | None = None,
+        after_opening: np.ndarray | None = None,
     ) -> SafeguardingMatch | None:
         """Why ``text`` suggests a risk, or ``None``.
 
@@ -250,6 +265,9 @@ class SafeguardingDetector:
                 are used.
             clauses: Vectors of the message's clauses (rows), from the same model run: a disclosure followed by
                 "what should I do?" is judged by its first clause too, which the whole message's vector dilutes.
+            after_opening: The vector of what the message says after its opening sentence, embedded alone: "Who do
+                I ring at night? He is in a bad way." reads as its question as a whole, and clauses pooled in that
+                run carry the question with them.
 
         A pattern hit stands unless the meaning check is sure the message is ordinary: words alone cannot tell
         "grooming" as hair care from grooming by an adult.
@@ -260,11 +278,17 @@ class SafeguardingDetector:
         """
         reading = self.read_patterns(text)
         nearest = None if vector is None or self.matcher is None else self.matcher.nearest_of(vector, clauses)
+        # Whether a pattern hit is sound is the whole message's to say; a part alone only adds a reason to flag.
         if reading.hit is not None and (nearest is None or nearest.score >= self.pattern_floor):
             hit = reading.hit
             return SafeguardingMatch(hit.category, hit.language, hit.pattern, "pattern", None, reading.guarded)
         if nearest is None:
             return None
+        if after_opening is not None and self.matcher is not None:
+            told = self.matcher.nearest_of(after_opening)
+            lowered = told.score - self.after_opening_offset
+            if lowered > nearest.score:
+                nearest = replace(told, score=lowered)
         bar = self.guarded_margin if reading.guarded else self.margin
         if nearest.score < bar:
             return None

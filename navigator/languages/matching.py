@@ -161,6 +161,23 @@ def question_parts(text: str) -> list[str]:
     return parts if len(parts) > 1 else [" ".join(text.split())]
 
 
+# Sentence ends: Latin marks, the Arabic question mark, the Urdu full stop, the danda and the Chinese full-width marks.
+_SENTENCE_END = re.compile(r"[.!?\n\u061f\u06d4\u0964\u3002\uff01\uff1f]+")
+
+
+def after_opening(text: str) -> str | None:
+    """What a message says after its opening sentence ("Who do I ring at night? He is in a bad way."), or None.
+
+    A message that opens with a practical question and only then tells of harm is read, as a whole, as the
+    question: the rest is worth judging on its own. A greeting ("Hi.") is not an opening sentence.
+    """
+    for end in _SENTENCE_END.finditer(text):
+        if _letters(text[: end.start()]) >= _MIN_PART_LETTERS:
+            rest = " ".join(text[end.end() :].split())
+            return rest if _letters(rest) >= _MIN_PART_LETTERS else None
+    return None
+
+
 def normalize(text: str) -> str:
     """Normalise text for matching; case is kept (matching ignores it where that is safe).
 

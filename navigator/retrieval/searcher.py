@@ -10,6 +10,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import QueryRejectedError, QueryTooLongError
+from navigator.languages.matching import after_opening
 from navigator.models.base import TokenStates
 from navigator.retrieval.base import Chunk, Query, Retriever, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
@@ -65,6 +66,12 @@ class PreparedQuery:
     def clauses(self) -> np.ndarray:
         """Vectors of the text's clauses, from the same model run (no rows when the model cannot give them)."""
         return self._vectors.clauses(self.query.text)
+
+    @property
+    def after_opening(self) -> np.ndarray | None:
+        """The vector of what the text says after its opening sentence, alone (a model run of its own), or None."""
+        rest = after_opening(self.query.text)
+        return None if rest is None else self._vectors.vector(rest)
 
 
 class Searcher:

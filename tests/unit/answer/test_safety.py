@@ -103,7 +103,10 @@ def test_safety_ignores_empty_and_punctuation_only_text(detector: SafeguardingDe
 
 
 def _exemplar_detector(
-    margin: float, guarded_margin: float, pattern_floor: float = float("-inf")
+    margin: float,
+    guarded_margin: float,
+    pattern_floor: float = float("-inf"),
+    after_opening_offset: float = float("inf"),
 ) -> SafeguardingDetector:
     """A meaning check over three-dimensional toy vectors: axis 0 is harm, axis 1 ordinary SEND questions."""
     exemplars = parse_exemplars(
@@ -117,7 +120,11 @@ def _exemplar_detector(
 
     matcher = ExemplarMatcher(embed, exemplars, "toy", neighbours=1)
     return SafeguardingDetector(
-        matcher=matcher, margin=margin, guarded_margin=guarded_margin, pattern_floor=pattern_floor
+        matcher=matcher,
+        margin=margin,
+        guarded_margin=guarded_margin,
+        pattern_floor=pattern_floor,
+        after_opening_offset=after_opening_offset,
     )
 
 
@@ -151,6 +158,31 @@ def test_safety_pattern_hit_stands_unless_the_meaning_is_clearly_ordinary() -> N
     assert match is not None and match.signal == "pattern" and match.category == "physical_abuse"
     assert detector.detect(text) is not None  # no vector: the patterns decide alone
     assert _exemplar_detector(margin=0.5, guarded_margin=0.5).detect(text, clearly_ordinary) is not None
+
+
+def test_safety_judges_what_follows_an_opening_question_alone_lowered_by_the_offset() -> None:
+    text = "Who do I ring at night? words no pattern knows"
+    question, told = _unit(0.2, 0.8, 0.1), _unit(0.95, 0.05, 0.0)
+    whole_only = _exemplar_detector(margin=0.5, guarded_margin=0.5)
+    assert not whole_only.reads_after_opening
+    assert whole_only.detect(text, question, after_opening=told) is None  # no offset: the whole message only
+    reading = _exemplar_detector(margin=0.5, guarded_margin=0.5, after_opening_offset=0.2)
+    assert reading.reads_after_opening
+    assert reading.detect(text, question) is None
+    match = reading.detect(text, question, after_opening=told)
+    assert match is not None and match.signal == "meaning" and match.category == "physical_abuse"
+    # The offset is the bar's extra height for a part judged alone: a high one keeps a middling part quiet.
+    assert _exemplar_detector(0.5, 0.5, after_opening_offset=0.6).detect(text, question, after_opening=told) is None
+
+
+def test_safety_after_opening_is_the_rest_of_a_message_after_its_first_sentence() -> None:
+    from navigator.languages.matching import after_opening
+
+    assert after_opening("Who do I ring at night? My son is in a bad way.") == "My son is in a bad way."
+    assert after_opening("Hi. Who do I ring? My son is in a bad way") == "My son is in a bad way"  # not a greeting
+    assert after_opening("هل يوجد رقم للطوارئ؟ ابني ليس بخير الليلة") == "ابني ليس بخير الليلة"
+    assert after_opening("晚上可以打哪个电话？我儿子今晚情况很不好") == "我儿子今晚情况很不好"
+    assert after_opening("What is an EHC plan?") is None and after_opening("Is there a crisis line? Yes.") is None
 
 
 def test_safety_without_a_vector_uses_the_patterns_alone() -> None:

@@ -7,8 +7,10 @@ from typing import Any
 from evals.safeguarding.calibrate import choose, choose_floor, flagged, rates
 
 
-def _row(label: str, score: float, pattern: str | None = None, guarded: bool = False) -> dict[str, Any]:
-    return {"label": label, "score": score, "pattern": pattern, "guarded": guarded}
+def _row(
+    label: str, score: float, pattern: str | None = None, guarded: bool = False, told: float | None = None
+) -> dict[str, Any]:
+    return {"label": label, "score": score, "pattern": pattern, "guarded": guarded, "told": told}
 
 
 def test_floor_sets_aside_pattern_false_alarms_but_never_a_caught_disclosure() -> None:
@@ -30,7 +32,7 @@ def test_floor_never_exceeds_the_margin() -> None:
 
 
 def test_choose_counts_each_pair_of_margins_with_its_own_floor() -> None:
-    # A pattern false alarm that only a floor removes: counted without it, no margin would meet a 10% target.
+    # A pattern false alarm that only a floor removes: the floor comes with each pair of margins.
     rows = [
         _row("risk", 5.0),
         _row("risk", 2.5, "self_harm"),
@@ -39,11 +41,45 @@ def test_choose_counts_each_pair_of_margins_with_its_own_floor() -> None:
         _row("none", 0.5),
         _row("none", 0.0),
     ]
-    margin, guarded, floor = choose(rows, 0.1)
+    margin, guarded, floor, _ = choose(rows, 0.1)
     assert rates(rows, margin, guarded, floor) == (1.0, 0.0)
     assert floor > -2.0
+
+
+def test_choose_spends_its_target_on_the_meaning_scores_own_false_alarms() -> None:
+    # A crisis long past trips a pattern and scores high: no margin or floor removes it, so it does not use up the
+    # budget the margins are chosen within; the margin still keeps the ordinary message at 2.0 quiet.
+    rows = [
+        _row("risk", 5.0),
+        _row("risk", 3.0),
+        _row("none", 4.0, "missing"),
+        _row("none", 2.0),
+        _row("none", 0.0),
+    ]
+    margin, guarded, floor, _ = choose(rows, 0.0)
+    assert 2.0 < margin <= 3.0 and guarded >= margin
+    assert rates(rows, margin, guarded, floor) == (1.0, 1 / 3)
 
 
 def test_guarded_rows_need_the_higher_margin() -> None:
     assert flagged(_row("risk", 1.5), 1.0, 2.0)
     assert not flagged(_row("risk", 1.5, guarded=True), 1.0, 2.0)
+
+
+def test_what_follows_the_opening_counts_lowered_by_the_offset_chosen_with_the_margins() -> None:
+    # A disclosure told after a practical question scores low as a whole and high alone; an ordinary message's
+    # background, alone, scores somewhat high too: the offset keeps the first and not the second.
+    rows = [
+        _row("risk", 5.0),
+        _row("risk", 0.5, told=6.0),
+        _row("none", 0.0, told=3.5),
+        _row("none", 1.0),
+        _row("none", -1.0, told=1.0),
+    ]
+    assert not flagged(rows[1], 3.0, 3.0)  # the whole message only
+    assert flagged(rows[1], 3.0, 3.0, offset=2.0) and not flagged(rows[2], 3.0, 3.0, offset=2.0)
+    margin, guarded, floor, offset = choose(rows, 0.0)
+    assert rates(rows, margin, guarded, floor, offset) == (1.0, 0.0)
+    assert 6.0 - offset >= margin > 3.5 - offset  # the part alone counts, lowered, and the look-alike stays quiet
+    # With no part after an opening sentence, the offset changes nothing; larger offsets win ties.
+    assert choose([_row("risk", 5.0), _row("none", 0.0)], 0.0)[3] == float("inf")
