@@ -334,8 +334,8 @@ class ChatService:
             parts.notes.append("unsure")
         framing = "framing_followup" if followup else "framing_answered" if verdict.sure else "framing_unsure"
         lead = locale.text(framing)
-        if lang != "en":
-            lead = f"{lead} {locale.text('passages_in_english')}"
+        if lang != "en":  # said first, so that the framing's colon leads into the quote itself
+            lead = f"{locale.text('passages_in_english')} {lead}"
         # The lead quote goes with the framing, so the first thing a family reads is the answer itself.
         first, *rest = composition.quotes
         yield from parts.emit("\n".join([lead, first.line()]))

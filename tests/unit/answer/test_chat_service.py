@@ -322,7 +322,8 @@ def test_chat_service_frames_a_non_english_answer_in_the_question_language(make_
     answer = turn.answer
     ur = get_locale("ur")
     assert answer.status == "answered"
-    assert answer.text.startswith(f"{ur.text('framing_answered')} {ur.text('passages_in_english')}\n")
+    # The note on English passages comes first: the framing ends with a colon that leads into the quote.
+    assert answer.text.startswith(f"{ur.text('passages_in_english')} {ur.text('framing_answered')}\n“")
     assert f"“You can call SENDIASS on {SENDIASS_PHONE} on weekdays.” [1]" in answer.text
     assert (answer.language, answer.detected_language, answer.direction) == ("ur", "ur", "rtl")
 
