@@ -460,7 +460,7 @@ class ChatService:
 
         After safeguarding signposting this is said only when ``after_safety`` (the services already named are not
         named again); otherwise the signposting is the whole reply. Who can answer a question of ``kind`` follows
-        the services as a paragraph of its own.
+        the services as a paragraph of its own, or for a health question comes first.
         """
         if parts.status == "safeguarding":
             if not after_safety:
@@ -471,15 +471,24 @@ class ChatService:
         else:
             parts.status = "not_found"
             parts.handoff = list(contacts)
+        if kind == "health":  # it may be urgent: where to get medical help comes before what was not found
+            yield from self._pointer(kind, locale, parts)
         yield from parts.emit(contact_block(locale, locale.text("not_found"), contacts))
-        yield from self._pointer(kind, locale, parts)
+        if kind != "health":
+            yield from self._pointer(kind, locale, parts)
 
     def _after_opening(self, said: PreparedQuery) -> np.ndarray | None:
         """What the message says after its opening sentence, embedded alone, when safeguarding reads it."""
         return said.after_opening if self.safeguarding.reads_after_opening else None
 
     def _kind_of(self, query: PreparedQuery) -> str | None:
-        """The kind of question (one school's own arrangements, another council's area, the family's own case)."""
+        """The kind of question that a decline points elsewhere for (``POINTER_KINDS``), or None.
+
+        Health comes first, since it may be urgent; then one school's own arrangements, another council's area or
+        the family's own case.
+        """
+        if self.health is not None and self.health.flags(query.vector):
+            return "health"
         return self.kinds.kind_of(query.vector) if self.kinds is not None else None
 
     def _pointer(self, kind: str | None, locale: Locale, parts: ReplyParts) -> Iterator[Event]:
@@ -487,8 +496,13 @@ class ChatService:
 
         Worded as a condition, since the kind is read from the question's meaning alone.
         """
-        if kind is not None:
-            parts.notes.append(f"pointer:{kind}")
+        if kind is None:
+            return
+        parts.notes.append(f"pointer:{kind}")
+        if kind == "health":  # its numbers come from the contacts file, as every number the navigator writes
+            numbers = {"health": self.contacts.health_number(), "emergency": self.contacts.emergency_number()}
+            yield from parts.emit(locale.text("decline_kind.health", **numbers))
+        else:
             yield from parts.emit(locale.text(f"decline_kind.{kind}"))
 
     def _handoff_for(self, query: PreparedQuery, usual: Sequence[Contact]) -> Sequence[Contact]:

@@ -298,6 +298,15 @@ class Contacts:
         """
         return self._phone("emergency")
 
+    def health_number(self) -> str:
+        """NHS 111's number from the contacts file, for the sentence pointing a health question to it.
+
+        Raises:
+            ConfigError: the contacts file has no NHS 111 entry with a phone number.
+
+        """
+        return self._phone(HEALTH_CONTACT)
+
     def _phone(self, contact_id: str) -> str:
         for contact in self.safeguarding:
             if contact.id == contact_id and contact.phone:

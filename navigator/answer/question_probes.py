@@ -28,6 +28,8 @@ _HEALTH_FIX = "Fit it again with `python -m evals.answerability.health`."
 _KINDS_FIX = "Fit them again with `python -m evals.answerability.kinds`."
 # The kinds a decline can point elsewhere for; each has the locale string "decline_kind.<kind>" saying who can answer.
 DECLINE_KINDS = ("named_school", "other_council", "own_case")
+# A health question (the health probe's) points to a GP, NHS 111 and 999 first: it may be urgent.
+POINTER_KINDS = ("health", *DECLINE_KINDS)
 
 
 @dataclass(frozen=True)

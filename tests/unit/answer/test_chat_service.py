@@ -296,6 +296,23 @@ def test_chat_service_decline_says_who_can_answer_a_question_of_a_known_kind(mak
     assert sure.status == "answered" and "unsure" not in sure.notes and "pointer:other_council" not in sure.notes
 
 
+def test_chat_service_points_a_declined_health_question_to_a_gp_nhs_111_and_999(make_service):
+    from navigator.answer.question_probes import QuestionKinds
+
+    always = EveryQuestionIsAboutHealth()
+    kinds = QuestionKinds({"named_school": always, "other_council": always, "own_case": always})
+    answer = make_service(health=always, kinds=kinds).reply(ChatInput(TRANSPORT_PHONE_QUESTION)).answer
+
+    # Health comes before any other kind, and before what was not found (it may be urgent); its numbers come from
+    # the contacts file.
+    pointer = get_locale("en").text("decline_kind.health", health="111", emergency="999")
+    assert answer.status == "not_found" and answer.text.startswith(f"{pointer}\n\n{get_locale('en').text('not_found')}")
+    assert "NHS 111" in pointer and "999" in pointer and "interpreter" in pointer
+    assert "pointer:health" in answer.notes and not any(n in answer.notes for n in ("pointer:own_case",))
+    urdu = make_service(health=always).reply(ChatInput("میرے بیٹے کی ٹرانسپورٹ ٹیم کا فون نمبر کیا ہے؟")).answer
+    assert urdu.text.startswith(get_locale("ur").text("decline_kind.health", health="111", emergency="999"))
+
+
 def test_chat_service_declines_when_the_quotes_lack_the_asked_for_fact(make_service):
     turn = make_service().reply(ChatInput(TRANSPORT_PHONE_QUESTION))
 

@@ -6,6 +6,7 @@ import pytest
 from navigator.answer.contacts import Contacts, handoff_contacts, safeguarding_contacts
 from navigator.answer.question_probes import (
     DECLINE_KINDS,
+    POINTER_KINDS,
     QuestionKinds,
     QuestionProbe,
     load_health_probe,
@@ -92,5 +93,6 @@ def test_shipped_question_kinds_fit_the_model_and_every_kind_has_words_in_every_
     assert kinds.model == Settings().embedding_model
     for kind in DECLINE_KINDS:
         assert "calibration" in kinds.probes[kind].about
+    for kind in POINTER_KINDS:
         for lang in LANGUAGES:
-            assert get_locale(lang).text(f"decline_kind.{kind}").strip()
+            assert get_locale(lang).text(f"decline_kind.{kind}", health="111", emergency="999").strip()
