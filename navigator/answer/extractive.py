@@ -134,16 +134,21 @@ def quote_line(text: str) -> str:
     """A unit as one line of a reply, without a leading bullet; a table row reads "row (column: value; …)".
 
     An action-plan row quotes its sentence without the codes around it ("AGBR12 | Improve…"), and a row on its
-    own line holding a sentence quotes its longer cells only; a row whose header does not line up with it quotes
+    own line holding a sentence drops its ratings and labels; a row whose header does not line up with it quotes
     its own cells only; other rows read their cells in order.
     """
     parts = [_BULLET.sub("", part.strip()).strip(" |") for part in text.splitlines()]
     parts = [part for part in parts if part]
     if len(parts) == 1 and "|" in parts[0]:
         cells = _cells(parts[0])
-        if _prose_cell(cells) is not None:
-            # Codes, dates and ratings ("10/11/2021", "Low") say nothing without their column's heading.
-            return "; ".join(cell for cell in cells if len(cell.split()) > _CODE_CELL_WORDS)
+        prose = _prose_cell(cells)
+        long_cells = [c for c in cells if len(c.split()) > _CODE_CELL_WORDS]
+        if prose is not None and long_cells == [prose]:
+            return prose
+        if prose is not None:
+            # Beside other sentences, a rating or label ("Low", "Red") says nothing without its column's heading; a
+            # date or a figure may be what was asked for, so it stays.
+            return "; ".join(c for c in cells if c in long_cells or any(ch.isdigit() for ch in c))
         return "; ".join(cell for cell in cells if cell)  # cells read in order, without the table's bars
     if len(parts) == 2 and "|" in parts[0] and "|" in parts[1]:
         header, row = _cells(parts[0]), _cells(parts[1])

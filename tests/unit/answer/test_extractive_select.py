@@ -127,10 +127,9 @@ def test_a_table_row_holding_a_sentence_is_quoted_as_that_sentence():
     assert quote_line(f"Due date | {sentence}") == sentence
     two = f"{sentence} | Schools said the panel meets every week to decide on new requests for assessment."
     assert quote_line(two).startswith(sentence + "; Schools said")  # two sentences: both, in order, no bars
-    # A risk register's row without its header: the date and the rating mean nothing alone; the risk and the action
-    # stay, in order.
+    # A risk register's row without its header: the rating means nothing alone; the date may be what was asked for.
     risk = "Too few specialist places for children with EHC plans"
-    assert quote_line(f"10/11/2021 | {risk} | Low | {sentence}") == f"{risk}; {sentence}"
+    assert quote_line(f"10/11/2021 | {risk} | Low | {sentence}") == f"10/11/2021; {risk}; {sentence}"
 
 
 def test_a_row_under_a_header_it_does_not_line_up_with_quotes_its_own_cells():
