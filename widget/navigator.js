@@ -1259,10 +1259,12 @@ textarea {
         const details = h("details", {
           ontoggle: () => { summary.textContent = this.t(details.open ? "hide_quote" : "show_quote"); },
         }, summary, h("blockquote", { lang: "en", dir: "ltr", text: c.quote || "" }));
+        // The section's own readable heading, not its path of headings in capitals (older servers send only that).
+        const section = c.section_label || c.section;
         list.append(h("li", { id: `${id}-s${c.n}`, tabindex: "-1", value: c.n, "data-n": c.n },
           h("span", { lang: "en", dir: "ltr" }, title),
-          c.section ? h("p", { class: "section" }, ...this.t("source_section").split("{section}").flatMap(
-            (part, i) => (i ? [h("span", { lang: "en", dir: "ltr", text: c.section }), part] : [part]))) : null,
+          section ? h("p", { class: "section" }, ...this.t("source_section").split("{section}").flatMap(
+            (part, i) => (i ? [h("span", { lang: "en", dir: "ltr", text: section }), part] : [part]))) : null,
           details));
       }
       return h("div", { class: "sources" }, h("p", { class: "label", id: labelId, text: this.t("sources") }), list);

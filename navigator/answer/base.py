@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from navigator.answer.source_labels import section_label
 from navigator.models.base import TokenStates
 from navigator.retrieval.base import Chunk
 
@@ -22,11 +23,15 @@ class Citation:
     url: str | None
     section: str
     quote: str  # the full text of the cited passage
+    # The deepest heading that says what the section is about, in readable case (a sources list shows it rather than
+    # a heading path of two hundred capitals).
+    section_label: str = ""
 
     @classmethod
     def of(cls, n: int, chunk: Chunk) -> Citation:
         """The citation numbered ``n`` for a retrieved chunk."""
-        return cls(n, chunk.doc_id, chunk.doc_title, chunk.url, chunk.section, chunk.text)
+        label = section_label(chunk.heading_path)
+        return cls(n, chunk.doc_id, chunk.doc_title, chunk.url, chunk.section, chunk.text, label)
 
 
 @dataclass(frozen=True)

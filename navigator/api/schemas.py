@@ -110,6 +110,11 @@ class CitationPublic(BaseModel):
     url: str | None
     section: str
     quote: str = Field(..., description="The full text of the cited passage")
+    section_label: str = Field(
+        "",
+        description="The deepest heading of `section` that says what it is about, in readable case, as quotes' "
+        "source lines name it (clients show it in a sources list; empty when the passage has no heading)",
+    )
 
 
 class QuotePublic(BaseModel):
@@ -196,7 +201,15 @@ class ChatResponse(BaseModel):
             direction=a.direction,
             answer=a.text,
             citations=[
-                CitationPublic(n=c.n, doc_id=c.doc_id, title=c.title, url=c.url, section=c.section, quote=c.quote)
+                CitationPublic(
+                    n=c.n,
+                    doc_id=c.doc_id,
+                    title=c.title,
+                    url=c.url,
+                    section=c.section,
+                    quote=c.quote,
+                    section_label=c.section_label,
+                )
                 for c in a.citations
             ],
             quotes=[QuotePublic(n=q.n, text=q.text, source=q.source, note=q.note) for q in a.quotes],

@@ -113,8 +113,10 @@ def test_widget_source_links_quotes_glossary_and_contacts(live_server, new_page)
     active = deep_active(page)
     assert active["tag"] == "li" and active["id"].endswith(f"-s{citation['n']}")
     source = page.locator(f"li#{active['id']}")
-    assert citation["title"] in source.inner_text() and citation["section"] in source.inner_text()
-    assert EN["source_section"].format(section=citation["section"]) in source.inner_text()
+    # The section's readable heading, as quotes' source lines name it, not the path of headings.
+    assert " > " in citation["section"] and citation["section_label"] == "Education, health and care plans"
+    assert citation["title"] in source.inner_text() and citation["section"] not in source.inner_text()
+    assert EN["source_section"].format(section=citation["section_label"]) in source.inner_text()
     link = source.locator("a.source-link")
     assert link.get_attribute("href") == citation["url"] == "https://example.org/ehcp-timescales"
     assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")

@@ -39,6 +39,17 @@ def test_source_label_joins_title_and_section():
     assert source_label(chunk) == "Inclusion Strategy 2023-2028 › Our priorities for inclusion"
 
 
+def test_a_citation_carries_its_sections_readable_label_beside_the_heading_path():
+    from navigator.answer.base import Citation
+
+    path = ("POSITIVE IMPACT OF THE LOCAL AREA PARTNERSHIP'S SEND ARRANGEMENTS", "Right help at the right time", "Plan")
+    chunk = Chunk("c", "d", "SEF", None, path, "Text.", ())
+    citation = Citation.of(1, chunk)
+
+    assert citation.section == chunk.section and citation.section_label == "Right help at the right time"
+    assert Citation.of(1, Chunk("c", "d", "SEF", None, (), "Text.", ())).section_label == ""
+
+
 def test_a_title_names_an_ended_period_only_once_its_last_year_is_over():
     from navigator.answer.source_labels import ended_period
 
