@@ -33,7 +33,7 @@ class GlossaryExpander:
         """Compile the matchers now rather than on the first question."""
         self._glossary.warm_up()
 
-    def expand(self, text: str, lang: str | None = None) -> str:
+    def expand(self, text: str, lang: str | None = None, english_words: str | None = None) -> str:
         """English terms for the glossary terms ``text`` names in another language or describes in families' words.
 
         A question in another language also gets the English words its own everyday words stand for (the word
@@ -42,6 +42,7 @@ class GlossaryExpander:
         Args:
             text: the question.
             lang: its language when known; ``en`` means only families' phrases are read.
+            english_words: :meth:`english_words` of the same text when the caller has them already.
 
         Returns:
             Distinct BM25 tokens of those terms' English wording and aliases, then of the translated words ("" when
@@ -55,7 +56,8 @@ class GlossaryExpander:
             have = named_in_english | {t.id for t in extra}
             extra += [t for t in (self._glossary.get(i) for i in described if i not in have) if t is not None]
         wording = " ".join(" ".join(t.english.forms) for t in extra)
-        return " ".join(dict.fromkeys(tokenize(f"{wording} {self.english_words(text, lang)}")))
+        words = self.english_words(text, lang) if english_words is None else english_words
+        return " ".join(dict.fromkeys(tokenize(f"{wording} {words}")))
 
     def english_words(self, text: str, lang: str | None) -> str:
         """The English words a question in another language stands for, word by word ("" in English or without)."""

@@ -165,9 +165,9 @@ class Searcher:
         text = self.check_query(text)
         if lang is None and self.detect_language is not None:
             lang = self.detect_language(text)
-        expansion = self.expander.expand(text, lang) if self.expander else ""
-        english_words = self.expander.english_words(text, lang) if self.expander and self.english_queries else ""
-        return PreparedQuery(Query(text, lang, expansion, english_words), self.queries)
+        words = self.expander.english_words(text, lang) if self.expander else ""  # looked up once for both uses
+        expansion = self.expander.expand(text, lang, words) if self.expander else ""
+        return PreparedQuery(Query(text, lang, expansion, words if self.english_queries else ""), self.queries)
 
     def query_states(self, query: PreparedQuery) -> TokenStates | None:
         """The question's token states from the turn's model run (None when late interaction is off)."""

@@ -703,10 +703,15 @@ class CountingExpander(GlossaryExpander):
     def __init__(self) -> None:
         super().__init__(load_glossary())
         self.expanded: list[str] = []
+        self.translated: list[str] = []
 
-    def expand(self, text: str, lang: str | None) -> str:
+    def expand(self, text: str, lang: str | None = None, english_words: str | None = None) -> str:
         self.expanded.append(text)
-        return super().expand(text, lang)
+        return super().expand(text, lang, english_words)
+
+    def english_words(self, text: str, lang: str | None) -> str:
+        self.translated.append(text)
+        return super().english_words(text, lang)
 
 
 def test_chat_service_checks_and_expands_the_question_once_per_turn(index, detector, store) -> None:
@@ -729,6 +734,7 @@ def test_chat_service_checks_and_expands_the_question_once_per_turn(index, detec
     turn = service.reply(ChatInput("How long does an EHC needs assessment take?", "en"))
     assert turn.answer.status in {"answered", "not_found"}
     assert expander.expanded == ["How long does an EHC needs assessment take?"]
+    assert expander.translated == expander.expanded  # the word translations are looked up once, for both uses
 
 
 # ---- partial answers ----------------------------------------------------------------------------------------

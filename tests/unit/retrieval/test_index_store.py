@@ -104,8 +104,11 @@ def test_searcher_names_the_language_only_when_the_query_has_none(tmp_path):
         def __init__(self):
             self.calls = []
 
-        def expand(self, text, lang):
+        def expand(self, text, lang, english_words=None):
             self.calls.append(lang)
+            return ""
+
+        def english_words(self, text, lang):
             return ""
 
     expander = Recording()
