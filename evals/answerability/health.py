@@ -1,7 +1,7 @@
 """Fit the health-question probe on the answerability set's calibration half, and report it on the test half.
 
     python -m evals.answerability.health          # fit, write navigator/data/health_probe.json, report
-    python -m evals.answerability.health --report # the shipped probe on both halves; fits nothing
+    python -m evals.answerability.health --report [--write benchmarks/results/health_probe.json]  # fits nothing
 
 Positives are the calibration questions their writers labelled ``medical_advice`` (a dose, a therapy, whether a
 symptom is a condition); negatives every other question, answerable or not, including those about diagnosis
@@ -98,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="Report the shipped probe; fit nothing.")
     parser.add_argument("--precision", type=float, default=0.8)
+    parser.add_argument("--write", type=Path, default=None, help="Also write the figures here (JSON).")
     args = parser.parse_args()
     calibration = load_items(CALIBRATION) + health_set("calibration")
     test, health_test = load_items(TEST), health_set("test")
@@ -128,6 +129,8 @@ def main() -> None:
     result["test"] = report(tx @ probe.weights.astype(np.float64) + probe.bias, ty, probe.threshold)
     result["health_set_test"] = report(hx @ probe.weights.astype(np.float64) + probe.bias, hy, probe.threshold)
     print(json.dumps(result, indent=1))
+    if args.write:
+        args.write.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

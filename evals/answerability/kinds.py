@@ -1,7 +1,7 @@
 """Fit the question-kind probes on the answerability set's calibration half, and report them on the test half.
 
     python -m evals.answerability.kinds           # fit, write navigator/data/question_kinds_probe.json, report
-    python -m evals.answerability.kinds --report  # the shipped probes on both halves; fits nothing
+    python -m evals.answerability.kinds --report [--write benchmarks/results/question_kinds.json]  # fits nothing
 
 For each kind a decline can point elsewhere for (one school's own arrangements, another council's area, one child's
 own case), positives are the calibration half's unanswerable questions its writers gave that kind; negatives are
@@ -37,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="Report the shipped probes; fit nothing.")
     parser.add_argument("--precision", type=float, default=0.8)
+    parser.add_argument("--write", type=Path, default=None, help="Also write the figures here (JSON).")
     args = parser.parse_args()
     calibration, test = load_items(CALIBRATION), load_items(TEST)
     cx, tx = vectors(calibration), vectors(test)
@@ -76,6 +77,8 @@ def main() -> None:
         sum(1 for k, i in pointed if k == i.get("kind") and not i["answerable"]),
     ]
     print(json.dumps(result, indent=1))
+    if args.write:
+        args.write.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
