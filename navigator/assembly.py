@@ -268,7 +268,7 @@ def build_safeguarding(settings: Settings, embeddings: Embeddings) -> Safeguardi
         margin=options.margin,
         guarded_margin=options.guarded_margin,
         pattern_floor=options.pattern_floor,
-        after_opening_offset=options.after_opening_offset,
+        parts_offset=options.parts_offset,
     )
 
 

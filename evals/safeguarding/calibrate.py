@@ -2,7 +2,7 @@
 
     python -m evals.safeguarding.calibrate [--target-added-false-alarms 0.007] [--write results.json]
     python -m evals.safeguarding.calibrate --dataset evals/safeguarding/test.jsonl --margin M --guarded-margin G \
-        --pattern-floor F --after-opening-offset O [--dev ../shared/evals/dev.jsonl] --write results.json  # report
+        --pattern-floor F --parts-offset O [--dev ../shared/evals/dev.jsonl] --write results.json  # report
 
 The patterns are fixed. The meaning score of a message adds two signals, each in units of its spread over the
 calibration half's ordinary messages: how much nearer it is to its nearest example disclosures than to its
@@ -13,9 +13,9 @@ writes it to navigator/data/safeguarding_probe.json, and picks the pair with the
 the calibration half, beyond those the word patterns raise anyway, stay within the target (look-alikes that trip
 a pattern, such as a crisis long past, are the patterns' to mend: no margin removes them). A word-pattern hit is
 then set aside when the score is below ``pattern_floor``; the floor chosen is the strictest one that sets aside no
-disclosure of the calibration half. What a message says after its opening sentence is also scored alone, and
-counts lowered by ``after_opening_offset``, chosen with the margins (the largest offset among the settings of
-best recall).
+disclosure of the calibration half. Each sentence of a message, and what it says after its opening sentence, is
+also scored alone, and the best of them counts lowered by ``parts_offset``, chosen with the margins (the largest
+offset among the settings of best recall).
 
 The calibration half's items are examples too (``--merge-examples`` adds them): each item is then scored in one
 of five folds, without that fold's examples and with a boundary fitted without them, so the margins are chosen
@@ -38,7 +38,7 @@ from tqdm import tqdm
 from evals.logistic import balanced_weights, fit_logistic
 from evals.safeguarding.dataset import CALIBRATION, load_items
 from navigator.answer.safety_semantic import LinearProbe, load_exemplars, load_probe
-from navigator.languages.matching import after_opening
+from navigator.languages.matching import parts_alone
 
 DATA = Path(__file__).resolve().parents[2] / "navigator" / "data"
 EXAMPLES = DATA / "safeguarding_exemplars.json"
@@ -63,7 +63,7 @@ def readings(items: Sequence[dict[str, Any]], out_of_fold: bool) -> tuple[list[d
     from navigator.answer.safety import SafeguardingDetector
     from navigator.assembly import embedder, example_matcher
     from navigator.config import get_settings
-    from navigator.retrieval.vectors import QueryVectorCache
+    from navigator.retrieval.vectors import QueryVectorCache, query_vectors
 
     settings = get_settings()
     if not settings.safeguarding.meaning:
@@ -96,14 +96,12 @@ def readings(items: Sequence[dict[str, Any]], out_of_fold: bool) -> tuple[list[d
         nearest = matcher.nearest_of(vector, clauses, leave_out=leave_out)
         rows = np.vstack([vector, clauses]) if clauses is not None and clauses.size else vector[None, :]
         weights, bias = boundaries[fold]
-        told: dict[str, float | None] = {"told_margin": None, "told_decision": None}
-        rest = after_opening(text)
-        if rest is not None:  # what the message says after its opening sentence, alone
-            rest_vector = queries.vector(rest)
-            told = {
-                "told_margin": matcher.nearest(rest_vector, leave_out).margin,
-                "told_decision": float(rest_vector @ weights + bias),
-            }
+        parts = parts_alone(text)  # each sentence, and what the message says after its opening, alone
+        part_vectors = query_vectors(embeddings, parts) if parts else np.zeros((0, len(vector)), dtype=np.float32)
+        told = {
+            "told_margins": [matcher.nearest(row, leave_out).margin for row in part_vectors],
+            "told_decisions": [float(row @ weights + bias) for row in part_vectors],
+        }
         out.append({
             "id": item["id"], "lang": item["lang"], "label": item["label"],
             "group": item.get("category") or item.get("kind"),
@@ -139,20 +137,17 @@ def spread(values: Sequence[float]) -> tuple[float, float]:
 def scored(rows: list[dict[str, Any]], probe: LinearProbe) -> list[dict[str, Any]]:
     """The rows with their meaning scores, the two signals combined as the navigator combines them.
 
-    ``score`` is the whole message's; ``told`` that of what it says after its opening sentence (None without one).
+    ``score`` is the whole message's; ``told`` the best of its parts judged alone (None for one sentence).
     """
-    return [
-        {
-            **r,
-            "score": probe.combine(r["margin"], r["decision"]),
-            "told": None if r.get("told_margin") is None else probe.combine(r["told_margin"], r["told_decision"]),
-        }
-        for r in rows
-    ]
+    def best_part(row: dict[str, Any]) -> float | None:
+        pairs = zip(row.get("told_margins", []), row.get("told_decisions", []), strict=True)
+        return max((probe.combine(m, d) for m, d in pairs), default=None)
+
+    return [{**r, "score": probe.combine(r["margin"], r["decision"]), "told": best_part(r)} for r in rows]
 
 
 def effective(row: dict[str, Any], offset: float) -> float:
-    """The score the margins judge: the whole message's, or its part after the opening less ``offset``.
+    """The score the margins judge: the whole message's, or its best part judged alone less ``offset``.
 
     The pattern floor judges the whole message's score alone: a part alone does not say a pattern hit is sound.
     """
@@ -184,7 +179,7 @@ def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
 def flagged(
     row: dict[str, Any], margin: float, guarded_margin: float, floor: float = NO_FLOOR, offset: float = math.inf
 ) -> bool:
-    """Whether the detector would flag the item at these margins, pattern floor and after-opening offset."""
+    """Whether the detector would flag the item at these margins, pattern floor and parts' offset."""
     if row["pattern"] is not None and row["score"] >= floor:
         return True
     return effective(row, offset) >= (guarded_margin if row["guarded"] else margin)
@@ -218,7 +213,7 @@ def choose_floor(
 
 
 def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float, float]:
-    """The margins, floor and after-opening offset with the best recall whose added false alarms stay within ``target``.
+    """The margins, floor and parts' offset with the best recall whose added false alarms stay within ``target``.
 
     Added false alarms are those of the meaning score alone, beyond the word patterns' hits above the floor. Each
     pair of margins is counted with its own floor (:func:`choose_floor`'s rule), since the floor only removes false
@@ -291,7 +286,7 @@ def main() -> None:
         "--pattern-floor", type=float, default=None, help="Report this pattern floor instead of choosing one."
     )
     parser.add_argument(
-        "--after-opening-offset",
+        "--parts-offset",
         type=float,
         default=None,
         help="Report this offset (inf: the whole message only); default with --margin: inf.",
@@ -320,7 +315,7 @@ def main() -> None:
         margin, guarded, floor, offset = choose(rows, args.target_added_false_alarms)
     else:
         margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
-        offset = math.inf if args.after_opening_offset is None else args.after_opening_offset
+        offset = math.inf if args.parts_offset is None else args.parts_offset
         floor = choose_floor(rows, margin, guarded, offset) if args.pattern_floor is None else args.pattern_floor
     report = summarize(rows, margin, guarded, floor, offset)
     if args.dev:
@@ -351,7 +346,7 @@ def summarize(
         "margin": margin,
         "guarded_margin": guarded,
         "pattern_floor": floor,
-        "after_opening_offset": offset if math.isfinite(offset) else None,  # None: the whole message only
+        "parts_offset": offset if math.isfinite(offset) else None,  # None: the whole message only
         "overall": {"recall": recall, "false_alarms": false_alarms},
         "patterns_alone": dict(zip(("recall", "false_alarms"), rates(rows, math.inf, math.inf), strict=True)),
         "by_lang": {

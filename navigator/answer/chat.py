@@ -173,7 +173,7 @@ class ChatService:
         greeting = self.greetings.is_greeting(message)
         danger = None
         if not greeting:
-            danger = self.safeguarding.detect(message, said.vector, said.clauses, self._after_opening(said))
+            danger = self.safeguarding.detect(message, said.vector, said.clauses, self._parts_alone(said))
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
@@ -477,9 +477,9 @@ class ChatService:
         if kind != "health":
             yield from self._pointer(kind, locale, parts)
 
-    def _after_opening(self, said: PreparedQuery) -> np.ndarray | None:
-        """What the message says after its opening sentence, embedded alone, when safeguarding reads it."""
-        return said.after_opening if self.safeguarding.reads_after_opening else None
+    def _parts_alone(self, said: PreparedQuery) -> np.ndarray | None:
+        """The message's sentences, and what it says after its opening, embedded alone, when safeguarding reads them."""
+        return said.parts_alone() if self.safeguarding.reads_parts else None
 
     def _kind_of(self, query: PreparedQuery) -> str | None:
         """The kind of question that a decline points elsewhere for (``POINTER_KINDS``), or None.

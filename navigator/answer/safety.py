@@ -152,7 +152,7 @@ class SafeguardingDetector:
         margin: float = 0.0,
         guarded_margin: float = 0.0,
         pattern_floor: float = float("-inf"),
-        after_opening_offset: float = float("inf"),
+        parts_offset: float = float("inf"),
     ) -> None:
         """Remember the parts; the data is read and compiled on first use.
 
@@ -164,9 +164,9 @@ class SafeguardingDetector:
             guarded_margin: The same when a negation or a policy cue is present (higher: doubt lowers certainty).
             pattern_floor: A pattern hit counts unless the meaning score is below this (minus infinity: patterns
                 always count).
-            after_opening_offset: What is said after an opening sentence, judged alone, counts with its meaning
-                score lowered by this much (a part alone is shorter, and short texts score higher; infinity: the
-                whole message only).
+            parts_offset: Each sentence, and what is said after the opening sentence, judged alone, counts with its
+                meaning score lowered by this much (a part alone is shorter, and short texts score higher; infinity:
+                the whole message only).
 
         """
         self._path = path
@@ -175,7 +175,7 @@ class SafeguardingDetector:
         self.margin = margin
         self.guarded_margin = guarded_margin
         self.pattern_floor = pattern_floor
-        self.after_opening_offset = after_opening_offset
+        self.parts_offset = parts_offset
 
     def _pattern_data(self) -> PatternData:
         if self._data is None:
@@ -190,9 +190,9 @@ class SafeguardingDetector:
         return self._data
 
     @property
-    def reads_after_opening(self) -> bool:
-        """Whether :meth:`detect` uses what a message says after its opening sentence (worth a model run)."""
-        return self.matcher is not None and math.isfinite(self.after_opening_offset)
+    def reads_parts(self) -> bool:
+        """Whether :meth:`detect` uses a message's parts judged alone (worth a model run)."""
+        return self.matcher is not None and math.isfinite(self.parts_offset)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -255,7 +255,7 @@ class SafeguardingDetector:
         text: str,
         vector: np.ndarray | None = None,
         clauses: np.ndarray | None = None,
-        after_opening: np.ndarray | None = None,
+        parts: np.ndarray | None = None,
     ) -> SafeguardingMatch | None:
         """Why ``text`` suggests a risk, or ``None``.
 
@@ -265,9 +265,9 @@ class SafeguardingDetector:
                 are used.
             clauses: Vectors of the message's clauses (rows), from the same model run: a disclosure followed by
                 "what should I do?" is judged by its first clause too, which the whole message's vector dilutes.
-            after_opening: The vector of what the message says after its opening sentence, embedded alone: "Who do
-                I ring at night? He is in a bad way." reads as its question as a whole, and clauses pooled in that
-                run carry the question with them.
+            parts: Vectors (rows) of the message's sentences and of what it says after its opening sentence, each
+                embedded alone: "Who do I ring at night? He is in a bad way." reads as its question as a whole, and
+                clauses pooled in that run carry the question with them.
 
         A pattern hit stands unless the meaning check is sure the message is ordinary: words alone cannot tell
         "grooming" as hair care from grooming by an adult.
@@ -284,11 +284,12 @@ class SafeguardingDetector:
             return SafeguardingMatch(hit.category, hit.language, hit.pattern, "pattern", None, reading.guarded)
         if nearest is None:
             return None
-        if after_opening is not None and self.matcher is not None:
-            told = self.matcher.nearest_of(after_opening)
-            lowered = told.score - self.after_opening_offset
+        for row in () if parts is None else parts:
+            assert self.matcher is not None  # a nearest example was found above
+            alone = self.matcher.nearest_of(row)
+            lowered = alone.score - self.parts_offset
             if lowered > nearest.score:
-                nearest = replace(told, score=lowered)
+                nearest = replace(alone, score=lowered)
         bar = self.guarded_margin if reading.guarded else self.margin
         if nearest.score < bar:
             return None

@@ -178,6 +178,27 @@ def after_opening(text: str) -> str | None:
     return None
 
 
+def parts_alone(text: str) -> list[str]:
+    """The parts of a message worth judging on their own: each of its sentences, and what it says after the opening.
+
+    A disclosure told in one sentence of a long message about an EHCP, or after a practical question, is diluted in
+    the message's vector as a whole. A message of one sentence has no parts.
+    """
+    sentences, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        sentence = " ".join(text[start : end.end()].split())
+        start = end.end()
+        if _letters(sentence) >= _MIN_PART_LETTERS:
+            sentences.append(sentence)
+    tail = " ".join(text[start:].split())
+    if _letters(tail) >= _MIN_PART_LETTERS:
+        sentences.append(tail)
+    if len(sentences) < 2:
+        return []
+    rest = after_opening(text)
+    return list(dict.fromkeys([*sentences, *([rest] if rest else [])]))
+
+
 def normalize(text: str) -> str:
     """Normalise text for matching; case is kept (matching ignores it where that is safe).
 

@@ -10,7 +10,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from navigator.errors import QueryRejectedError, QueryTooLongError
-from navigator.languages.matching import after_opening
+from navigator.languages.matching import parts_alone
 from navigator.models.base import TokenStates
 from navigator.retrieval.base import Chunk, Query, Retriever, ScoredChunk
 from navigator.retrieval.bm25 import BM25Retriever
@@ -26,7 +26,7 @@ from navigator.retrieval.late_interaction import (
     TokenSpanSource,
 )
 from navigator.retrieval.options import SearchOptions
-from navigator.retrieval.vectors import QueryVectorCache
+from navigator.retrieval.vectors import QueryVectorCache, query_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +67,13 @@ class PreparedQuery:
         """Vectors of the text's clauses, from the same model run (no rows when the model cannot give them)."""
         return self._vectors.clauses(self.query.text)
 
-    @property
-    def after_opening(self) -> np.ndarray | None:
-        """The vector of what the text says after its opening sentence, alone (a model run of its own), or None."""
-        rest = after_opening(self.query.text)
-        return None if rest is None else self._vectors.vector(rest)
+    def parts_alone(self) -> np.ndarray | None:
+        """Vectors of the text's sentences and of what it says after its opening, each embedded alone, or None.
+
+        One batched model run of its own; None for a text of one sentence.
+        """
+        parts = parts_alone(self.query.text)
+        return query_vectors(self._vectors.embeddings, parts) if parts else None
 
 
 class Searcher:

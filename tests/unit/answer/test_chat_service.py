@@ -424,12 +424,12 @@ def test_chat_service_safeguarding_without_an_answer_adds_no_decline(make_servic
 class FlagsByMeaning(SafeguardingDetector):
     """Flags every message by its meaning alone, as the vector check does a look-alike it is unsure of."""
 
-    def detect(self, text, vector=None, clauses=None, after_opening=None):  # type: ignore[no-untyped-def]
+    def detect(self, text, vector=None, clauses=None, parts=None):  # type: ignore[no-untyped-def]
         return SafeguardingMatch("missing", "en", "an example disclosure", "meaning", 1.0, False)
 
 
-class RecordsWhatFollowsTheOpening(SafeguardingDetector):
-    """Flags nothing; keeps the vector of what each message says after its opening sentence."""
+class RecordsTheParts(SafeguardingDetector):
+    """Flags nothing; keeps the vectors of each message's parts judged alone."""
 
     def __init__(self, reads: bool) -> None:
         super().__init__()
@@ -437,20 +437,20 @@ class RecordsWhatFollowsTheOpening(SafeguardingDetector):
         self.seen: list[object] = []
 
     @property
-    def reads_after_opening(self) -> bool:
+    def reads_parts(self) -> bool:
         return self.reads
 
-    def detect(self, text, vector=None, clauses=None, after_opening=None):  # type: ignore[no-untyped-def]
-        self.seen.append(after_opening)
+    def detect(self, text, vector=None, clauses=None, parts=None):  # type: ignore[no-untyped-def]
+        self.seen.append(parts)
 
 
-def test_chat_service_embeds_what_follows_an_opening_question_only_for_a_detector_that_reads_it(make_service):
+def test_chat_service_embeds_a_messages_parts_only_for_a_detector_that_reads_them(make_service):
     message = "Who do I ring at night? My son is in a bad way."
-    reading = RecordsWhatFollowsTheOpening(reads=True)
+    reading = RecordsTheParts(reads=True)
     make_service(safeguarding=reading).reply(ChatInput(message))
     make_service(safeguarding=reading).reply(ChatInput("Who do I ring at night?"))
-    assert reading.seen[0] is not None and reading.seen[0].shape[0] > 1 and reading.seen[1] is None
-    quiet = RecordsWhatFollowsTheOpening(reads=False)
+    assert reading.seen[0] is not None and reading.seen[0].shape[0] == 2 and reading.seen[1] is None  # 2 sentences
+    quiet = RecordsTheParts(reads=False)
     make_service(safeguarding=quiet).reply(ChatInput(message))
     assert quiet.seen == [None]  # no model run for a detector that would not use it
 

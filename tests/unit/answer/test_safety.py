@@ -106,7 +106,7 @@ def _exemplar_detector(
     margin: float,
     guarded_margin: float,
     pattern_floor: float = float("-inf"),
-    after_opening_offset: float = float("inf"),
+    parts_offset: float = float("inf"),
 ) -> SafeguardingDetector:
     """A meaning check over three-dimensional toy vectors: axis 0 is harm, axis 1 ordinary SEND questions."""
     exemplars = parse_exemplars(
@@ -124,7 +124,7 @@ def _exemplar_detector(
         margin=margin,
         guarded_margin=guarded_margin,
         pattern_floor=pattern_floor,
-        after_opening_offset=after_opening_offset,
+        parts_offset=parts_offset,
     )
 
 
@@ -160,23 +160,32 @@ def test_safety_pattern_hit_stands_unless_the_meaning_is_clearly_ordinary() -> N
     assert _exemplar_detector(margin=0.5, guarded_margin=0.5).detect(text, clearly_ordinary) is not None
 
 
-def test_safety_judges_what_follows_an_opening_question_alone_lowered_by_the_offset() -> None:
-    text = "Who do I ring at night? words no pattern knows"
-    question, told = _unit(0.2, 0.8, 0.1), _unit(0.95, 0.05, 0.0)
+def test_safety_judges_a_messages_parts_alone_lowered_by_the_offset() -> None:
+    text = "Who do I ring at night? words no pattern knows. And more."
+    question, ordinary, told = _unit(0.2, 0.8, 0.1), _unit(0.1, 0.9, 0.2), _unit(0.95, 0.05, 0.0)
+    parts = np.vstack([ordinary, told])  # the best part counts
     whole_only = _exemplar_detector(margin=0.5, guarded_margin=0.5)
-    assert not whole_only.reads_after_opening
-    assert whole_only.detect(text, question, after_opening=told) is None  # no offset: the whole message only
-    reading = _exemplar_detector(margin=0.5, guarded_margin=0.5, after_opening_offset=0.2)
-    assert reading.reads_after_opening
-    assert reading.detect(text, question) is None
-    match = reading.detect(text, question, after_opening=told)
+    assert not whole_only.reads_parts
+    assert whole_only.detect(text, question, parts=parts) is None  # no offset: the whole message only
+    reading = _exemplar_detector(margin=0.5, guarded_margin=0.5, parts_offset=0.2)
+    assert reading.reads_parts
+    assert reading.detect(text, question) is None and reading.detect(text, question, parts=ordinary[None, :]) is None
+    match = reading.detect(text, question, parts=parts)
     assert match is not None and match.signal == "meaning" and match.category == "physical_abuse"
     # The offset is the bar's extra height for a part judged alone: a high one keeps a middling part quiet.
-    assert _exemplar_detector(0.5, 0.5, after_opening_offset=0.6).detect(text, question, after_opening=told) is None
+    assert _exemplar_detector(0.5, 0.5, parts_offset=0.6).detect(text, question, parts=parts) is None
 
 
-def test_safety_after_opening_is_the_rest_of_a_message_after_its_first_sentence() -> None:
-    from navigator.languages.matching import after_opening
+def test_safety_parts_alone_are_each_sentence_and_what_follows_the_opening() -> None:
+    from navigator.languages.matching import after_opening, parts_alone
+
+    long = "Who do I ring at night? He is fine at school. Tonight he said goodbye to everyone"
+    assert parts_alone(long) == [
+        "Who do I ring at night?", "He is fine at school.", "Tonight he said goodbye to everyone",
+        "He is fine at school. Tonight he said goodbye to everyone",
+    ]
+    assert parts_alone("Hi. What is an EHC plan?") == [] and parts_alone("What is an EHC plan?") == []
+    assert parts_alone("晚上可以打哪个电话？我儿子今晚情况很不好") == ["晚上可以打哪个电话？", "我儿子今晚情况很不好"]
 
     assert after_opening("Who do I ring at night? My son is in a bad way.") == "My son is in a bad way."
     assert after_opening("Hi. Who do I ring? My son is in a bad way") == "My son is in a bad way"  # not a greeting
