@@ -333,9 +333,7 @@ class ChatService:
         if not verdict.sure:
             parts.notes.append("unsure")
         framing = "framing_followup" if followup else "framing_answered" if verdict.sure else "framing_unsure"
-        lead = locale.text(framing)
-        if lang != "en":  # said first, so that the framing's colon leads into the quote itself
-            lead = f"{locale.text('passages_in_english')} {lead}"
+        lead = locale.framing(framing)
         # The lead quote goes with the framing, so the first thing a family reads is the answer itself.
         first, *rest = composition.quotes
         yield from parts.emit("\n".join([lead, first.line()]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -200,18 +201,7 @@ class ChatResponse(BaseModel):
             detected_language=a.detected_language,
             direction=a.direction,
             answer=a.text,
-            citations=[
-                CitationPublic(
-                    n=c.n,
-                    doc_id=c.doc_id,
-                    title=c.title,
-                    url=c.url,
-                    section=c.section,
-                    quote=c.quote,
-                    section_label=c.section_label,
-                )
-                for c in a.citations
-            ],
+            citations=[CitationPublic(**asdict(c)) for c in a.citations],  # the same fields, by name
             quotes=[QuotePublic(n=q.n, text=q.text, source=q.source, note=q.note) for q in a.quotes],
             unsure="unsure" in a.notes,
             handoff=[

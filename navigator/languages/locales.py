@@ -77,6 +77,15 @@ class Locale:
                 f"locale string {key!r} ({self.language}) needs a value for placeholder {exc.args[0]!r}"
             ) from None
 
+    def framing(self, key: str) -> str:
+        """The framing sentence ``key`` that introduces quotes, as a reply opens with it.
+
+        In every language but English the note that the passages are in English comes first, so that the framing's
+        colon leads into the quote itself.
+        """
+        framing = self.text(key)
+        return framing if self.language == "en" else f"{self.text('passages_in_english')} {framing}"
+
 
 def placeholders(template: str) -> frozenset[str]:
     """The names of the ``{placeholders}`` in a format string.

@@ -86,4 +86,5 @@ def test_answerability_replies_lead_with_one_quote_repeat_none_and_frame_in_the_
         assert texts and len(set(texts)) == len(texts), item["id"]
         assert sum(len(t.split()) for t in texts[1:]) + len(texts[0].split()) <= max(100, len(texts[0].split()))
         locale = get_locale(item["lang"])
-        assert answer.text.startswith((locale.text("framing_answered"), locale.text("framing_unsure"))), item["id"]
+        openings = (locale.framing("framing_answered"), locale.framing("framing_unsure"))
+        assert answer.text.startswith(openings), item["id"]

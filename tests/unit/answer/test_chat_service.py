@@ -341,6 +341,8 @@ def test_chat_service_frames_a_non_english_answer_in_the_question_language(make_
     assert answer.status == "answered"
     # The note on English passages comes first: the framing ends with a colon that leads into the quote.
     assert answer.text.startswith(f"{ur.text('passages_in_english')} {ur.text('framing_answered')}\n“")
+    assert ur.framing("framing_answered") == f"{ur.text('passages_in_english')} {ur.text('framing_answered')}"
+    assert get_locale("en").framing("framing_answered") == get_locale("en").text("framing_answered")
     assert f"“You can call SENDIASS on {SENDIASS_PHONE} on weekdays.” [1]" in answer.text
     assert (answer.language, answer.detected_language, answer.direction) == ("ur", "ur", "rtl")
 
