@@ -299,11 +299,12 @@ class ChatService:
         """Retrieve and judge; quote when the quotes answer the message, otherwise decline and hand off."""
         lang = locale.language
         names_term = bool(self.glossary.find(message, None))
+        kind = self._kind_of(query)  # read once: it orders the services and says who else can answer
         if not self.scope.in_scope(query.vector, names_term):
             if parts.status != "safeguarding":
                 parts.status = "out_of_scope"
                 parts.notes.append("out_of_scope")
-                parts.handoff = list(self._handoff_for(query, self.contacts.for_answers()))
+                parts.handoff = list(self._handoff_for(kind, self.contacts.for_answers()))
                 yield from parts.emit(locale.text("out_of_scope"))
             return
         assessment, unanswered = self._assess_parts(message, query, lang)
@@ -313,12 +314,12 @@ class ChatService:
                 parts.evidence_score = verdict.probability
             reasons = ",".join(verdict.reasons) if verdict and not verdict.answers else "nothing_to_quote"
             parts.notes.append(f"missing:{reasons}" if verdict else "ungrounded")
-            contacts = self._handoff_for(query, self.contacts.handoff)
-            yield from self._decline(locale, parts, contacts, decline_too, self._kind_of(query))
+            contacts = self._handoff_for(kind, self.contacts.handoff)
+            yield from self._decline(locale, parts, contacts, decline_too, kind)
             return
         parts.evidence_score = verdict.probability
         # A health question the quotes may not answer still names a health service among the people to ask.
-        handoff = self._handoff_for(query, self.contacts.for_answers())
+        handoff = self._handoff_for(kind, self.contacts.for_answers())
         if self.llm is not None:
             mark = parts.mark()
             streamed = yield from self._stream_llm(assessment.request, parts)
@@ -342,7 +343,7 @@ class ChatService:
         # Quotes the navigator is not sure of are the closest found: a question of a known kind also hears who can
         # answer it, as a decline would say.
         if not verdict.sure and parts.status != "safeguarding":
-            yield from self._pointer(self._kind_of(query), locale, parts)
+            yield from self._pointer(kind, locale, parts)
         yield from self._hand_off_parts(unanswered, locale, parts)
 
     def _with_ended_notes(self, composition: Composition, locale: Locale, parts: ReplyParts) -> Composition:
@@ -503,11 +504,9 @@ class ChatService:
         else:
             yield from parts.emit(locale.text(f"decline_kind.{kind}"))
 
-    def _handoff_for(self, query: PreparedQuery, usual: Sequence[Contact]) -> Sequence[Contact]:
+    def _handoff_for(self, kind: str | None, usual: Sequence[Contact]) -> Sequence[Contact]:
         """The services to name: a health service first when the question asks for health or medical advice."""
-        if self.health is None or not self.health.flags(query.vector):
-            return usual
-        return self.contacts.for_health(usual)
+        return self.contacts.for_health(usual) if kind == "health" else usual
 
     def _glossary_notes(self, composition: Composition, lang: str) -> list[GlossaryNote]:
         """Explain, in the reader's language, the SEND terms the quoted sentences use.
