@@ -4,8 +4,8 @@ The documents describe Birmingham's SEND services; a question they cannot answer
 services a decline lists cannot answer every such question either. Some kinds of question read alike in any
 language, so a linear boundary over the query vector retrieval already has (no extra model call) tells them apart:
 
-- health or medical advice (a dose, a therapy, whether a symptom is a condition): the decline names NHS 111 first
-  (``data/health_probe.json``, ``python -m evals.answerability.health``);
+- health or medical advice (a dose, a therapy, whether a symptom is a condition): the decline opens with a GP, NHS
+  111 and 999 and names NHS 111 first (``data/health_probe.json``, ``python -m evals.answerability.health``);
 - one school's own arrangements, another council's area, one child's own case: the decline also says who can answer
   that kind of question (``data/question_kinds_probe.json``, ``python -m evals.answerability.kinds``).
 
