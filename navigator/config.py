@@ -57,7 +57,7 @@ class SafeguardingSettings(BaseModel):
         True, description="Also compare the message's query vector with example disclosures (no extra model call)"
     )
     margin: float = Field(
-        3.7,
+        3.6,
         description="The meaning score a message needs to be flagged. The score adds how much nearer the message is "
         "to example disclosures than to ordinary examples and its distance from a boundary fitted on all examples "
         "(data/safeguarding_probe.json), each in spreads over ordinary messages; for multilingual-e5-small, chosen "
@@ -75,10 +75,16 @@ class SafeguardingSettings(BaseModel):
         "disclosure there",
     )
     parts_offset: float = Field(
-        2.0,
+        2.4,
         description="Each sentence of a message, and what it says after its opening sentence, is also judged alone, "
         "its meaning score lowered by this much (\"Who do I ring at night? He is in a bad way.\" reads as its "
         "question as a whole); chosen with the margins on the calibration half; infinity judges the whole message only",
+    )
+    context_offset: float = Field(
+        float("inf"),
+        description="In a conversation, the last messages and the new one are also judged together, by meaning, the "
+        "score lowered by this much (\"she still isn't home\" after a message about a row); chosen on the "
+        "calibration half of evals/safeguarding's conversations; infinity judges each message on its own only",
     )
     neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")
     calibrated_for: str = Field(
