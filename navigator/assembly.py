@@ -269,7 +269,6 @@ def build_safeguarding(settings: Settings, embeddings: Embeddings) -> Safeguardi
         guarded_margin=options.guarded_margin,
         pattern_floor=options.pattern_floor,
         parts_offset=options.parts_offset,
-        context_offset=options.context_offset,
     )
 
 

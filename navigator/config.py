@@ -80,12 +80,6 @@ class SafeguardingSettings(BaseModel):
         "its meaning score lowered by this much (\"Who do I ring at night? He is in a bad way.\" reads as its "
         "question as a whole); chosen with the margins on the calibration half; infinity judges the whole message only",
     )
-    context_offset: float = Field(
-        float("inf"),
-        description="In a conversation, the last messages and the new one are also judged together, by meaning, the "
-        "score lowered by this much (\"she still isn't home\" after a message about a row); chosen on the "
-        "calibration half of evals/safeguarding's conversations; infinity judges each message on its own only",
-    )
     neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")
     calibrated_for: str = Field(
         "intfloat/multilingual-e5-small",

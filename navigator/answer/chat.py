@@ -33,7 +33,7 @@ from navigator.answer.extractive import ExtractiveComposer, ScoredUnit
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.question_probes import QuestionKinds, QuestionProbe
 from navigator.answer.reply_parts import Event, ReplyParts
-from navigator.answer.safety import SafeguardingDetector, SafeguardingMatch
+from navigator.answer.safety import SafeguardingDetector
 from navigator.answer.scope import GreetingDetector, ScopeClassifier
 from navigator.answer.source_labels import ended_period
 from navigator.errors import ComposerUnavailableError, QueryRejectedError, StorageError
@@ -174,10 +174,6 @@ class ChatService:
         danger = None
         if not greeting:
             danger = self.safeguarding.detect(message, said.vector, said.clauses, self._parts_alone(said))
-            if danger is None and history and self.safeguarding.reads_context:
-                danger = self._in_context(history, message, query, lang)
-                if danger is not None:
-                    parts.notes.append("safeguarding_context")
         if danger is not None:
             parts.status = "safeguarding"
             parts.notes.append(f"safeguarding:{danger.category}")
@@ -480,17 +476,6 @@ class ChatService:
         if kind != "health":
             yield from self._pointer(kind, locale, parts)
 
-    def _in_context(
-        self, history: Sequence[str], message: str, query: PreparedQuery, lang: str
-    ) -> SafeguardingMatch | None:
-        """Whether the conversation's last messages and this one, read together, tell of a risk.
-
-        One more model run, or none when retrieval already joined them.
-        """
-        joined = self._joined(history, message)
-        together = query if query.text == joined else self.searcher.prepare(joined, lang)
-        return self.safeguarding.detect_in_context(joined, together.vector, together.clauses)
-
     def _parts_alone(self, said: PreparedQuery) -> np.ndarray | None:
         """The message's sentences, and what it says after its opening, embedded alone, when safeguarding reads them."""
         return said.parts_alone() if self.safeguarding.reads_parts else None
@@ -561,11 +546,7 @@ class ChatService:
         """A short follow-up ("and if she is under 5?") is searched together with the previous question."""
         if not history or _word_count(message) > self.options.followup_max_words:
             return message
-        return self._joined(history, message)
-
-    def _joined(self, history: Sequence[str], message: str) -> str:
-        """The conversation's last questions and this message, as one query."""
-        return conversation_text(history, message, self.options.history_turns, self.searcher.max_query_chars)
+        return _conversation_text(history, message, self.options.history_turns, self.searcher.max_query_chars)
 
     def _conversation_id(self, given: str | None) -> str:
         if given is None:
@@ -575,7 +556,7 @@ class ChatService:
         return given
 
 
-def conversation_text(history: Sequence[str], message: str, turns: int, limit: int) -> str:
+def _conversation_text(history: Sequence[str], message: str, turns: int, limit: int) -> str:
     """The last ``turns`` questions of a conversation and this message, oldest first, in at most ``limit`` characters.
 
     The oldest questions are left out first when the whole would be longer (a query has a length limit).

@@ -153,7 +153,6 @@ class SafeguardingDetector:
         guarded_margin: float = 0.0,
         pattern_floor: float = float("-inf"),
         parts_offset: float = float("inf"),
-        context_offset: float = float("inf"),
     ) -> None:
         """Remember the parts; the data is read and compiled on first use.
 
@@ -168,8 +167,6 @@ class SafeguardingDetector:
             parts_offset: Each sentence, and what is said after the opening sentence, judged alone, counts with its
                 meaning score lowered by this much (a part alone is shorter, and short texts score higher; infinity:
                 the whole message only).
-            context_offset: The conversation so far (the last messages and this one, joined) is judged too, its
-                meaning score lowered by this much (infinity: each message on its own only).
 
         """
         self._path = path
@@ -179,7 +176,6 @@ class SafeguardingDetector:
         self.guarded_margin = guarded_margin
         self.pattern_floor = pattern_floor
         self.parts_offset = parts_offset
-        self.context_offset = context_offset
 
     def _pattern_data(self) -> PatternData:
         if self._data is None:
@@ -197,11 +193,6 @@ class SafeguardingDetector:
     def reads_parts(self) -> bool:
         """Whether :meth:`detect` uses a message's parts judged alone (worth a model run)."""
         return self.matcher is not None and math.isfinite(self.parts_offset)
-
-    @property
-    def reads_context(self) -> bool:
-        """Whether :meth:`detect_in_context` judges conversations (worth a model run of the joined messages)."""
-        return self.matcher is not None and math.isfinite(self.context_offset)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -305,28 +296,3 @@ class SafeguardingDetector:
         return SafeguardingMatch(
             nearest.category, nearest.language, nearest.example, "meaning", nearest.score, reading.guarded
         )
-
-    def detect_in_context(
-        self, text: str, vector: np.ndarray | None, clauses: np.ndarray | None = None
-    ) -> SafeguardingMatch | None:
-        """Whether a conversation's last messages, joined, tell of a risk that no message told alone.
-
-        "She still isn't home" says little alone; after "my 14-year-old left after a row this afternoon" it tells of a
-        missing child. Judged by meaning only, its score lowered by ``context_offset``: each earlier message's words
-        were judged when it came, and a joined text is longer than any message the examples hold.
-
-        Args:
-            text: the earlier messages and this one, joined, oldest first.
-            vector: its unit-length query vector (None: nothing to judge).
-            clauses: vectors of its clauses from the same model run.
-
-        """
-        if vector is None or not self.reads_context:
-            return None
-        assert self.matcher is not None  # reads_context
-        nearest = self.matcher.nearest_of(vector, clauses)
-        score = nearest.score - self.context_offset
-        guarded = self.read_patterns(text).guarded
-        if score < (self.guarded_margin if guarded else self.margin):
-            return None
-        return SafeguardingMatch(nearest.category, nearest.language, nearest.example, "meaning", score, guarded)

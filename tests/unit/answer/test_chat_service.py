@@ -13,13 +13,7 @@ import pytest
 from navigator.answer.answerability import FEATURES, AnswerabilityJudge, AnswerabilityModel
 from navigator.answer.base import Citation, Composition, CompositionRequest
 from navigator.answer.chat import ChatInput, ChatService, ChatTurn
-from navigator.answer.contacts import (
-    Contacts,
-    handoff_contacts,
-    risk_lead,
-    risk_specific_contacts,
-    safeguarding_contacts,
-)
+from navigator.answer.contacts import Contacts, handoff_contacts, risk_specific_contacts, safeguarding_contacts
 from navigator.answer.extractive import ExtractiveComposer, ExtractiveOptions, StoredSentenceVectors
 from navigator.answer.named_terms import NamedTermCheck
 from navigator.answer.question_probes import QuestionProbe
@@ -461,41 +455,6 @@ def test_chat_service_embeds_a_messages_parts_only_for_a_detector_that_reads_the
     quiet = RecordsTheParts(reads=False)
     make_service(safeguarding=quiet).reply(ChatInput(message))
     assert quiet.seen == [None]  # no model run for a detector that would not use it
-
-
-class FlagsConversations(SafeguardingDetector):
-    """Flags no message alone; flags a conversation read together, and keeps what it was given."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.joined: list[str] = []
-
-    @property
-    def reads_context(self) -> bool:
-        return True
-
-    def detect(self, text, vector=None, clauses=None, parts=None):  # type: ignore[no-untyped-def]
-        return None
-
-    def detect_in_context(self, text, vector, clauses=None):  # type: ignore[no-untyped-def]
-        self.joined.append(text)
-        return SafeguardingMatch("missing", "en", "an example disclosure", "meaning", 1.0, False)
-
-
-def test_chat_service_reads_a_conversations_messages_together_for_safeguarding(make_service):
-    context = FlagsConversations()
-    service = make_service(safeguarding=context)
-    first = service.reply(ChatInput("My son left after a row this afternoon, can the school help with his anger?"))
-    assert first.answer.status != "safeguarding" and context.joined == []  # nothing before it to read it with
-    later = service.reply(ChatInput("it is dark now and he is still not back", conversation_id=first.conversation_id))
-    answer = later.answer
-    assert answer.status == "safeguarding" and "safeguarding_context" in answer.notes
-    assert context.joined == [
-        "My son left after a row this afternoon, can the school help with his anger? it is dark now and he is still "
-        "not back"
-    ]
-    # Like any meaning-only flag, the general signposting comes first.
-    assert answer.text.startswith(risk_lead(get_locale("en"), "general", "999"))
 
 
 def test_chat_service_joins_a_conversation_within_the_query_limit(make_service, searcher):

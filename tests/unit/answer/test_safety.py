@@ -107,7 +107,6 @@ def _exemplar_detector(
     guarded_margin: float,
     pattern_floor: float = float("-inf"),
     parts_offset: float = float("inf"),
-    context_offset: float = float("inf"),
 ) -> SafeguardingDetector:
     """A meaning check over three-dimensional toy vectors: axis 0 is harm, axis 1 ordinary SEND questions."""
     exemplars = parse_exemplars(
@@ -126,7 +125,6 @@ def _exemplar_detector(
         guarded_margin=guarded_margin,
         pattern_floor=pattern_floor,
         parts_offset=parts_offset,
-        context_offset=context_offset,
     )
 
 
@@ -438,21 +436,3 @@ def test_safety_shipped_patterns_tell_an_adult_hitting_from_a_child_hitting_othe
     assert detector.read_patterns("زوجي يضربني قدام الأولاد").hit is not None  # my husband hits me before the children
     assert detector.read_patterns("زوجي يضرب الأولاد").hit is not None  # my husband hits the children
     assert detector.read_patterns("ابني يضرب الأولاد في المدرسة").hit is None  # my son hits other children
-
-
-def test_safety_judges_a_conversation_together_lowered_by_the_context_offset() -> None:
-    joined = "my son left after a row this afternoon. he still isn't back"
-    together = _unit(0.9, 0.1, 0.0)
-    off = _exemplar_detector(margin=0.5, guarded_margin=0.5)
-    assert not off.reads_context and off.detect_in_context(joined, together) is None  # infinity: messages alone
-    reading = _exemplar_detector(margin=0.5, guarded_margin=0.5, context_offset=0.2)
-    assert reading.reads_context
-    match = reading.detect_in_context(joined, together)
-    assert match is not None and match.signal == "meaning" and match.category == "physical_abuse"
-    assert match.margin is not None and match.margin < reading.matcher.nearest_of(together).score  # type: ignore[union-attr]
-    assert reading.detect_in_context(joined, None) is None
-    assert reading.detect_in_context(joined, _unit(0.2, 0.8, 0.1)) is None  # an ordinary conversation
-    # A higher offset keeps a middling conversation quiet; a doubt cue raises the bar as for one message.
-    assert _exemplar_detector(0.5, 0.5, context_offset=1.5).detect_in_context(joined, together) is None
-    doubtful = "he is not in danger, he only stays late at his club. he still isn't back"
-    assert _exemplar_detector(0.5, 1.2, context_offset=0.2).detect_in_context(doubtful, together) is None
