@@ -22,7 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evals.datasets import read_items
-from evals.safeguarding.dataset import HERE, KINDS, LABELS
+from evals.safeguarding.dataset import HERE, LABELS, check_kind
 
 CONVERSATIONS_CALIBRATION = HERE / "conversations_calibration.jsonl"
 CONVERSATIONS_TEST = HERE / "conversations_test.jsonl"
@@ -44,10 +44,7 @@ def load_conversations(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{path}:{number}: needs turns, a list of two or more messages")
         if not all(isinstance(item.get(k), str) and item[k] for k in ("id", "lang")) or item.get("label") not in LABELS:
             raise ValueError(f"{path}:{number}: needs id, lang and label (risk or none)")
-        if item["label"] == "risk" and not item.get("category"):
-            raise ValueError(f"{path}:{number}: a conversation telling of a risk needs its category")
-        if item["label"] == "none" and item.get("kind") not in KINDS:
-            raise ValueError(f"{path}:{number}: an ordinary conversation needs kind ordinary or hard")
+        check_kind(item, f"{path}:{number}")
         conversations.append(item)
     return conversations
 

@@ -29,9 +29,19 @@ def load_items(path: Path) -> list[dict[str, Any]]:
         missing = [k for k in ("id", "text", "lang", "label") if not isinstance(item.get(k), str) or not item[k]]
         if missing or item["label"] not in LABELS:
             raise ValueError(f"{path}:{number}: needs id, text, lang and label (risk or none); missing {missing}")
-        if item["label"] == "risk" and not item.get("category"):
-            raise ValueError(f"{path}:{number}: a disclosure needs its category")
-        if item["label"] == "none" and item.get("kind") not in KINDS:
-            raise ValueError(f"{path}:{number}: an ordinary message needs kind ordinary or hard")
+        check_kind(item, f"{path}:{number}")
         items.append(item)
     return items
+
+
+def check_kind(item: dict[str, Any], where: str) -> None:
+    """A disclosure names its category, an ordinary item its kind.
+
+    Raises:
+        ValueError: it does not; the message starts with ``where``.
+
+    """
+    if item["label"] == "risk" and not item.get("category"):
+        raise ValueError(f"{where}: a disclosure needs its category")
+    if item["label"] == "none" and item.get("kind") not in KINDS:
+        raise ValueError(f"{where}: an ordinary item needs kind ordinary or hard")
