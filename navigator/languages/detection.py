@@ -3,8 +3,12 @@
 Script decides first, because it is unambiguous and works on one word: Gurmukhi is Punjabi, Bengali script
 is Bengali, Han characters are Chinese. Arabic script is shared by Arabic, Urdu, Pashto and Sorani Kurdish;
 letters that only one of them uses settle most messages, py3langid (restricted to these languages) the rest.
-Latin script goes to py3langid restricted to English, Polish, Romanian and Somali. A language the user chose
-wins when the text is short, mixed or romanised, where no detector is reliable.
+Latin script goes to py3langid restricted to English, Polish, Romanian and Somali; but Urdu, Punjabi, Bengali
+and Arabic are often typed in Latin letters too, and restricted to those four the model calls them Polish,
+Romanian or Somali. So a guess other than English stands only when the unrestricted model (all its languages)
+agrees; otherwise the message is taken as romanised and read as English, which such writers in Birmingham read far
+more often than Somali. A language the user chose wins when the text is short, mixed or romanised, where no
+detector is reliable.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ class LanguageGuess:
 
     lang: str
     confidence: float
-    method: str  # "script" | "letters" | "langid" | "chosen" | "default"
+    method: str  # "script" | "letters" | "langid" | "romanised" | "chosen" | "default"
 
 
 def script_of(char: str) -> str | None:
@@ -70,13 +74,15 @@ class LanguageDetector:
         self._identifiers: dict[tuple[str, ...], Any] = {}
 
     def _classify(self, text: str, codes: tuple[str, ...]) -> tuple[str, float]:
+        """The likeliest of ``codes`` (all the model's languages when empty), as one of ours where it maps."""
         with self._lock:
             identifier = self._identifiers.get(codes)
             if identifier is None:
                 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
                 identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                identifier.set_languages(list(codes))
+                if codes:
+                    identifier.set_languages(list(codes))
                 self._identifiers[codes] = identifier
             code, probability = identifier.classify(text)
         return _LANGID_CODES.get(code, code), float(probability)
@@ -124,4 +130,6 @@ class LanguageDetector:
             lang, probability = self._classify(text, ("ar", "ur", "ps", "fa", "ku", "sdh"))
             return LanguageGuess(lang, probability, "langid")
         lang, probability = self._classify(text, LATIN_LANGUAGES)
+        if lang != "en" and self._classify(text, ())[0] != lang:
+            return LanguageGuess("en", 0.0, "romanised")  # no trust: a language the user chose wins
         return LanguageGuess(lang, probability, "langid")

@@ -39,6 +39,34 @@ def test_chosen_language_wins_for_short_and_romanised_text(detector):
     assert guess.lang == "ur" and guess.method == "chosen"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "meri beti ko school wale ghar bhej dete hain dopahar ko, kya ye theek hai? uska EHCP bhi hai",
+        "sade munde nu school taxi nahi mil rahi, council nu kithe phone karna",
+        "amar meye school e jete chay na, SENCO ke ki bolbo bujhte parchi na",
+        "ibni 3ando autism w el madrase bedha tna2es se3at dawamo, shu ba3mel",
+    ],
+)
+def test_romanised_urdu_punjabi_bengali_and_arabic_are_read_as_english(detector, text):
+    # Restricted to English, Polish, Romanian and Somali, the identifier called such messages Somali or Polish,
+    # and a family was answered in a language it never wrote.
+    assert detector.detect(text).lang == "en"
+    assert detector.detect(text, chosen="ur").lang == "ur"  # the language the family chose still wins
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Corka ma autyzm i szkola chce jej skrocic godziny, co moge zrobic", "pl"),
+        ("Fiica mea are autism si scoala vrea sa ii reduca orele, ce pot face", "ro"),
+        ("Wiilkayga dugsiga ayaa guriga ii soo celiya duhurkii, ma xaq bay u leeyihiin", "so"),
+    ],
+)
+def test_latin_script_languages_typed_without_diacritics_stay_detected(detector, text, expected):
+    assert detector.detect(text).lang == expected
+
+
 def test_clear_text_overrides_a_wrong_choice(detector):
     text = "Moja córka ma autyzm, a szkoła chce skrócić jej godziny. Co mogę zrobić w tej sytuacji?"
     assert detector.detect(text, chosen="en").lang == "pl"
