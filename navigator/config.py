@@ -64,9 +64,9 @@ class SafeguardingSettings(BaseModel):
         "on the calibration half of evals/safeguarding",
     )
     guarded_margin: float = Field(
-        3.7,
+        4.0,
         description="The same when a negation or a staff policy cue is present (at least the margin: doubt never "
-        "lowers the bar; the calibration half found no gain in raising it)",
+        "lowers the bar; chosen with it on the calibration half)",
     )
     pattern_floor: float = Field(
         0.8,
@@ -75,7 +75,7 @@ class SafeguardingSettings(BaseModel):
         "disclosure there",
     )
     parts_offset: float = Field(
-        2.4,
+        2.2,
         description="Each sentence of a message, and what it says after its opening sentence, is also judged alone, "
         "its meaning score lowered by this much (\"Who do I ring at night? He is in a bad way.\" reads as its "
         "question as a whole); chosen with the margins on the calibration half; infinity judges the whole message only",
