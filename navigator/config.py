@@ -57,25 +57,25 @@ class SafeguardingSettings(BaseModel):
         True, description="Also compare the message's query vector with example disclosures (no extra model call)"
     )
     margin: float = Field(
-        3.9,
+        3.6,
         description="The meaning score a message needs to be flagged. The score adds how much nearer the message is "
         "to example disclosures than to ordinary examples and its distance from a boundary fitted on all examples "
         "(data/safeguarding_probe.json), each in spreads over ordinary messages; for multilingual-e5-small, chosen "
         "on the calibration half of evals/safeguarding",
     )
     guarded_margin: float = Field(
-        3.9,
+        4.0,
         description="The same when a negation or a staff policy cue is present (at least the margin: doubt never "
         "lowers the bar; chosen with it on the calibration half)",
     )
     pattern_floor: float = Field(
-        0.7,
+        0.8,
         description="A word-pattern hit is set aside when the meaning score is below this (\"grooming\" as hair "
         "care, a story about a homeless man); chosen on the calibration half as the strictest value that loses no "
         "disclosure there",
     )
     parts_offset: float = Field(
-        1.4,
+        2.2,
         description="Each sentence of a message, and what it says after its opening sentence, is also judged alone, "
         "its meaning score lowered by this much (\"Who do I ring at night? He is in a bad way.\" reads as its "
         "question as a whole); chosen with the margins on the calibration half; infinity judges the whole message only",
