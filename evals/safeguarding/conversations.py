@@ -52,15 +52,14 @@ def load_conversations(path: Path) -> list[dict[str, Any]]:
 def through_chat(conversations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each conversation through the chat service with a temporary store: each reply's status, in order."""
     from navigator.answer.chat import ChatInput
-    from navigator.answer.redaction import redact_personal_data
-    from navigator.assembly import build_chat_service, build_searcher
+    from navigator.assembly import build_chat_service, build_searcher, open_store
     from navigator.config import get_settings
-    from navigator.storage.conversations import ConversationStore
 
     settings = get_settings()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        store = ConversationStore(Path(folder) / "conversations.db", retention_days=1, redact=redact_personal_data)
+        # The server's own store (the same redaction and limits), in a folder of its own.
+        store = open_store(settings.model_copy(update={"database_path": Path(folder) / "conversations.db"}))
         try:
             service = build_chat_service(settings, build_searcher(settings), store)
             for conversation in tqdm(conversations, desc="conversations", unit="conversation", mininterval=5):
