@@ -269,6 +269,7 @@ def build_safeguarding(settings: Settings, embeddings: Embeddings) -> Safeguardi
         guarded_margin=options.guarded_margin,
         pattern_floor=options.pattern_floor,
         parts_offset=options.parts_offset,
+        short_raise=options.short_raise,
     )
 
 

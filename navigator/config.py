@@ -64,7 +64,7 @@ class SafeguardingSettings(BaseModel):
         "on the calibration half of evals/safeguarding",
     )
     guarded_margin: float = Field(
-        4.0,
+        3.6,
         description="The same when a negation or a staff policy cue is present (at least the margin: doubt never "
         "lowers the bar; chosen with it on the calibration half)",
     )
@@ -75,10 +75,17 @@ class SafeguardingSettings(BaseModel):
         "disclosure there",
     )
     parts_offset: float = Field(
-        2.2,
+        2.0,
         description="Each sentence of a message, and what it says after its opening sentence, is also judged alone, "
         "its meaning score lowered by this much (\"Who do I ring at night? He is in a bad way.\" reads as its "
         "question as a whole); chosen with the margins on the calibration half; infinity judges the whole message only",
+    )
+    short_raise: float = Field(
+        1.5,
+        ge=0.0,
+        description="How much higher the meaning score must be for a message of one word than for one of ten or "
+        "more, in between in proportion (\"ok I'll ring them tomorrow\" has little meaning of its own; word patterns "
+        "still count at any length); chosen with the margins on the calibration half",
     )
     neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")
     calibrated_for: str = Field(

@@ -37,8 +37,9 @@ from tqdm import tqdm
 
 from evals.logistic import balanced_weights, fit_logistic
 from evals.safeguarding.dataset import CALIBRATION, load_items
+from navigator.answer.safety import SHORT_WORDS, short_bar
 from navigator.answer.safety_semantic import LinearProbe, load_exemplars, load_probe
-from navigator.languages.matching import parts_alone
+from navigator.languages.matching import parts_alone, word_count
 
 DATA = Path(__file__).resolve().parents[2] / "navigator" / "data"
 EXAMPLES = DATA / "safeguarding_exemplars.json"
@@ -50,6 +51,7 @@ GRID = [round(float(x), 2) for x in np.arange(0.0, 8.01, 0.1)]  # scores are in 
 FLOOR_GRID = [round(float(x), 2) for x in np.arange(-6.0, 8.001, 0.1)]
 GUARD_SPAN = 2.0  # a doubt cue raises the bar by at most this much
 OFFSET_GRID = [math.inf, *(round(float(x), 2) for x in np.arange(4.0, -0.01, -0.2))]  # largest first
+RAISE_GRID = [round(float(x), 2) for x in np.arange(0.0, 2.01, 0.25)]  # smallest first
 NO_FLOOR = float("-inf")
 
 
@@ -105,7 +107,7 @@ def readings(items: Sequence[dict[str, Any]], out_of_fold: bool) -> tuple[list[d
         out.append({
             "id": item["id"], "lang": item["lang"], "label": item["label"],
             "group": item.get("category") or item.get("kind"),
-            "pattern": reading.hit.category if reading.hit else None,
+            "pattern": reading.hit.category if reading.hit else None, "words": word_count(item["text"]),
             "guarded": reading.guarded, "margin": nearest.margin, "nearest": nearest.category,
             "decision": float(np.max(rows @ weights + bias)), **told,
         })
@@ -177,12 +179,18 @@ def merge_examples(items: Sequence[dict[str, Any]], path: Path) -> int:
 
 
 def flagged(
-    row: dict[str, Any], margin: float, guarded_margin: float, floor: float = NO_FLOOR, offset: float = math.inf
+    row: dict[str, Any],
+    margin: float,
+    guarded_margin: float,
+    floor: float = NO_FLOOR,
+    offset: float = math.inf,
+    raise_by: float = 0.0,
 ) -> bool:
-    """Whether the detector would flag the item at these margins, pattern floor and parts' offset."""
+    """Whether the detector would flag the item at these margins, pattern floor, parts' offset and short raise."""
     if row["pattern"] is not None and row["score"] >= floor:
         return True
-    return effective(row, offset) >= (guarded_margin if row["guarded"] else margin)
+    bar = (guarded_margin if row["guarded"] else margin) + short_bar(int(row["words"]), raise_by)
+    return effective(row, offset) >= bar
 
 
 def rates(
@@ -191,37 +199,43 @@ def rates(
     guarded_margin: float,
     floor: float = NO_FLOOR,
     offset: float = math.inf,
+    raise_by: float = 0.0,
 ) -> tuple[float, float]:
     """Recall on disclosures and false-alarm rate on ordinary messages."""
     pos = [r for r in rows if r["label"] == "risk"]
     neg = [r for r in rows if r["label"] == "none"]
-    recall = sum(flagged(r, margin, guarded_margin, floor, offset) for r in pos) / max(1, len(pos))
-    false_alarms = sum(flagged(r, margin, guarded_margin, floor, offset) for r in neg) / max(1, len(neg))
+    recall = sum(flagged(r, margin, guarded_margin, floor, offset, raise_by) for r in pos) / max(1, len(pos))
+    false_alarms = sum(flagged(r, margin, guarded_margin, floor, offset, raise_by) for r in neg) / max(1, len(neg))
     return recall, false_alarms
 
 
 def choose_floor(
-    rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float, offset: float = math.inf
+    rows: Sequence[dict[str, Any]],
+    margin: float,
+    guarded_margin: float,
+    offset: float = math.inf,
+    raise_by: float = 0.0,
 ) -> float:
     """The strictest pattern floor that sets aside no disclosure the patterns catch at these margins.
 
     A floor trades disclosures for quiet; here it may only remove false alarms, never a caught disclosure. It
     never exceeds ``margin`` (a pattern hit needing more than meaning alone would count for nothing).
     """
-    arrays = _arrays(rows, offset)
+    arrays = _arrays(rows, offset, raise_by)
     return _floor(arrays, _meaning(arrays, margin, guarded_margin), margin)
 
 
-def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float, float]:
-    """The margins, floor and parts' offset with the best recall whose added false alarms stay within ``target``.
+def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float, float, float]:
+    """The settings with the best recall whose added false alarms stay within ``target``.
 
-    Added false alarms are those of the meaning score alone, beyond the word patterns' hits above the floor. Each
+    The settings: margins, pattern floor, parts' offset and short raise. Added false alarms are those of the
+    meaning score alone, beyond the word patterns' hits above the floor. Each
     pair of margins is counted with its own floor (:func:`choose_floor`'s rule), since the floor only removes false
-    alarms; larger offsets, then lower margins, break ties.
+    alarms; larger offsets, then smaller raises, then lower margins, break ties.
     """
-    best: tuple[float, float, float, float, float] | None = None
-    for offset in OFFSET_GRID:
-        arrays = _arrays(rows, offset)
+    best: tuple[float, float, float, float, float, float] | None = None
+    for offset, raise_by in ((o, r) for o in OFFSET_GRID for r in RAISE_GRID):
+        arrays = _arrays(rows, offset, raise_by)
         _, whole, pattern, _, risk = arrays
         for margin in GRID:
             for guarded in GRID:
@@ -234,19 +248,20 @@ def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float,
                 recall = float(flagged_now[risk].mean()) if risk.any() else 0.0
                 added = float((meaning & ~by_pattern)[~risk].mean()) if (~risk).any() else 0.0
                 if added <= target and (best is None or recall > best[0]):
-                    best = (recall, margin, guarded, floor, offset)
+                    best = (recall, margin, guarded, floor, offset, raise_by)
     if best is None:
         raise SystemExit("no margin keeps the added false alarms within the target")
-    return best[1], best[2], best[3], best[4]
+    return best[1], best[2], best[3], best[4], best[5]
 
 
-# the score the margins judge, the whole message's score (the floor's), pattern hit, guarded, disclosure
+# the score the margins judge (less the short raise), the whole message's score (the floor's), pattern hit,
+# guarded, disclosure
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _arrays(rows: Sequence[dict[str, Any]], offset: float = math.inf) -> Arrays:
+def _arrays(rows: Sequence[dict[str, Any]], offset: float = math.inf, raise_by: float = 0.0) -> Arrays:
     return (
-        np.array([effective(r, offset) for r in rows], dtype=np.float64),
+        np.array([effective(r, offset) - short_bar(int(r["words"]), raise_by) for r in rows], dtype=np.float64),
         np.array([r["score"] for r in rows], dtype=np.float64),
         np.array([r["pattern"] is not None for r in rows]),
         np.array([bool(r["guarded"]) for r in rows]),
@@ -291,6 +306,9 @@ def main() -> None:
         default=None,
         help="Report this offset (inf: the whole message only); default with --margin: inf.",
     )
+    parser.add_argument(
+        "--short-raise", type=float, default=0.0, help="Report this raise of the bar for messages under ten words."
+    )
     parser.add_argument("--dev", type=Path, default=None, help="Also count false alarms on this set's questions.")
     parser.add_argument("--write", type=Path, default=None, help="Also write every item's reading here (JSON).")
     parser.add_argument(
@@ -312,17 +330,20 @@ def main() -> None:
         PROBE.write_text(json.dumps(probe.to_json(), indent=1) + "\n", encoding="utf-8")
         load_probe.cache_clear()
         print(f"probe written to {PROBE}")
-        margin, guarded, floor, offset = choose(rows, args.target_added_false_alarms)
+        margin, guarded, floor, offset, raise_by = choose(rows, args.target_added_false_alarms)
     else:
         margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
         offset = math.inf if args.parts_offset is None else args.parts_offset
-        floor = choose_floor(rows, margin, guarded, offset) if args.pattern_floor is None else args.pattern_floor
-    report = summarize(rows, margin, guarded, floor, offset)
+        raise_by = args.short_raise
+        floor = (
+            choose_floor(rows, margin, guarded, offset, raise_by) if args.pattern_floor is None else args.pattern_floor
+        )
+    report = summarize(rows, margin, guarded, floor, offset, raise_by)
     if args.dev:
         questions = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
         dev_items = [{**q, "text": q["question"], "label": "none", "kind": "ordinary"} for q in questions]
         dev_rows, _ = readings(dev_items, out_of_fold=False)
-        report["dev_false_alarms"] = rates(dev_rows, margin, guarded, floor, offset)[1]
+        report["dev_false_alarms"] = rates(dev_rows, margin, guarded, floor, offset, raise_by)[1]
         report["dev_n"] = len(dev_rows)
     print(json.dumps(report, indent=1))
     if args.write:
@@ -331,29 +352,45 @@ def main() -> None:
 
 
 def summarize(
-    rows: Sequence[dict[str, Any]], margin: float, guarded: float, floor: float, offset: float = math.inf
+    rows: Sequence[dict[str, Any]],
+    margin: float,
+    guarded: float,
+    floor: float,
+    offset: float = math.inf,
+    raise_by: float = 0.0,
 ) -> dict[str, Any]:
-    """Recall and false alarms at these settings: overall, per language, category and kind; and patterns alone."""
-    recall, false_alarms = rates(rows, margin, guarded, floor, offset)
+    """Recall and false alarms at these settings: overall, per language, category, kind and for short messages.
+
+    Also the patterns alone.
+    """
+    recall, false_alarms = rates(rows, margin, guarded, floor, offset, raise_by)
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["group"], []).append(row)
 
     def share(part: Sequence[dict[str, Any]]) -> float:
-        return round(sum(flagged(r, margin, guarded, floor, offset) for r in part) / len(part), 4)
+        return round(sum(flagged(r, margin, guarded, floor, offset, raise_by) for r in part) / len(part), 4)
 
     return {
         "margin": margin,
         "guarded_margin": guarded,
         "pattern_floor": floor,
         "parts_offset": offset if math.isfinite(offset) else None,  # None: the whole message only
+        "short_raise": raise_by,
+        "short_messages": dict(
+            zip(
+                ("recall", "false_alarms"),
+                rates([r for r in rows if r["words"] < SHORT_WORDS], margin, guarded, floor, offset, raise_by),
+                strict=True,
+            )
+        ),
         "overall": {"recall": recall, "false_alarms": false_alarms},
         "patterns_alone": dict(zip(("recall", "false_alarms"), rates(rows, math.inf, math.inf), strict=True)),
         "by_lang": {
             lang: dict(
                 zip(
                     ("recall", "false_alarms"),
-                    rates([r for r in rows if r["lang"] == lang], margin, guarded, floor, offset),
+                    rates([r for r in rows if r["lang"] == lang], margin, guarded, floor, offset, raise_by),
                     strict=True,
                 )
             )

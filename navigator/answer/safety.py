@@ -36,7 +36,7 @@ from navigator.answer.safety_semantic import ExemplarMatcher
 from navigator.data_files import shipped_json
 from navigator.errors import ConfigError
 from navigator.languages.glossary import LANGUAGES
-from navigator.languages.matching import clause_spans
+from navigator.languages.matching import clause_spans, word_count
 
 _SCHEMA_VERSION = 2
 _FIX_HINT = "Fix navigator/data/safeguarding.json (format in navigator/answer/safety_patterns.py)."
@@ -65,6 +65,20 @@ class SafeguardingMatch:
     signal: Signal = "pattern"
     margin: float | None = None
     guarded: bool = False
+
+
+SHORT_WORDS = 10
+
+
+def short_bar(words: int, raise_by: float, short_words: int = SHORT_WORDS) -> float:
+    """How much to raise the meaning bar for a message of ``words`` words: ``raise_by`` × the share of words it lacks.
+
+    A short follow-up ("ok I'll ring them tomorrow") has little meaning of its own, and its nearest examples are
+    often short disclosures; a word pattern still catches what is said outright, at any length.
+    """
+    if short_words <= 0 or words >= short_words:
+        return 0.0
+    return raise_by * (short_words - max(words, 0)) / short_words
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,8 @@ class SafeguardingDetector:
         guarded_margin: float = 0.0,
         pattern_floor: float = float("-inf"),
         parts_offset: float = float("inf"),
+        short_raise: float = 0.0,
+        short_words: int = SHORT_WORDS,
     ) -> None:
         """Remember the parts; the data is read and compiled on first use.
 
@@ -167,6 +183,9 @@ class SafeguardingDetector:
             parts_offset: Each sentence, and what is said after the opening sentence, judged alone, counts with its
                 meaning score lowered by this much (a part alone is shorter, and short texts score higher; infinity:
                 the whole message only).
+            short_raise: How much higher the meaning bar is for a message of one word than for one of
+                ``short_words`` or more, in between in proportion to the words it lacks (:func:`short_bar`).
+            short_words: The length from which a message's bar is not raised.
 
         """
         self._path = path
@@ -176,6 +195,8 @@ class SafeguardingDetector:
         self.guarded_margin = guarded_margin
         self.pattern_floor = pattern_floor
         self.parts_offset = parts_offset
+        self.short_raise = short_raise
+        self.short_words = short_words
 
     def _pattern_data(self) -> PatternData:
         if self._data is None:
@@ -291,6 +312,7 @@ class SafeguardingDetector:
             if lowered > nearest.score:
                 nearest = replace(alone, score=lowered)
         bar = self.guarded_margin if reading.guarded else self.margin
+        bar += short_bar(word_count(text), self.short_raise, self.short_words)
         if nearest.score < bar:
             return None
         return SafeguardingMatch(

@@ -132,6 +132,25 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_WORDISH = re.compile(r"\S+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def word_count(text: str) -> int:
+    """How many words a message has, in any script: a run of Chinese characters counts one word per two.
+
+    Only what holds a letter counts ("ok !!" is one word).
+    """
+    count = 0
+    for token in _WORDISH.findall(text):
+        han = len(_HAN.findall(token))
+        if han:
+            count += (han + 1) // 2 + (1 if any(ch.isalpha() and not _HAN.match(ch) for ch in token) else 0)
+        elif any(ch.isalpha() for ch in token):
+            count += 1
+    return count
+
+
 _QUESTION_END = re.compile(r"[?\u061f\uff1f]+")
 _MIN_PART_LETTERS = 8  # "why?" or "and?" is a follow-on, not a question of its own
 

@@ -107,6 +107,7 @@ def _exemplar_detector(
     guarded_margin: float,
     pattern_floor: float = float("-inf"),
     parts_offset: float = float("inf"),
+    short_raise: float = 0.0,
 ) -> SafeguardingDetector:
     """A meaning check over three-dimensional toy vectors: axis 0 is harm, axis 1 ordinary SEND questions."""
     exemplars = parse_exemplars(
@@ -125,6 +126,7 @@ def _exemplar_detector(
         guarded_margin=guarded_margin,
         pattern_floor=pattern_floor,
         parts_offset=parts_offset,
+        short_raise=short_raise,
     )
 
 
@@ -158,6 +160,22 @@ def test_safety_pattern_hit_stands_unless_the_meaning_is_clearly_ordinary() -> N
     assert match is not None and match.signal == "pattern" and match.category == "physical_abuse"
     assert detector.detect(text) is not None  # no vector: the patterns decide alone
     assert _exemplar_detector(margin=0.5, guarded_margin=0.5).detect(text, clearly_ordinary) is not None
+
+
+def test_safety_raises_the_meaning_bar_for_short_messages_in_proportion_to_the_words_they_lack() -> None:
+    from navigator.answer.safety import short_bar
+
+    assert short_bar(1, 1.0) == 0.9 and short_bar(5, 1.0) == 0.5 and short_bar(10, 1.0) == 0.0
+    assert short_bar(30, 1.0) == 0.0 and short_bar(0, 2.0) == 2.0 and short_bar(4, 0.0) == 0.0
+    vector = _unit(0.8, 0.2, 0.1)  # nearer the disclosures by about 0.52
+    raised = _exemplar_detector(margin=0.1, guarded_margin=0.1, short_raise=1.0)
+    assert raised.detect("ok then", vector) is None  # two words: the bar is 0.1 + 0.8
+    long = "one two three four five six seven eight nine ten"
+    assert raised.detect(long, vector) is not None  # ten words: the bar is the margin
+    assert _exemplar_detector(margin=0.1, guarded_margin=0.1).detect("ok then", vector) is not None
+    # Word patterns count at any length.
+    match = raised.detect("dad hits me", _unit(0.45, 0.55, 0.1))
+    assert match is not None and match.signal == "pattern"
 
 
 def test_safety_judges_a_messages_parts_alone_lowered_by_the_offset() -> None:

@@ -8,9 +8,14 @@ from evals.safeguarding.calibrate import choose, choose_floor, flagged, rates
 
 
 def _row(
-    label: str, score: float, pattern: str | None = None, guarded: bool = False, told: float | None = None
+    label: str,
+    score: float,
+    pattern: str | None = None,
+    guarded: bool = False,
+    told: float | None = None,
+    words: int = 20,
 ) -> dict[str, Any]:
-    return {"label": label, "score": score, "pattern": pattern, "guarded": guarded, "told": told}
+    return {"label": label, "score": score, "pattern": pattern, "guarded": guarded, "told": told, "words": words}
 
 
 def test_floor_sets_aside_pattern_false_alarms_but_never_a_caught_disclosure() -> None:
@@ -41,7 +46,7 @@ def test_choose_counts_each_pair_of_margins_with_its_own_floor() -> None:
         _row("none", 0.5),
         _row("none", 0.0),
     ]
-    margin, guarded, floor, _ = choose(rows, 0.1)
+    margin, guarded, floor, _, _ = choose(rows, 0.1)
     assert rates(rows, margin, guarded, floor) == (1.0, 0.0)
     assert floor > -2.0
 
@@ -56,7 +61,7 @@ def test_choose_spends_its_target_on_the_meaning_scores_own_false_alarms() -> No
         _row("none", 2.0),
         _row("none", 0.0),
     ]
-    margin, guarded, floor, _ = choose(rows, 0.0)
+    margin, guarded, floor, _, _ = choose(rows, 0.0)
     assert 2.0 < margin <= 3.0 and guarded >= margin
     assert rates(rows, margin, guarded, floor) == (1.0, 1 / 3)
 
@@ -78,8 +83,25 @@ def test_what_follows_the_opening_counts_lowered_by_the_offset_chosen_with_the_m
     ]
     assert not flagged(rows[1], 3.0, 3.0)  # the whole message only
     assert flagged(rows[1], 3.0, 3.0, offset=2.0) and not flagged(rows[2], 3.0, 3.0, offset=2.0)
-    margin, guarded, floor, offset = choose(rows, 0.0)
+    margin, guarded, floor, offset, _ = choose(rows, 0.0)
     assert rates(rows, margin, guarded, floor, offset) == (1.0, 0.0)
     assert 6.0 - offset >= margin > 3.5 - offset  # the part alone counts, lowered, and the look-alike stays quiet
     # With no part after an opening sentence, the offset changes nothing; larger offsets win ties.
     assert choose([_row("risk", 5.0), _row("none", 0.0)], 0.0)[3] == float("inf")
+
+
+def test_a_raised_bar_for_short_messages_is_chosen_when_it_keeps_a_short_look_alike_quiet() -> None:
+    # A two-word ordinary follow-up scores above a long disclosure: without the raise the margin must rise above
+    # it and lose the disclosure; with it, both long and short disclosures are caught and the follow-up is quiet.
+    rows = [
+        _row("risk", 3.5),
+        _row("risk", 6.0, words=2),
+        _row("none", 4.0, words=2),
+        _row("none", 1.0),
+    ]
+    assert not flagged(rows[2], 3.5, 3.5, raise_by=1.0) and flagged(rows[1], 3.5, 3.5, raise_by=1.0)
+    assert flagged(rows[2], 3.5, 3.5)  # no raise
+    margin, guarded, floor, offset, raise_by = choose(rows, 0.0)
+    assert raise_by > 0 and rates(rows, margin, guarded, floor, offset, raise_by) == (1.0, 0.0)
+    # Where length tells nothing apart, no raise is chosen (smaller raises win ties).
+    assert choose([_row("risk", 5.0), _row("none", 0.0, words=2)], 0.0)[4] == 0.0

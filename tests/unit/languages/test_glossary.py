@@ -248,3 +248,23 @@ def test_question_parts_split_a_message_at_its_questions(text, parts):
     from navigator.languages.matching import question_parts
 
     assert question_parts(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("ok thanks", 2),
+        ("ok !!", 1),  # what holds no letter is not a word
+        ("ok I'll ring them tomorrow", 5),
+        ("谢谢", 1),  # Chinese: one word per two characters
+        ("他今晚还没回家，电话也关机了", 7),
+        ("SENCO是什么", 3),
+        ("ਠੀਕ ਹੈ ਧੰਨਵਾਦ", 3),
+        ("شكراً جزيلاً", 2),
+        ("", 0),
+    ],
+)
+def test_word_count_counts_words_in_any_script(text, words):
+    from navigator.languages.matching import word_count
+
+    assert word_count(text) == words
