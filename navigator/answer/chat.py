@@ -40,7 +40,7 @@ from navigator.errors import ComposerUnavailableError, QueryRejectedError, Stora
 from navigator.languages.detection import LanguageDetector
 from navigator.languages.glossary import Glossary
 from navigator.languages.locales import Locale, get_locale
-from navigator.languages.matching import clause_spans, question_parts
+from navigator.languages.matching import clause_spans, question_parts, word_count
 from navigator.retrieval.searcher import PreparedQuery, Searcher
 from navigator.storage.conversations import ConversationStore
 
@@ -123,7 +123,8 @@ class ChatService:
         self.greetings = greetings
         self.scope = scope
         self.answer_types = answer_types or AnswerTypeChecker()
-        self.judge = judge or AnswerabilityJudge(answer_types=self.answer_types, named_terms=NamedTermCheck(glossary))
+        self.named_terms = NamedTermCheck(glossary)
+        self.judge = judge or AnswerabilityJudge(answer_types=self.answer_types, named_terms=self.named_terms)
         self.detector = detector or LanguageDetector()
         self.store = store
         self.redact = redact
@@ -379,9 +380,15 @@ class ChatService:
         whole_answers = whole.verdict is not None and whole.verdict.answers
         judged = [(q, self.assess(q, self.searcher.prepare(q, lang), lang)) for q in questions]
         # A short question on its own passes by chance more often than the whole message: when the whole is
-        # declined, a part is answered only if the model is sure of it.
+        # declined, a part is answered only if the model is sure of it and it names what it asks about. "How long
+        # does it take there?" after a question about moving from another council leans on that question, and
+        # alone it matches any sentence about time.
         answered = [
-            a for _, a in judged if a.verdict is not None and a.verdict.answers and (whole_answers or a.verdict.sure)
+            a
+            for q, a in judged
+            if a.verdict is not None
+            and a.verdict.answers
+            and (whole_answers or (a.verdict.sure and self._names_its_subject(q, lang)))
         ]
         if not answered or len(answered) == len(judged):
             return whole, []
@@ -402,6 +409,13 @@ class ChatService:
             if all(a is not kept for kept in answered) and not (a.chosen and a.chosen[0].unit.text in quoted)
         ]
         return Assessment(whole.request, shown, verdict, shown), unanswered
+
+    def _names_its_subject(self, question: str, lang: str) -> bool:
+        """Whether a question names what it asks about: a SEND term, a name, or a situation in families' words."""
+        if self.named_terms.names(question, lang):
+            return True
+        expander = self.searcher.expander
+        return expander is not None and bool(expander.expand(question, None))
 
     def _hand_off_parts(self, unanswered: Sequence[str], locale: Locale, parts: ReplyParts) -> Iterator[Event]:
         """Say which of the message's questions the documents do not answer, and who can help with them."""
@@ -544,7 +558,7 @@ class ChatService:
 
     def _retrieval_text(self, message: str, history: Sequence[str]) -> str:
         """A short follow-up ("and if she is under 5?") is searched together with the previous question."""
-        if not history or _word_count(message) > self.options.followup_max_words:
+        if not history or word_count(message) > self.options.followup_max_words:
             return message
         return _conversation_text(history, message, self.options.history_turns, self.searcher.max_query_chars)
 
@@ -571,6 +585,3 @@ def _conversation_text(history: Sequence[str], message: str, turns: int, limit: 
     return " ".join(kept)
 
 
-def _word_count(text: str) -> int:
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return len(text.split()) + han // 2

@@ -828,6 +828,26 @@ def test_chat_service_declines_a_message_whose_whole_is_not_answered_unless_sure
     assert "“And will the council pay for a tutor?”" in sure.text
 
 
+def test_chat_service_answers_a_part_of_a_declined_message_only_if_it_names_what_it_asks_about(make_service):
+    class SureOfHowLong(OnlyTimetableQuestions):
+        def features(self, question, *args, **kwargs):  # type: ignore[no-untyped-def]
+            found = super().features(question, *args, **kwargs)
+            return {**found, "asks_timetable": float("how long" in question.casefold() and "tutor" not in question)}
+
+        def judge(self, features):  # type: ignore[no-untyped-def]
+            verdict = super().judge(features)
+            return replace(verdict, sure=verdict.answers)
+
+    leaning = "Will the council we are moving to pay for a tutor for him? How long does it take there?"
+    named = "Will the council we are moving to pay for a tutor for him? How long can a part-time timetable last?"
+
+    # "How long does it take there?" leans on the declined question before it: alone it matches any sentence
+    # about time, so the whole message is declined.
+    assert make_service(judge=SureOfHowLong()).reply(ChatInput(leaning)).answer.status == "not_found"
+    answer = make_service(judge=SureOfHowLong()).reply(ChatInput(named)).answer
+    assert answer.status == "answered" and "partial:1" in answer.notes
+
+
 def test_chat_service_llm_reply_to_a_partly_answered_message_still_names_the_rest(make_service):
     unanswered = "And will the council pay for a private tutor for him?"
     message = f"Can a school use a part-time timetable to manage behaviour? {unanswered}"
