@@ -64,7 +64,7 @@ class SafeguardingSettings(BaseModel):
         "on the calibration half of evals/safeguarding",
     )
     guarded_margin: float = Field(
-        3.6,
+        4.0,
         description="The same when a negation or a staff policy cue is present (at least the margin: doubt never "
         "lowers the bar; chosen with it on the calibration half)",
     )
@@ -75,17 +75,18 @@ class SafeguardingSettings(BaseModel):
         "disclosure there",
     )
     parts_offset: float = Field(
-        2.0,
+        2.2,
         description="Each sentence of a message, and what it says after its opening sentence, is also judged alone, "
         "its meaning score lowered by this much (\"Who do I ring at night? He is in a bad way.\" reads as its "
         "question as a whole); chosen with the margins on the calibration half; infinity judges the whole message only",
     )
     short_raise: float = Field(
-        1.5,
+        0.0,
         ge=0.0,
         description="How much higher the meaning score must be for a message of one word than for one of ten or "
         "more, in between in proportion (\"ok I'll ring them tomorrow\" has little meaning of its own; word patterns "
-        "still count at any length); chosen with the margins on the calibration half",
+        "still count at any length). Off: on held-out messages 1.25 removed 8 of 42 false alarms and missed one more "
+        "disclosure (docs/benchmarks.md, \"Short messages\")",
     )
     neighbours: int = Field(3, ge=1, le=20, description="Nearest examples averaged on each side")
     calibrated_for: str = Field(

@@ -15,7 +15,10 @@ a pattern, such as a crisis long past, are the patterns' to mend: no margin remo
 then set aside when the score is below ``pattern_floor``; the floor chosen is the strictest one that sets aside no
 disclosure of the calibration half. Each sentence of a message, and what it says after its opening sentence, is
 also scored alone, and the best of them counts lowered by ``parts_offset``, chosen with the margins (the largest
-offset among the settings of best recall).
+offset among the settings of best recall). The bar for messages under ten words can be raised (``--short-raise``,
+default 0); the report gives the largest raise that loses no disclosure caught without it, over the calibration half
+and ``short_messages_calibration.jsonl`` (short follow-ups kept out of the examples: as examples they pulled short
+disclosures down). It is not applied: on fresh messages even that raise lost a disclosure.
 
 The calibration half's items are examples too (``--merge-examples`` adds them): each item is then scored in one
 of five folds, without that fold's examples and with a boundary fitted without them, so the margins are chosen
@@ -36,7 +39,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evals.logistic import balanced_weights, fit_logistic
-from evals.safeguarding.dataset import CALIBRATION, load_items
+from evals.safeguarding.dataset import CALIBRATION, SHORT_CALIBRATION, load_items
 from navigator.answer.safety import SHORT_WORDS, short_bar
 from navigator.answer.safety_semantic import LinearProbe, load_exemplars, load_probe
 from navigator.languages.matching import parts_alone, word_count
@@ -51,7 +54,7 @@ GRID = [round(float(x), 2) for x in np.arange(0.0, 8.01, 0.1)]  # scores are in 
 FLOOR_GRID = [round(float(x), 2) for x in np.arange(-6.0, 8.001, 0.1)]
 GUARD_SPAN = 2.0  # a doubt cue raises the bar by at most this much
 OFFSET_GRID = [math.inf, *(round(float(x), 2) for x in np.arange(4.0, -0.01, -0.2))]  # largest first
-RAISE_GRID = [round(float(x), 2) for x in np.arange(0.0, 2.01, 0.25)]  # smallest first
+RAISE_GRID = [round(float(x), 2) for x in np.arange(0.0, 3.01, 0.25)]  # smallest first
 NO_FLOOR = float("-inf")
 
 
@@ -210,32 +213,27 @@ def rates(
 
 
 def choose_floor(
-    rows: Sequence[dict[str, Any]],
-    margin: float,
-    guarded_margin: float,
-    offset: float = math.inf,
-    raise_by: float = 0.0,
+    rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float, offset: float = math.inf
 ) -> float:
     """The strictest pattern floor that sets aside no disclosure the patterns catch at these margins.
 
     A floor trades disclosures for quiet; here it may only remove false alarms, never a caught disclosure. It
     never exceeds ``margin`` (a pattern hit needing more than meaning alone would count for nothing).
     """
-    arrays = _arrays(rows, offset, raise_by)
+    arrays = _arrays(rows, offset)
     return _floor(arrays, _meaning(arrays, margin, guarded_margin), margin)
 
 
-def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float, float, float]:
-    """The settings with the best recall whose added false alarms stay within ``target``.
+def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float, float, float]:
+    """The margins, floor and parts' offset with the best recall whose added false alarms stay within ``target``.
 
-    The settings: margins, pattern floor, parts' offset and short raise. Added false alarms are those of the
-    meaning score alone, beyond the word patterns' hits above the floor. Each
+    Added false alarms are those of the meaning score alone, beyond the word patterns' hits above the floor. Each
     pair of margins is counted with its own floor (:func:`choose_floor`'s rule), since the floor only removes false
-    alarms; larger offsets, then smaller raises, then lower margins, break ties.
+    alarms; larger offsets, then lower margins, break ties.
     """
-    best: tuple[float, float, float, float, float, float] | None = None
-    for offset, raise_by in ((o, r) for o in OFFSET_GRID for r in RAISE_GRID):
-        arrays = _arrays(rows, offset, raise_by)
+    best: tuple[float, float, float, float, float] | None = None
+    for offset in OFFSET_GRID:
+        arrays = _arrays(rows, offset)
         _, whole, pattern, _, risk = arrays
         for margin in GRID:
             for guarded in GRID:
@@ -248,20 +246,35 @@ def choose(rows: Sequence[dict[str, Any]], target: float) -> tuple[float, float,
                 recall = float(flagged_now[risk].mean()) if risk.any() else 0.0
                 added = float((meaning & ~by_pattern)[~risk].mean()) if (~risk).any() else 0.0
                 if added <= target and (best is None or recall > best[0]):
-                    best = (recall, margin, guarded, floor, offset, raise_by)
+                    best = (recall, margin, guarded, floor, offset)
     if best is None:
         raise SystemExit("no margin keeps the added false alarms within the target")
-    return best[1], best[2], best[3], best[4], best[5]
+    return best[1], best[2], best[3], best[4]
 
 
-# the score the margins judge (less the short raise), the whole message's score (the floor's), pattern hit,
-# guarded, disclosure
+def choose_raise(
+    rows: Sequence[dict[str, Any]], margin: float, guarded_margin: float, floor: float, offset: float
+) -> float:
+    """The largest raise of the bar for short messages that loses no disclosure caught without it.
+
+    Like the floor, the raise may only remove false alarms ("ok I'll ring them tomorrow"), never a caught disclosure.
+    """
+    caught = [r for r in rows if r["label"] == "risk" and flagged(r, margin, guarded_margin, floor, offset)]
+    chosen = 0.0
+    for raise_by in RAISE_GRID:
+        if any(not flagged(r, margin, guarded_margin, floor, offset, raise_by) for r in caught):
+            break
+        chosen = raise_by
+    return chosen
+
+
+# the score the margins judge, the whole message's score (the floor's), pattern hit, guarded, disclosure
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _arrays(rows: Sequence[dict[str, Any]], offset: float = math.inf, raise_by: float = 0.0) -> Arrays:
+def _arrays(rows: Sequence[dict[str, Any]], offset: float = math.inf) -> Arrays:
     return (
-        np.array([effective(r, offset) - short_bar(int(r["words"]), raise_by) for r in rows], dtype=np.float64),
+        np.array([effective(r, offset) for r in rows], dtype=np.float64),
         np.array([r["score"] for r in rows], dtype=np.float64),
         np.array([r["pattern"] is not None for r in rows]),
         np.array([bool(r["guarded"]) for r in rows]),
@@ -307,7 +320,10 @@ def main() -> None:
         help="Report this offset (inf: the whole message only); default with --margin: inf.",
     )
     parser.add_argument(
-        "--short-raise", type=float, default=0.0, help="Report this raise of the bar for messages under ten words."
+        "--short-raise",
+        type=float,
+        default=0.0,
+        help="Raise the bar for messages under ten words by this much (for one word; less in proportion).",
     )
     parser.add_argument("--dev", type=Path, default=None, help="Also count false alarms on this set's questions.")
     parser.add_argument("--write", type=Path, default=None, help="Also write every item's reading here (JSON).")
@@ -324,21 +340,32 @@ def main() -> None:
         load_exemplars.cache_clear()
         print(f"{added} calibration items added to {EXAMPLES}")
     rows, probe = readings(load_items(args.dataset), out_of_fold=args.dataset.resolve() == CALIBRATION.resolve())
+    short_rows: list[dict[str, Any]] = []
     if args.margin is None:
         if probe is None:
             raise SystemExit("Margins are chosen on the calibration half only; give --margin to report on this set.")
         PROBE.write_text(json.dumps(probe.to_json(), indent=1) + "\n", encoding="utf-8")
         load_probe.cache_clear()
         print(f"probe written to {PROBE}")
-        margin, guarded, floor, offset, raise_by = choose(rows, args.target_added_false_alarms)
+        margin, guarded, floor, offset = choose(rows, args.target_added_false_alarms)
+        # The short messages kept for weighing the raise are scored by the boundary just written; as examples they
+        # pulled short disclosures down (docs/benchmarks.md, "Short messages").
+        short_rows, _ = readings(load_items(SHORT_CALIBRATION), out_of_fold=False)
+        raise_by = args.short_raise
     else:
         margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
         offset = math.inf if args.parts_offset is None else args.parts_offset
         raise_by = args.short_raise
-        floor = (
-            choose_floor(rows, margin, guarded, offset, raise_by) if args.pattern_floor is None else args.pattern_floor
-        )
+        floor = choose_floor(rows, margin, guarded, offset) if args.pattern_floor is None else args.pattern_floor
     report = summarize(rows, margin, guarded, floor, offset, raise_by)
+    if short_rows:
+        # Not applied: on fresh messages even this raise lost a disclosure (docs/benchmarks.md, "Short messages").
+        report["largest_short_raise_losing_no_calibration_disclosure"] = choose_raise(
+            [*rows, *short_rows], margin, guarded, floor, offset
+        )
+        report["short_messages_calibration"] = dict(
+            zip(("recall", "false_alarms"), rates(short_rows, margin, guarded, floor, offset, raise_by), strict=True)
+        )
     if args.dev:
         questions = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line.strip()]
         dev_items = [{**q, "text": q["question"], "label": "none", "kind": "ordinary"} for q in questions]
@@ -347,7 +374,7 @@ def main() -> None:
         report["dev_n"] = len(dev_rows)
     print(json.dumps(report, indent=1))
     if args.write:
-        payload = json.dumps({**report, "rows": rows}, indent=1, ensure_ascii=False)
+        payload = json.dumps({**report, "rows": rows, "short_rows": short_rows}, indent=1, ensure_ascii=False)
         args.write.write_text(payload + "\n", encoding="utf-8")
 
 

@@ -10,6 +10,7 @@ from evals.datasets import read_items
 HERE = Path(__file__).parent
 CALIBRATION = HERE / "calibration.jsonl"
 TEST = HERE / "test.jsonl"
+SHORT_CALIBRATION = HERE / "short_messages_calibration.jsonl"  # chooses the raise for short messages only
 LABELS = ("risk", "none")
 KINDS = ("ordinary", "hard")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evals.safeguarding.calibrate import choose, choose_floor, flagged, rates
+from evals.safeguarding.calibrate import choose, choose_floor, choose_raise, flagged, rates
 
 
 def _row(
@@ -46,7 +46,7 @@ def test_choose_counts_each_pair_of_margins_with_its_own_floor() -> None:
         _row("none", 0.5),
         _row("none", 0.0),
     ]
-    margin, guarded, floor, _, _ = choose(rows, 0.1)
+    margin, guarded, floor, _ = choose(rows, 0.1)
     assert rates(rows, margin, guarded, floor) == (1.0, 0.0)
     assert floor > -2.0
 
@@ -61,7 +61,7 @@ def test_choose_spends_its_target_on_the_meaning_scores_own_false_alarms() -> No
         _row("none", 2.0),
         _row("none", 0.0),
     ]
-    margin, guarded, floor, _, _ = choose(rows, 0.0)
+    margin, guarded, floor, _ = choose(rows, 0.0)
     assert 2.0 < margin <= 3.0 and guarded >= margin
     assert rates(rows, margin, guarded, floor) == (1.0, 1 / 3)
 
@@ -83,25 +83,23 @@ def test_what_follows_the_opening_counts_lowered_by_the_offset_chosen_with_the_m
     ]
     assert not flagged(rows[1], 3.0, 3.0)  # the whole message only
     assert flagged(rows[1], 3.0, 3.0, offset=2.0) and not flagged(rows[2], 3.0, 3.0, offset=2.0)
-    margin, guarded, floor, offset, _ = choose(rows, 0.0)
+    margin, guarded, floor, offset = choose(rows, 0.0)
     assert rates(rows, margin, guarded, floor, offset) == (1.0, 0.0)
     assert 6.0 - offset >= margin > 3.5 - offset  # the part alone counts, lowered, and the look-alike stays quiet
     # With no part after an opening sentence, the offset changes nothing; larger offsets win ties.
     assert choose([_row("risk", 5.0), _row("none", 0.0)], 0.0)[3] == float("inf")
 
 
-def test_a_raised_bar_for_short_messages_is_chosen_when_it_keeps_a_short_look_alike_quiet() -> None:
-    # A two-word ordinary follow-up scores above a long disclosure: without the raise the margin must rise above
-    # it and lose the disclosure; with it, both long and short disclosures are caught and the follow-up is quiet.
+def test_the_raise_for_short_messages_is_the_largest_that_loses_no_caught_disclosure() -> None:
     rows = [
-        _row("risk", 3.5),
-        _row("risk", 6.0, words=2),
-        _row("none", 4.0, words=2),
-        _row("none", 1.0),
+        _row("risk", 4.5, words=4),  # a short disclosure caught at 3.0: lost once 3.0 + 0.6 x raise > 4.5
+        _row("risk", 2.0, words=3),  # missed anyway: it does not hold the raise back
+        _row("none", 3.5, words=2),  # a short follow-up flagged at 3.0: quiet once 3.0 + 0.8 x raise > 3.5
+        _row("none", 5.0),
     ]
-    assert not flagged(rows[2], 3.5, 3.5, raise_by=1.0) and flagged(rows[1], 3.5, 3.5, raise_by=1.0)
-    assert flagged(rows[2], 3.5, 3.5)  # no raise
-    margin, guarded, floor, offset, raise_by = choose(rows, 0.0)
-    assert raise_by > 0 and rates(rows, margin, guarded, floor, offset, raise_by) == (1.0, 0.0)
-    # Where length tells nothing apart, no raise is chosen (smaller raises win ties).
-    assert choose([_row("risk", 5.0), _row("none", 0.0, words=2)], 0.0)[4] == 0.0
+    raise_by = choose_raise(rows, 3.0, 3.0, float("-inf"), float("inf"))
+    assert 3.0 + 0.6 * raise_by <= 4.5 < 3.0 + 0.6 * (raise_by + 0.25)
+    assert flagged(rows[0], 3.0, 3.0, raise_by=raise_by) and not flagged(rows[2], 3.0, 3.0, raise_by=raise_by)
+    assert flagged(rows[2], 3.0, 3.0)  # without the raise the follow-up is flagged
+    # Word patterns count at any length: a short pattern hit is not held back by the raise.
+    assert flagged(_row("risk", 0.0, "suicide", words=2), 3.0, 3.0, raise_by=3.0)
