@@ -4,11 +4,12 @@
     python -m evals.answerability.kinds --report [--write benchmarks/results/question_kinds.json]  # fits nothing
 
 For each kind a decline can point elsewhere for (one school's own arrangements, another council's area, one child's
-own case), positives are the calibration half's unanswerable questions its writers gave that kind; negatives are
-every other question, answerable or not. The boundary and its threshold are chosen as for the health probe
-(``health.py``): balanced ridge logistic regression over the query vectors, and the lowest score at which, out of
-fold, at least ``--precision`` of the questions above it are of the kind. A wrong pointer is worded as a condition
-("if your question is about one school…"), so it misleads little, but it should fit most questions it is shown to.
+own case, benefits or money), positives are the calibration half's unanswerable questions its writers gave that
+kind; negatives are every other question, answerable or not. The boundary and its threshold are chosen as for the
+health probe (``health.py``): balanced ridge logistic regression over the query vectors, and the lowest score at
+which, out of fold, at least ``--precision`` of the questions above it are of the kind. A wrong pointer is worded
+as a condition ("if your question is about one school…"), so it misleads little, but it should fit most questions it
+is shown to.
 """
 
 from __future__ import annotations

@@ -497,8 +497,8 @@ class ChatService:
     def _kind_of(self, query: PreparedQuery) -> str | None:
         """The kind of question that a decline points elsewhere for (``POINTER_KINDS``), or None.
 
-        Health comes first, since it may be urgent; then one school's own arrangements, another council's area or
-        the family's own case.
+        Health comes first, since it may be urgent; then one school's own arrangements, another council's area,
+        the family's own case, or benefits and money.
         """
         if self.health is not None and self.health.flags(query.vector):
             return "health"

@@ -6,8 +6,9 @@ language, so a linear boundary over the query vector retrieval already has (no e
 
 - health or medical advice (a dose, a therapy, whether a symptom is a condition): the decline opens with a GP, NHS
   111 and 999 and names NHS 111 first (``data/health_probe.json``, ``python -m evals.answerability.health``);
-- one school's own arrangements, another council's area, one child's own case: the decline also says who can answer
-  that kind of question (``data/question_kinds_probe.json``, ``python -m evals.answerability.kinds``).
+- one school's own arrangements, another council's area, one child's own case, benefits or money (DLA, grants): the
+  decline also says who can answer that kind of question (``data/question_kinds_probe.json``,
+  ``python -m evals.answerability.kinds``).
 
 Each is fitted on the answerability set's calibration half only, against every other question there.
 """
@@ -27,7 +28,7 @@ from navigator.errors import ConfigError
 _HEALTH_FIX = "Fit it again with `python -m evals.answerability.health`."
 _KINDS_FIX = "Fit them again with `python -m evals.answerability.kinds`."
 # The kinds a decline can point elsewhere for; each has the locale string "decline_kind.<kind>" saying who can answer.
-DECLINE_KINDS = ("named_school", "other_council", "own_case")
+DECLINE_KINDS = ("named_school", "other_council", "own_case", "benefits_money")
 # A health question (the health probe's) points to a GP, NHS 111 and 999 first: it may be urgent.
 POINTER_KINDS = ("health", *DECLINE_KINDS)
 

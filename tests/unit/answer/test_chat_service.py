@@ -296,6 +296,20 @@ def test_chat_service_decline_says_who_can_answer_a_question_of_a_known_kind(mak
     assert sure.status == "answered" and "unsure" not in sure.notes and "pointer:other_council" not in sure.notes
 
 
+def test_chat_service_points_a_declined_money_question_to_the_dwp_and_contact(make_service):
+    from navigator.answer.question_probes import QuestionKinds
+
+    never = QuestionProbe(np.zeros(1, dtype=np.float32), 0.0, 1.0, "fake")
+    money = EveryQuestionIsAboutHealth()
+    kinds = QuestionKinds({"named_school": never, "other_council": never, "own_case": never, "benefits_money": money})
+    answer = make_service(kinds=kinds).reply(ChatInput(TRANSPORT_PHONE_QUESTION)).answer
+
+    assert answer.status == "not_found" and "pointer:benefits_money" in answer.notes
+    assert "Department for Work and Pensions (DWP)" in answer.text and "Contact" in answer.text
+    urdu = make_service(kinds=kinds).reply(ChatInput(TRANSPORT_PHONE_QUESTION, "ur")).answer
+    assert get_locale("ur").text("decline_kind.benefits_money") in urdu.text
+
+
 def test_chat_service_points_a_declined_health_question_to_a_gp_nhs_111_and_999(make_service):
     from navigator.answer.question_probes import QuestionKinds
 
