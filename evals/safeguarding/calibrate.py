@@ -341,6 +341,7 @@ def main() -> None:
         print(f"{added} calibration items added to {EXAMPLES}")
     rows, probe = readings(load_items(args.dataset), out_of_fold=args.dataset.resolve() == CALIBRATION.resolve())
     short_rows: list[dict[str, Any]] = []
+    raise_by = args.short_raise
     if args.margin is None:
         if probe is None:
             raise SystemExit("Margins are chosen on the calibration half only; give --margin to report on this set.")
@@ -351,11 +352,9 @@ def main() -> None:
         # The short messages kept for weighing the raise are scored by the boundary just written; as examples they
         # pulled short disclosures down (docs/benchmarks.md, "Short messages").
         short_rows, _ = readings(load_items(SHORT_CALIBRATION), out_of_fold=False)
-        raise_by = args.short_raise
     else:
         margin, guarded = args.margin, args.guarded_margin if args.guarded_margin is not None else args.margin
         offset = math.inf if args.parts_offset is None else args.parts_offset
-        raise_by = args.short_raise
         floor = choose_floor(rows, margin, guarded, offset) if args.pattern_floor is None else args.pattern_floor
     report = summarize(rows, margin, guarded, floor, offset, raise_by)
     if short_rows:

@@ -10,7 +10,7 @@ from evals.datasets import read_items
 HERE = Path(__file__).parent
 CALIBRATION = HERE / "calibration.jsonl"
 TEST = HERE / "test.jsonl"
-SHORT_CALIBRATION = HERE / "short_messages_calibration.jsonl"  # chooses the raise for short messages only
+SHORT_CALIBRATION = HERE / "short_messages_calibration.jsonl"  # weighs the raise for short messages; not examples
 LABELS = ("risk", "none")
 KINDS = ("ordinary", "hard")
 

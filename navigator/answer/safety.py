@@ -312,7 +312,8 @@ class SafeguardingDetector:
             if lowered > nearest.score:
                 nearest = replace(alone, score=lowered)
         bar = self.guarded_margin if reading.guarded else self.margin
-        bar += short_bar(word_count(text), self.short_raise, self.short_words)
+        if self.short_raise:
+            bar += short_bar(word_count(text), self.short_raise, self.short_words)
         if nearest.score < bar:
             return None
         return SafeguardingMatch(
