@@ -64,18 +64,18 @@ class SafeguardingSettings(BaseModel):
         "on the calibration half of evals/safeguarding",
     )
     guarded_margin: float = Field(
-        4.0,
+        3.8,
         description="The same when a negation or a staff policy cue is present (at least the margin: doubt never "
         "lowers the bar; chosen with it on the calibration half)",
     )
     pattern_floor: float = Field(
-        0.8,
+        0.9,
         description="A word-pattern hit is set aside when the meaning score is below this (\"grooming\" as hair "
         "care, a story about a homeless man); chosen on the calibration half as the strictest value that loses no "
         "disclosure there",
     )
     parts_offset: float = Field(
-        2.2,
+        2.6,
         description="Each sentence of a message, and what it says after its opening sentence, is also judged alone, "
         "its meaning score lowered by this much (\"Who do I ring at night? He is in a bad way.\" reads as its "
         "question as a whole); chosen with the margins on the calibration half; infinity judges the whole message only",
