@@ -123,8 +123,9 @@ class ChatService:
         self.greetings = greetings
         self.scope = scope
         self.answer_types = answer_types or AnswerTypeChecker()
-        self.named_terms = NamedTermCheck(glossary)
-        self.judge = judge or AnswerabilityJudge(answer_types=self.answer_types, named_terms=self.named_terms)
+        self.judge = judge or AnswerabilityJudge(answer_types=self.answer_types, named_terms=NamedTermCheck(glossary))
+        # The judge's own check when it has one (the server builds it once); a judge without one gets its own.
+        self.named_terms = self.judge.named_terms or NamedTermCheck(glossary)
         self.detector = detector or LanguageDetector()
         self.store = store
         self.redact = redact

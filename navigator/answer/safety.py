@@ -168,7 +168,6 @@ class SafeguardingDetector:
         pattern_floor: float = float("-inf"),
         parts_offset: float = float("inf"),
         short_raise: float = 0.0,
-        short_words: int = SHORT_WORDS,
     ) -> None:
         """Remember the parts; the data is read and compiled on first use.
 
@@ -184,8 +183,7 @@ class SafeguardingDetector:
                 meaning score lowered by this much (a part alone is shorter, and short texts score higher; infinity:
                 the whole message only).
             short_raise: How much higher the meaning bar is for a message of one word than for one of
-                ``short_words`` or more, in between in proportion to the words it lacks (:func:`short_bar`).
-            short_words: The length from which a message's bar is not raised.
+                ``SHORT_WORDS`` or more, in between in proportion to the words it lacks (:func:`short_bar`).
 
         """
         self._path = path
@@ -196,7 +194,6 @@ class SafeguardingDetector:
         self.pattern_floor = pattern_floor
         self.parts_offset = parts_offset
         self.short_raise = short_raise
-        self.short_words = short_words
 
     def _pattern_data(self) -> PatternData:
         if self._data is None:
@@ -313,7 +310,7 @@ class SafeguardingDetector:
                 nearest = replace(alone, score=lowered)
         bar = self.guarded_margin if reading.guarded else self.margin
         if self.short_raise:
-            bar += short_bar(word_count(text), self.short_raise, self.short_words)
+            bar += short_bar(word_count(text), self.short_raise)
         if nearest.score < bar:
             return None
         return SafeguardingMatch(
